@@ -1,0 +1,49 @@
+package inventory
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the storage contract. Implementations (SQLite, PostgreSQL) MUST
+// be safe for concurrent use, honour context cancellation, return
+// ErrNotFound rather than a nil object, and store times in UTC.
+type Store interface {
+	// PutKey stores a key unless one with the same SPKISHA256 exists; it
+	// returns the stored key's ID and whether it was newly added. Storing a
+	// key links every certificate and CSR with the same public key to it.
+	PutKey(ctx context.Context, k *Key) (id int64, added bool, err error)
+	GetKey(ctx context.Context, id int64) (*Key, error)
+	KeyBySPKI(ctx context.Context, spkiSHA256 string) (*Key, error)
+	ListKeys(ctx context.Context, p Page) ([]Key, string, error)
+	// RewrapKeys replaces the sealed form of every key, one transaction.
+	// rewrap receives the old sealed bytes and returns the new ones.
+	RewrapKeys(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error)
+
+	// PutCertificates stores certificates in one transaction, skipping those
+	// whose SHA256 exists already. It links each to its issuer and key when
+	// those are in the store (and earlier-stored certificates to new
+	// issuers). It returns, per input, the stored ID and whether it was added.
+	PutCertificates(ctx context.Context, certs []*Certificate) ([]PutResult, error)
+	GetCertificate(ctx context.Context, id int64) (*Certificate, error)
+	CertificateBySHA256(ctx context.Context, sha256 string) (*Certificate, error)
+	ListCertificates(ctx context.Context, f CertificateFilter, p Page) (*CertificatePage, error)
+	CountCertificates(ctx context.Context, f CertificateFilter) (int, error)
+	// Chain returns the certificate followed by its known issuers up to a
+	// self-signed root or the first unknown issuer.
+	Chain(ctx context.Context, id int64) ([]Certificate, error)
+
+	PutCSR(ctx context.Context, c *CSR) (int64, error)
+	GetCSR(ctx context.Context, id int64) (*CSR, error)
+
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)
+
+	Close() error
+}
+
+// PutResult reports what PutCertificates did with one certificate.
+type PutResult struct {
+	ID    int64
+	Added bool
+}
