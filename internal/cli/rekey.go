@@ -1,0 +1,48 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/keys"
+)
+
+func (a *app) rekeyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "rekey",
+		Short: "Re-encrypt every private key under a new master key",
+		Long: "rekey creates a new master key, re-wraps every stored key under it in one\n" +
+			"transaction, then replaces the master key file. If it is interrupted, run it\n" +
+			"again: until it finishes, both keys open the inventory.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.env.Getenv("CERTKEEPER_MASTER_KEY") != "" {
+				return errors.New("rekey needs a master key file; unset CERTKEEPER_MASTER_KEY and use --master-key-file")
+			}
+			if err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			path := a.cfg.resolvedMasterKeyFile()
+			ring, err := keys.BeginRekey(path)
+			if err != nil {
+				return err
+			}
+			n, err := a.store.RewrapKeys(cmd.Context(), ring.Rewrap)
+			if err != nil {
+				return err
+			}
+			if err := keys.CommitRekey(path); err != nil {
+				return err
+			}
+			a.sealer = ring
+			fmt.Fprintf(a.env.Stdout, "%d keys re-encrypted under master key %s\n", n, ring.KeyID())
+			return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
+				Time: a.env.Now().UTC(), Actor: a.actor(), Action: "masterkey.rotate", Object: "master-key",
+				Summary: fmt.Sprintf("%d keys re-encrypted under master key %s", n, ring.KeyID()),
+			})
+		},
+	}
+}
