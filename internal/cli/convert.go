@@ -79,6 +79,9 @@ func (a *app) writeOutput(cmd *cobra.Command, b *format.Bundle, t format.Target,
 	if err != nil {
 		return err
 	}
+	if pw == nil && needsPassword(t) {
+		return fmt.Errorf("--to %s needs --out-password or --out-password-file (the password protecting the key store)", t)
+	}
 	data, err := format.Encode(b, t, format.EncodeOptions{Password: pw, Alias: o.alias})
 	if err != nil {
 		return err
@@ -100,6 +103,10 @@ func (a *app) writeOutput(cmd *cobra.Command, b *format.Bundle, t format.Target,
 func isBinary(t format.Target) bool {
 	return t == format.TargetDER || t == format.TargetP7B || t == format.TargetPFX ||
 		t == format.TargetPFXLegacy || t == format.TargetJKS
+}
+
+func needsPassword(t format.Target) bool {
+	return t == format.TargetPFX || t == format.TargetPFXLegacy || t == format.TargetJKS
 }
 
 func carriesKey(t format.Target) bool {
