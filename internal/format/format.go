@@ -8,6 +8,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"errors"
+	"time"
 )
 
 // MaxInputSize is the largest input Decode accepts (8 MiB).
@@ -75,13 +76,18 @@ func (b *Bundle) Leaf() *x509.Certificate {
 	return b.Chain[0]
 }
 
-// Errors callers may test with errors.Is.
+// Errors callers may test with errors.Is. Decode and Encode usually return
+// an *Error that wraps one of them and names the format.
 var (
 	ErrTooLarge        = errors.New("format: input larger than 8 MiB")
 	ErrPasswordNeeded  = errors.New("format: password needed")
 	ErrWrongPassword   = errors.New("format: wrong password or corrupted file")
 	ErrUnknownFormat   = errors.New("format: not a recognised certificate or key format")
 	ErrNothingToEncode = errors.New("format: nothing to encode")
+	// ErrMalformed reports input that looks like a known format but is
+	// structurally broken, including input that made a third-party parser
+	// panic.
+	ErrMalformed = errors.New("format: malformed input")
 )
 
 // EncodeOptions tune Encode. The zero value works where no password is
@@ -91,7 +97,11 @@ type EncodeOptions struct {
 	// set, encrypts the key in TargetKey and TargetCombinedPEM output
 	// (PKCS#8, AES-256-CBC, PBKDF2).
 	Password []byte
-	// Alias is the key-store alias for JKS and the friendly name for PFX;
-	// empty means "certkeeper".
+	// Alias is the key-store alias for JKS and the friendly name of PFX
+	// trust-store entries; empty means "certkeeper". (go-pkcs12 writes no
+	// friendly name on a PFX key entry.)
 	Alias string
+	// Time is the creation time written in JKS entries; zero means
+	// time.Now().
+	Time time.Time
 }
