@@ -55,6 +55,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.convertCommand(),
 		a.importCommand(),
 		a.listCommand(),
+		a.timelineCommand(),
 		a.exportCommand(),
 		a.rekeyCommand(),
 		a.serveCommand(),

@@ -21,21 +21,29 @@ type Store interface {
 	RewrapKeys(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error)
 
 	// PutCertificates stores certificates in one transaction, skipping those
-	// whose SHA256 exists already. It links each to its issuer and key when
-	// those are in the store (and earlier-stored certificates to new
-	// issuers). It returns, per input, the stored ID and whether it was added.
+	// whose SHA256 exists already (new labels are still added to them). It
+	// ignores the ID, IssuerID and KeyID given and works the links out
+	// itself: a certificate links to the key with its SPKISHA256, and to a
+	// CA or self-signed certificate whose subject equals its issuer name
+	// when their key identifiers match or either is absent (a key-ID match
+	// wins, then the latest expiry); earlier-stored certificates link to a
+	// new issuer too. A self-signed certificate has IssuerID 0. It returns,
+	// per input, the stored ID and whether it was added (a duplicate within
+	// the batch is reported as not added).
 	PutCertificates(ctx context.Context, certs []*Certificate) ([]PutResult, error)
 	GetCertificate(ctx context.Context, id int64) (*Certificate, error)
 	CertificateBySHA256(ctx context.Context, sha256 string) (*Certificate, error)
 	ListCertificates(ctx context.Context, f CertificateFilter, p Page) (*CertificatePage, error)
 	CountCertificates(ctx context.Context, f CertificateFilter) (int, error)
 	// Chain returns the certificate followed by its known issuers up to a
-	// self-signed root or the first unknown issuer.
+	// self-signed root, the first unknown issuer, a loop, or ten
+	// certificates.
 	Chain(ctx context.Context, id int64) ([]Certificate, error)
 
 	PutCSR(ctx context.Context, c *CSR) (int64, error)
 	GetCSR(ctx context.Context, id int64) (*CSR, error)
 
+	// AppendAudit stores e and fills in its ID, and its Time when zero.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)
 

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+func (a *app) timelineCommand() *cobra.Command {
+	var (
+		weeks  int
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "timeline [--weeks 13]",
+		Short: "Draw how many certificates expire in each coming week",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if weeks < 1 || weeks > 104 {
+				return fmt.Errorf("--weeks must be between 1 and 104")
+			}
+			if err := a.open(cmd.Context()); err != nil {
+				return err
+			}
+			tl, err := a.timeline(cmd.Context(), a.env.Now().UTC(), weeks)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.env.Stdout, tl)
+			}
+			tl.draw(a.env.Stdout)
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&weeks, "weeks", 13, "how many weeks ahead")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+type timeline struct {
+	Expired int            `json:"expired"`
+	Weeks   []timelineWeek `json:"weeks"`
+}
+
+type timelineWeek struct {
+	Start time.Time `json:"start"`
+	Count int       `json:"count"`
+}
+
+// timeline counts certificates already expired and those expiring in each
+// of the coming weeks (one indexed count per week).
+func (a *app) timeline(ctx context.Context, now time.Time, weeks int) (*timeline, error) {
+	expired, err := a.store.CountCertificates(ctx, inventory.CertificateFilter{ExpiringBefore: now})
+	if err != nil {
+		return nil, err
+	}
+	tl := &timeline{Expired: expired}
+	for w := 0; w < weeks; w++ {
+		start := now.Add(time.Duration(w) * 7 * 24 * time.Hour)
+		end := start.Add(7 * 24 * time.Hour)
+		n, err := a.store.CountCertificates(ctx, inventory.CertificateFilter{ExpiringBefore: end, NotExpiredAt: start})
+		if err != nil {
+			return nil, err
+		}
+		tl.Weeks = append(tl.Weeks, timelineWeek{Start: start, Count: n})
+	}
+	return tl, nil
+}
+
+// draw prints one bar per week, scaled to 40 columns.
+func (tl *timeline) draw(w io.Writer) {
+	peak := tl.Expired
+	for _, wk := range tl.Weeks {
+		peak = max(peak, wk.Count)
+	}
+	bar := func(n int) string {
+		if n == 0 || peak == 0 {
+			return ""
+		}
+		return strings.Repeat("█", max(1, n*40/peak))
+	}
+	fmt.Fprintf(w, "%-18s %6d %s\n", "already expired", tl.Expired, bar(tl.Expired))
+	for _, wk := range tl.Weeks {
+		label := "week of " + wk.Start.Format("Jan 02")
+		fmt.Fprintf(w, "%-18s %6d %s\n", label, wk.Count, bar(wk.Count))
+	}
+}

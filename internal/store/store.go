@@ -1,0 +1,165 @@
+// Package store implements inventory.Store on SQLite (the embedded default)
+// and PostgreSQL (for several instances sharing the work).
+//
+// Both backends share one implementation: queries are written once with
+// "?" placeholders and rebound to "$n" for PostgreSQL. The schema lives in
+// numbered migrations embedded per dialect (migrations/sqlite,
+// migrations/postgres) and is brought up to date by Open.
+//
+// Times are stored in UTC with whole seconds: INTEGER unix seconds on
+// SQLite, TIMESTAMPTZ on PostgreSQL.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Open opens the database named by database and brings its schema up to
+// date. A "postgres://" or "postgresql://" URL opens PostgreSQL; anything
+// else is a SQLite file path, created (mode 0600) when it does not exist.
+func Open(ctx context.Context, database string) (inventory.Store, error) {
+	if isPostgresURL(database) {
+		return OpenPostgres(ctx, database)
+	}
+	return OpenSQLite(ctx, database)
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgresDialect
+)
+
+// db is the implementation shared by SQLite and Postgres.
+type db struct {
+	// w runs writes and transactions; r runs reads. They are the same
+	// pool on PostgreSQL. On SQLite w holds one connection so that writers
+	// queue in Go instead of spinning on the file lock.
+	w, r    *sql.DB
+	dialect dialect
+	// now is the clock for created_at and audit times.
+	now func() time.Time
+}
+
+func newDB(w, r *sql.DB, d dialect) *db {
+	return &db{w: w, r: r, dialect: d, now: time.Now}
+}
+
+// Close closes the database pools.
+func (s *db) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		if rerr := s.r.Close(); err == nil {
+			err = rerr
+		}
+	}
+	if err != nil {
+		return wrap("close", err)
+	}
+	return nil
+}
+
+// q rebinds a query written with "?" placeholders for the dialect. The
+// queries in this package never contain "?" inside string literals.
+func (s *db) q(query string) string {
+	if s.dialect != postgresDialect {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// t converts a time to the dialect's column value: unix seconds on SQLite,
+// a UTC time truncated to seconds on PostgreSQL.
+func (s *db) t(v time.Time) any {
+	v = v.UTC().Truncate(time.Second)
+	if s.dialect == sqliteDialect {
+		return v.Unix()
+	}
+	return v
+}
+
+// nullT is t for optional times: nil stays NULL.
+func (s *db) nullT(v *time.Time) any {
+	if v == nil {
+		return nil
+	}
+	return s.t(*v)
+}
+
+// stamp returns v, or the current time when v is zero, in stored form.
+func (s *db) stamp(v time.Time) time.Time {
+	if v.IsZero() {
+		v = s.now()
+	}
+	return v.UTC().Truncate(time.Second)
+}
+
+// withTx runs fn in a write transaction and commits it, or rolls it back
+// when fn fails.
+func (s *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap("begin", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap("commit", err)
+	}
+	return nil
+}
+
+// nullID maps the zero ID to NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// joinList stores a string list as newline-joined text.
+func joinList(l []string) string { return strings.Join(l, "\n") }
+
+// splitList is the inverse of joinList; empty text is a nil list.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// limit applies the inventory page-size rules.
+func limit(p inventory.Page) int {
+	switch {
+	case p.Limit <= 0:
+		return inventory.DefaultPageSize
+	case p.Limit > inventory.MaxPageSize:
+		return inventory.MaxPageSize
+	}
+	return p.Limit
+}
