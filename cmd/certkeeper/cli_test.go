@@ -135,6 +135,14 @@ func TestImportListExport(t *testing.T) {
 		t.Fatalf("list --expiring-within 30d = %+v, want only the leaf, with its key", expiring)
 	}
 	leafID := expiring.Certificates[0].ID
+	var tl struct {
+		Expired int
+		Weeks   []struct{ Count int }
+	}
+	json.Unmarshal([]byte(c.ok("timeline", "--weeks", "4", "--json")), &tl)
+	if len(tl.Weeks) != 4 || tl.Weeks[2].Count != 1 || tl.Weeks[0].Count+tl.Weeks[1].Count+tl.Weeks[3].Count != 0 {
+		t.Errorf("timeline = %+v, want the leaf (20 days) alone in the third week", tl)
+	}
 	pfx := filepath.Join(t.TempDir(), "out.pfx")
 	c.ok("export", itoa(leafID), "--to", "pfx", "--out", pfx, "--out-password", "s3cret")
 	if fi, _ := os.Stat(pfx); fi == nil || fi.Mode().Perm() != 0o600 {
