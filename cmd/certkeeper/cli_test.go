@@ -413,3 +413,20 @@ func startOpenSSL(t *testing.T, openssl string, args []string) string {
 	t.Fatalf("openssl s_server did not listen on %s", addr)
 	return ""
 }
+
+func TestImportProgressBar(t *testing.T) {
+	p := opensslPKI(t)
+	c := newCK(t)
+	r := c.run("import", "--progress", p.root, p.inter, p.leaf)
+	if r.code != 0 {
+		t.Fatalf("import --progress: exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"checking", "storing", "3/3"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("progress output lacks %q: %q", want, r.stderr)
+		}
+	}
+	if r := c.run("import", p.root); r.stderr != "" {
+		t.Errorf("a single-file import drew progress: %q", r.stderr)
+	}
+}
