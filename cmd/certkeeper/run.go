@@ -18,10 +18,30 @@ var version = ""
 
 // run wires the process to the command line.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	tuneGC(getenv)
 	return cli.Execute(ctx, args, cli.Env{
 		Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now,
 		Version: buildVersion(), StderrIsTerminal: isTerminal(stderr),
 	})
+}
+
+// GC settings applied unless GOGC or GOMEMLIMIT are set. certkeeper's live
+// heap is small (tens of MiB) while issuance and import allocate briskly:
+// letting the heap grow to five times the live data before collecting
+// raises CA issuance throughput by about half (docs/BENCHMARKS.md), and the
+// soft limit makes the collector work harder before memory use gets large.
+const (
+	defaultGCPercent   = 400
+	defaultMemoryLimit = 1 << 30
+)
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(defaultGCPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
 
 func buildVersion() string {

@@ -42,6 +42,7 @@ type config struct {
 	dataDir       string
 	database      string
 	masterKeyFile string
+	externalURL   string
 }
 
 func (c *config) bindFlags(cmd *cobra.Command) {
@@ -49,6 +50,12 @@ func (c *config) bindFlags(cmd *cobra.Command) {
 	f.StringVar(&c.dataDir, "data-dir", "", "data directory (env CERTKEEPER_DATA_DIR; default "+defaultDataDir(c.getenv)+")")
 	f.StringVar(&c.database, "database", "", "PostgreSQL URL or SQLite file (env CERTKEEPER_DATABASE; default DATA-DIR/certkeeper.db)")
 	f.StringVar(&c.masterKeyFile, "master-key-file", "", "master key file (env CERTKEEPER_MASTER_KEY_FILE; default DATA-DIR/master.key)")
+	f.StringVar(&c.externalURL, "external-url", "", "URL under which clients reach certkeeper's plain-HTTP listener, written into issued certificates' CRL and OCSP URLs (env CERTKEEPER_EXTERNAL_URL; default none)")
+}
+
+// resolvedExternalURL is the checked external URL, or "" when none is set.
+func (c *config) resolvedExternalURL() (string, error) {
+	return externalURL(first(c.externalURL, c.getenv("CERTKEEPER_EXTERNAL_URL")))
 }
 
 func (c *config) resolvedDataDir() string {

@@ -59,6 +59,8 @@ func (a *app) rootCommand() *cobra.Command {
 		a.exportCommand(),
 		a.rekeyCommand(),
 		a.serveCommand(),
+		a.caCommand(),
+		a.kitCommand(),
 	)
 	return root
 }

@@ -1,43 +1,127 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/server"
 )
 
+// serveOptions are the flags of "certkeeper serve".
+type serveOptions struct {
+	listen      string
+	logFormat   string
+	crlValidity time.Duration
+	crlRefresh  time.Duration
+}
+
 func (a *app) serveCommand() *cobra.Command {
-	var (
-		listen    string
-		logFormat string
-	)
+	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certkeeper service until interrupted",
-		Args:  cobra.NoArgs,
+		Long: "serve runs certkeeper's plain-HTTP listener: health endpoints, and the publication\n" +
+			"of every CA's certificate (/pki/ca/ID.crt|.pem), CRL (/pki/crl/ID.crl|.pem) and OCSP\n" +
+			"responder (/pki/ocsp/ID). On first start it creates the default CA (root and issuing\n" +
+			"intermediate). CRLs are refreshed on a schedule and at once on revocation.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log, err := newLogger(a.env, logFormat)
-			if err != nil {
-				return err
-			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
-			}
-			log.Info("inventory open", "database", redactDatabase(a.cfg.resolvedDatabase()),
-				"master_key_id", a.sealer.KeyID())
-			srv := server.New(server.Config{Addr: first(listen, a.env.Getenv("CERTKEEPER_LISTEN"))}, a.store, log)
-			return srv.Run(cmd.Context(), func(addr net.Addr) {
-				fmt.Fprintf(a.env.Stdout, "certkeeper is serving on http://%s (health: /healthz, /readyz)\n", addr)
-			})
+			return a.runServe(cmd.Context(), &o)
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "", "listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8080)")
-	cmd.Flags().StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "", "listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8080)")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&o.crlValidity, "crl-validity", 0, "time from a CRL's thisUpdate to its nextUpdate (env CERTKEEPER_CRL_VALIDITY; default 24h)")
+	f.DurationVar(&o.crlRefresh, "crl-refresh", 0, "age at which a CRL is replaced (env CERTKEEPER_CRL_REFRESH; default half of the validity)")
 	return cmd
+}
+
+func (a *app) runServe(ctx context.Context, o *serveOptions) error {
+	log, err := newLogger(a.env, o.logFormat)
+	if err != nil {
+		return err
+	}
+	external, err := a.cfg.resolvedExternalURL()
+	if err != nil {
+		return err
+	}
+	auth, err := a.authority(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("inventory open", "database", redactDatabase(a.cfg.resolvedDatabase()),
+		"master_key_id", a.sealer.KeyID())
+	if err := ensureCA(ctx, auth, log, external); err != nil {
+		return err
+	}
+	validity, refresh, err := crlSettings(a.env.Getenv, o.crlValidity, o.crlRefresh)
+	if err != nil {
+		return err
+	}
+	svc, err := revocation.New(a.store, auth, a.sealer, revocation.Config{
+		CRLValidity: validity, CRLRefresh: refresh, Now: a.env.Now,
+	}, log)
+	if err != nil {
+		return err
+	}
+	srv := server.New(server.Config{
+		Addr: first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
+		PKI:  &server.PKIHandlers{CACert: svc.CACertHandler(), CRL: svc.CRLHandler(), OCSP: svc.OCSPHandler()},
+	}, a.store, log)
+	return a.serveUntilDone(ctx, srv, revocation.NewRefresher(svc, nil, log))
+}
+
+// ensureCA creates the default CA on first start and logs which CA is in
+// use.
+func ensureCA(ctx context.Context, auth *ca.Authority, log *slog.Logger, external string) error {
+	c, created, err := auth.EnsureDefault(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("certificate authority", "ca", c.Name, "id", c.ID, "created", created)
+	if external == "" {
+		log.Warn("no --external-url: issued certificates carry no CRL or OCSP URL")
+	}
+	return nil
+}
+
+// serveUntilDone runs the listener and the CRL refresher until ctx is
+// cancelled (or the listener fails), then stops both.
+func (a *app) serveUntilDone(ctx context.Context, srv *server.Server, ref *revocation.Refresher) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ref.Run(ctx) }()
+	err := srv.Run(ctx, func(addr net.Addr) {
+		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on http://%s (health: /healthz, /readyz; CA publication: /pki/)\n", addr)
+	})
+	cancel()
+	if rerr := <-done; err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// externalURL checks the --external-url value: an absolute http or https
+// URL without query or fragment; "" is allowed.
+func externalURL(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--external-url %q: want an absolute http:// or https:// URL such as http://pki.example.com", s)
+	}
+	return s, nil
 }
 
 func newLogger(env Env, format string) (*slog.Logger, error) {

@@ -9,6 +9,9 @@ import (
 // be safe for concurrent use, honour context cancellation, return
 // ErrNotFound rather than a nil object, and store times in UTC.
 type Store interface {
+	CAStore
+	RevocationStore
+
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a
 	// key links every certificate and CSR with the same public key to it.

@@ -22,6 +22,20 @@ type Config struct {
 	Addr string
 	// ShutdownTimeout bounds graceful shutdown; 0 means 15 s.
 	ShutdownTimeout time.Duration
+	// PKI, when set, publishes CA certificates, CRLs and OCSP responders
+	// at the paths of package ca (see routes.go); nil publishes nothing.
+	PKI *PKIHandlers
+}
+
+// PKIHandlers serve the CA publication paths. Each reads the CA ID from
+// the last path elements itself.
+type PKIHandlers struct {
+	// CACert serves GET /pki/ca/{id}.crt and {id}.pem.
+	CACert http.Handler
+	// CRL serves GET /pki/crl/{id}.crl and {id}.pem.
+	CRL http.Handler
+	// OCSP serves POST /pki/ocsp/{id} and GET /pki/ocsp/{id}/{request}.
+	OCSP http.Handler
 }
 
 // Server serves certkeeper over HTTP.
@@ -43,14 +57,6 @@ func New(cfg Config, st inventory.Store, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, store: st, log: log, mux: http.NewServeMux()}
 	s.routes()
 	return s
-}
-
-// Handler returns the server's root handler.
-func (s *Server) Handler() http.Handler { return s.mux }
-
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /readyz", s.handleReady)
 }
 
 // handleHealth answers while the process runs (liveness).
@@ -85,7 +91,8 @@ func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	s.log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {

@@ -50,6 +50,9 @@ type db struct {
 	dialect dialect
 	// now is the clock for created_at and audit times.
 	now func() time.Time
+	// stmts caches statements of the issuance hot path, prepared once on
+	// the writer pool (see stmt).
+	stmts stmtCache
 }
 
 func newDB(w, r *sql.DB, d dialect) *db {
@@ -58,6 +61,12 @@ func newDB(w, r *sql.DB, d dialect) *db {
 
 // Close closes the database pools.
 func (s *db) Close() error {
+	s.stmts.mu.Lock()
+	for _, st := range s.stmts.m {
+		st.Close()
+	}
+	s.stmts.m = nil
+	s.stmts.mu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		if rerr := s.r.Close(); err == nil {

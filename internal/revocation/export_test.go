@@ -1,0 +1,4 @@
+package revocation
+
+// BuildCRL exposes buildCRL to the benchmarks.
+var BuildCRL = buildCRL
