@@ -20,6 +20,9 @@ type InitOptions struct {
 	// Name names the issuing CA; its root is Name + "-root". "" means the
 	// organisation and the UTC time, e.g. "certkeeper-20261122-191300".
 	Name string
+	// CommonName is the issuing CA's subject CN; its root's is CommonName
+	// + " Root CA". "" means Name.
+	CommonName string
 	// RootKey is the root's key type: ecdsa-p384 (the default) or
 	// rsa-4096. The issuing CA always gets ECDSA P-256.
 	RootKey KeySpec
@@ -68,7 +71,12 @@ func (a *Authority) Init(ctx context.Context, o InitOptions) (*inventory.CA, err
 }
 
 // EnsureDefault returns the default CA, creating a root and an issuing
-// intermediate named "default" when the inventory holds no CA at all.
+// intermediate when the inventory holds no CA at all. Their records are
+// named "default" and "default-root" (the fixed names make two instances
+// starting together on one database create one CA, not two); their
+// certificates carry a unique subject, the organisation and the UTC time
+// (e.g. "CN=certkeeper-20261122-191300 Root CA"), so that trust stores
+// tell one installation's root from another's.
 func (a *Authority) EnsureDefault(ctx context.Context) (*inventory.CA, bool, error) {
 	c, err := a.st.DefaultCA(ctx)
 	if err == nil || !errors.Is(err, inventory.ErrNotFound) {
@@ -78,7 +86,8 @@ func (a *Authority) EnsureDefault(ctx context.Context) (*inventory.CA, bool, err
 	if err != nil {
 		return nil, false, wrapStore(err)
 	}
-	o := InitOptions{Name: "default", Organization: a.cfg.Organization, Default: true, Actor: "certkeeper"}
+	o := InitOptions{Name: "default", CommonName: defaultName(a.cfg.Organization, a.cfg.Now()),
+		Organization: a.cfg.Organization, Default: true, Actor: "certkeeper"}
 	switch {
 	case len(all) == 1 && all[0].Name == "default-root":
 		// A first start died between the root and the intermediate.
@@ -111,6 +120,7 @@ func (a *Authority) resumeDefault(ctx context.Context, o InitOptions, root *inve
 	if err != nil {
 		return nil, err
 	}
+	o.CommonName = strings.TrimSuffix(rootIss.cert.Subject.CommonName, " Root CA")
 	return a.createIntermediate(ctx, o, root, rootIss)
 }
 
@@ -180,7 +190,7 @@ func (a *Authority) createRoot(ctx context.Context, o InitOptions) (*inventory.C
 	if err != nil {
 		return nil, nil, err
 	}
-	tmpl, err := a.caTemplate(o.Name+" Root CA", o.Organization, key.Public(), rootLife, time.Time{}, false)
+	tmpl, err := a.caTemplate(first(o.CommonName, o.Name)+" Root CA", o.Organization, key.Public(), rootLife, time.Time{}, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -207,7 +217,7 @@ func (a *Authority) createIntermediate(ctx context.Context, o InitOptions, root 
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := a.caTemplate(o.Name, o.Organization, key.Public(), interLife, rootIss.cert.NotAfter, true)
+	tmpl, err := a.caTemplate(first(o.CommonName, o.Name), o.Organization, key.Public(), interLife, rootIss.cert.NotAfter, true)
 	if err != nil {
 		return nil, err
 	}
@@ -341,4 +351,14 @@ func (a *Authority) SetDefault(ctx context.Context, name, actor string) (*invent
 	}
 	a.forget(c.ID)
 	return c, a.audit(ctx, actor, "ca.default", c, "made the default CA")
+}
+
+// first returns the first non-empty string.
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

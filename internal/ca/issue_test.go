@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -158,8 +159,8 @@ func TestEnsureDefaultSignerChain(t *testing.T) {
 		t.Fatalf("second EnsureDefault = %+v, %v, %v; want the same default CA", again, created, err)
 	}
 	signer, cert, err := a.Signer(ctx, def.ID)
-	if err != nil || !cert.IsCA || cert.Subject.CommonName != "default" {
-		t.Fatalf("Signer = %v, %v", cert, err)
+	if err != nil || !cert.IsCA || !regexp.MustCompile(`^certkeeper-\d{8}-\d{6}$`).MatchString(cert.Subject.CommonName) {
+		t.Fatalf("Signer = %v, %v; want a CA certificate named by organisation and time", cert, err)
 	}
 	if pub, ok := signer.Public().(*ecdsa.PublicKey); !ok || !pub.Equal(cert.PublicKey) {
 		t.Errorf("Signer key does not match its certificate")
@@ -189,13 +190,17 @@ func TestEnsureDefaultResumesAfterCrash(t *testing.T) {
 	st := openSQLite(t)
 	a := New(st, newSealer(t), Config{})
 	ctx := context.Background()
-	o := InitOptions{Name: "default", Organization: "certkeeper"}
+	o := InitOptions{Name: "default", CommonName: "certkeeper-20261122-101010", Organization: "certkeeper"}
 	if _, _, err := a.createRoot(ctx, o); err != nil { // the process died here
 		t.Fatal(err)
 	}
 	c, created, err := a.EnsureDefault(ctx)
 	if err != nil || !created || c.Name != "default" || !c.Default {
 		t.Fatalf("EnsureDefault after an interrupted first start = %+v, %v, %v", c, created, err)
+	}
+	_, cert, err := a.Signer(ctx, c.ID)
+	if err != nil || cert.Subject.CommonName != "certkeeper-20261122-101010" {
+		t.Errorf("resumed intermediate subject = %v, %v; want the root's name without \" Root CA\"", cert.Subject, err)
 	}
 }
 
