@@ -61,6 +61,9 @@ func (a *app) rootCommand() *cobra.Command {
 		a.serveCommand(),
 		a.caCommand(),
 		a.kitCommand(),
+		a.userCommand(),
+		a.tokenCommand(),
+		a.auditCommand(),
 	)
 	return root
 }

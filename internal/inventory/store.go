@@ -11,6 +11,7 @@ import (
 type Store interface {
 	CAStore
 	RevocationStore
+	UserStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/users"
+)
+
+// users opens the inventory and returns the user service over it.
+func (a *app) users(ctx context.Context) (*users.Service, error) {
+	if err := a.open(ctx); err != nil {
+		return nil, err
+	}
+	return users.New(a.store, a.env.Now, nil), nil
+}
+
+func (a *app) userCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "Manage the people who may sign in",
+	}
+	cmd.AddCommand(a.userCreateCommand(), a.userListCommand(), a.userResetCommand(), a.userRoleCommand(),
+		a.userDisableCommand(true), a.userDisableCommand(false))
+	return cmd
+}
+
+func (a *app) userCreateCommand() *cobra.Command {
+	var role, passwordFile string
+	cmd := &cobra.Command{
+		Use:   "create NAME [--role admin|user] [--password-file F]",
+		Short: "Add a user; without --password-file a one-time password is generated and printed once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			password, err := readPasswordFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			svc, err := a.users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pw, err := svc.Create(cmd.Context(), a.actor(), args[0], inventory.Role(role), password)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "created user %s (%s)\n", args[0], role)
+			if password == "" {
+				printOneTimePassword(a.env.Stdout, pw)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&role, "role", string(inventory.RoleUser), "role: admin or user")
+	cmd.Flags().StringVar(&passwordFile, "password-file", "", "read the password from the first line of this file")
+	return cmd
+}
+
+// readPasswordFile returns the first line of file, or "" when file is "".
+func readPasswordFile(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("password file: %w", err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) == 0 {
+		return "", errors.New("password file: first line is empty")
+	}
+	return string(line), nil
+}
+
+func printOneTimePassword(w io.Writer, pw string) {
+	fmt.Fprintf(w, "one-time password (shown only now; it must be changed at first sign-in): %s\n", pw)
+}
+
+func (a *app) userListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List users",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := a.users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list, err := svc.List(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.env.Stdout, newUserListView(list))
+			}
+			writeUserList(a.env.Stdout, list)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+type userListView struct {
+	Users []userView `json:"users"`
+}
+
+// userView is a user as shown: never the password hash.
+type userView struct {
+	ID                 int64     `json:"id"`
+	Username           string    `json:"username"`
+	Role               string    `json:"role"`
+	Disabled           bool      `json:"disabled"`
+	MustChangePassword bool      `json:"must_change_password"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+func newUserListView(list []inventory.User) userListView {
+	v := userListView{Users: make([]userView, 0, len(list))}
+	for _, u := range list {
+		v.Users = append(v.Users, userView{ID: u.ID, Username: u.Username, Role: string(u.Role), Disabled: u.Disabled,
+			MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt})
+	}
+	return v
+}
+
+func writeUserList(w io.Writer, list []inventory.User) {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no users")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tUSERNAME\tROLE\tSTATUS\tPASSWORD\tCREATED")
+	for _, u := range list {
+		status, pw := "enabled", "set"
+		if u.Disabled {
+			status = "disabled"
+		}
+		if u.MustChangePassword {
+			pw = "must change"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Role, status, pw, u.CreatedAt.Format(time.DateOnly))
+	}
+	tw.Flush()
+}
+
+func (a *app) userResetCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "reset-password NAME",
+		Short: "Give a user a new one-time password, printed once; they must change it at sign-in",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pw, err := svc.ResetPassword(cmd.Context(), a.actor(), args[0])
+			if err != nil {
+				return err
+			}
+			printOneTimePassword(a.env.Stdout, pw)
+			return nil
+		},
+	}
+}
+
+func (a *app) userRoleCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "role NAME admin|user",
+		Short: "Change a user's role",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := svc.SetRole(cmd.Context(), a.actor(), args[0], inventory.Role(args[1])); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "user %s is now %s\n", args[0], args[1])
+			return nil
+		},
+	}
+}
+
+// userDisableCommand is "user disable" when disable is set, else "user
+// enable".
+func (a *app) userDisableCommand(disable bool) *cobra.Command {
+	verb, short := "enable", "Let a disabled user sign in again"
+	if disable {
+		verb, short = "disable", "Stop a user signing in and their API tokens working"
+	}
+	return &cobra.Command{
+		Use:   verb + " NAME",
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.users(cmd.Context())
+			if err != nil {
+				return err
+			}
+			change := svc.Enable
+			if disable {
+				change = svc.Disable
+			}
+			if err := change(cmd.Context(), a.actor(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "user %s %sd\n", args[0], verb)
+			return nil
+		},
+	}
+}

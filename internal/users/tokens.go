@@ -1,0 +1,140 @@
+package users
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// TokenPrefix starts every API token secret.
+const TokenPrefix = "ck_"
+
+// tokenDisplayLen is how many characters of a secret are kept as
+// APIToken.Prefix: "ck_" and eight more, 48 bits, too few to guess the rest.
+const tokenDisplayLen = len(TokenPrefix) + 8
+
+// ErrInvalidToken is returned by AuthenticateToken for an unknown, expired
+// or revoked token, or one whose user is disabled.
+var ErrInvalidToken = errors.New("users: invalid api token")
+
+// CreateToken makes an API token named name for the user. The secret is
+// "ck_" followed by 32 random bytes in unpadded base64url; it is returned
+// once and only its SHA-256 is stored. A ttl of zero means the token does
+// not expire.
+func (s *Service) CreateToken(ctx context.Context, actor, username, name string, ttl time.Duration) (string, *inventory.APIToken, error) {
+	if strings.TrimSpace(name) == "" || len(name) > 100 {
+		return "", nil, errors.New("users: token name must be 1 to 100 characters")
+	}
+	if ttl < 0 {
+		return "", nil, errors.New("users: token lifetime must not be negative")
+	}
+	u, err := s.user(ctx, username)
+	if err != nil {
+		return "", nil, err
+	}
+	secret, err := s.tokenSecret()
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.now().UTC()
+	t := &inventory.APIToken{UserID: u.ID, Name: name, Hash: TokenHash(secret), Prefix: secret[:tokenDisplayLen], CreatedAt: now}
+	if ttl > 0 {
+		exp := now.Add(ttl)
+		t.ExpiresAt = &exp
+	}
+	if err := s.store.PutToken(ctx, t); err != nil {
+		return "", nil, err
+	}
+	return secret, t, s.auditToken(ctx, actor, "token.create", t, tokenSummary(t, u.Username))
+}
+
+// tokenSummary describes a new token for the audit trail.
+func tokenSummary(t *inventory.APIToken, username string) string {
+	exp := "never"
+	if t.ExpiresAt != nil {
+		exp = t.ExpiresAt.Format(time.RFC3339)
+	}
+	return fmt.Sprintf("token %q (%s...) for %s, expires %s", t.Name, t.Prefix, username, exp)
+}
+
+func (s *Service) tokenSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("users: token secret: %w", err)
+	}
+	return TokenPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// TokenHash is the stored form of a token secret: lowercase hex SHA-256.
+// A secret of 256 random bits needs no slow hash.
+func TokenHash(secret string) string {
+	h := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(h[:])
+}
+
+// ListTokens returns the user's tokens in ID order.
+func (s *Service) ListTokens(ctx context.Context, username string) ([]inventory.APIToken, error) {
+	u, err := s.user(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListTokens(ctx, u.ID)
+}
+
+// RevokeToken deletes the token with the given ID.
+func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error {
+	if err := s.store.DeleteToken(ctx, id); err != nil {
+		if errors.Is(err, inventory.ErrNotFound) {
+			return fmt.Errorf("users: no token %d: %w", id, inventory.ErrNotFound)
+		}
+		return err
+	}
+	return s.auditToken(ctx, actor, "token.revoke", &inventory.APIToken{ID: id}, "")
+}
+
+// AuthenticateToken returns the user owning secret and the token, and
+// records the use. Unknown and expired tokens and tokens of disabled users
+// give ErrInvalidToken.
+func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*inventory.User, *inventory.APIToken, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return nil, nil, ErrInvalidToken
+	}
+	t, err := s.store.TokenByHash(ctx, TokenHash(secret))
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now().UTC()
+	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return nil, nil, ErrInvalidToken
+	}
+	u, err := s.store.GetUser(ctx, t.UserID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Disabled {
+		return nil, nil, ErrInvalidToken
+	}
+	if err := s.store.TouchToken(ctx, t.ID, now); err != nil {
+		return nil, nil, err
+	}
+	t.LastUsedAt = &now
+	return u, t, nil
+}
+
+// auditToken records an action on t. The summary must hold no secret.
+func (s *Service) auditToken(ctx context.Context, actor, action string, t *inventory.APIToken, summary string) error {
+	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: "token:" + strconv.FormatInt(t.ID, 10), Summary: summary})
+}

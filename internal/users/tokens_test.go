@@ -1,0 +1,105 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// withToken makes user frank and a token for him expiring in ttl.
+func withToken(t *testing.T, f *fixture, ttl time.Duration) (string, *inventory.APIToken) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "cli:root", "frank", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	secret, tok, err := f.svc.CreateToken(ctx, "cli:root", "frank", "ci", ttl)
+	if err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	return secret, tok
+}
+
+func TestCreateToken(t *testing.T) {
+	f := newFixture(t)
+	secret, tok := withToken(t, f, 90*24*time.Hour)
+	if !regexp.MustCompile(`^ck_[A-Za-z0-9_-]{43}$`).MatchString(secret) {
+		t.Errorf("secret = %q, want ck_ and 43 base64url characters", secret)
+	}
+	if tok.Hash != TokenHash(secret) || !strings.HasPrefix(secret, tok.Prefix) || len(tok.Prefix) != 11 {
+		t.Errorf("token = %+v, want the secret's SHA-256 and its first 11 characters", tok)
+	}
+	if want := f.clock.t.Add(90 * 24 * time.Hour); tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", tok.ExpiresAt, want)
+	}
+	list, err := f.svc.ListTokens(context.Background(), "frank")
+	if err != nil || len(list) != 1 || list[0].ID != tok.ID {
+		t.Errorf("ListTokens = %+v, %v; want the token", list, err)
+	}
+	if audit := f.auditText(t); strings.Contains(audit, secret) || strings.Contains(audit, tok.Hash) ||
+		!strings.Contains(audit, "token.create") {
+		t.Errorf("audit trail:\n%s\nwant token.create without the secret or hash", audit)
+	}
+}
+
+func TestAuthenticateToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	secret, tok := withToken(t, f, time.Hour)
+	u, got, err := f.svc.AuthenticateToken(ctx, secret)
+	if err != nil || u.Username != "frank" || got.ID != tok.ID {
+		t.Fatalf("AuthenticateToken = %+v, %+v, %v; want frank's token", u, got, err)
+	}
+	stored, err := f.st.TokenByHash(ctx, tok.Hash)
+	if err != nil || stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(f.clock.t) {
+		t.Errorf("stored LastUsedAt = %v, %v; want %v", stored.LastUsedAt, err, f.clock.t)
+	}
+	for _, bad := range []string{"", "ck_", secret + "x", strings.TrimPrefix(secret, "ck_")} {
+		if _, _, err := f.svc.AuthenticateToken(ctx, bad); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("AuthenticateToken(%q) = %v, want ErrInvalidToken", bad, err)
+		}
+	}
+}
+
+func TestTokenRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		apply func(f *fixture, tok *inventory.APIToken) error
+	}{
+		{"expired", func(f *fixture, _ *inventory.APIToken) error { f.clock.t = f.clock.t.Add(time.Hour); return nil }},
+		{"disabled user", func(f *fixture, _ *inventory.APIToken) error { return f.svc.Disable(ctx, "cli:root", "frank") }},
+		{"revoked", func(f *fixture, tok *inventory.APIToken) error { return f.svc.RevokeToken(ctx, "cli:root", tok.ID) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			secret, tok := withToken(t, f, time.Hour)
+			if err := tc.apply(f, tok); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := f.svc.AuthenticateToken(ctx, secret); !errors.Is(err, ErrInvalidToken) {
+				t.Errorf("AuthenticateToken = %v, want ErrInvalidToken", err)
+			}
+		})
+	}
+}
+
+func TestTokenErrors(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	withToken(t, f, 0)
+	if err := f.svc.RevokeToken(ctx, "cli:root", 999); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("RevokeToken(999) = %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.svc.CreateToken(ctx, "cli:root", "nobody", "x", 0); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("CreateToken(nobody) = %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.svc.CreateToken(ctx, "cli:root", "frank", " ", 0); err == nil {
+		t.Error("CreateToken with a blank name succeeded, want an error")
+	}
+}

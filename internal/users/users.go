@@ -1,0 +1,248 @@
+// Package users manages the people who use certkeeper and their API
+// tokens: argon2id password hashes, password rules, sign-in, and bearer
+// tokens stored only as SHA-256 hashes. Every change is written to the
+// audit trail, never with a password or token secret.
+package users
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Store is what the service needs from the inventory.
+type Store interface {
+	inventory.UserStore
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+}
+
+// ErrInvalidCredentials is returned by Authenticate for an unknown user, a
+// wrong password and a disabled user alike.
+var ErrInvalidCredentials = errors.New("users: invalid username or password")
+
+// Service manages users and tokens. It is safe for concurrent use.
+type Service struct {
+	store Store
+	now   func() time.Time
+	rand  io.Reader
+	// Params are the argon2id costs for new hashes; New sets
+	// DefaultParams.
+	Params Params
+}
+
+// New returns a service over st. A nil now means time.Now; a nil random
+// means crypto/rand.Reader.
+func New(st Store, now func() time.Time, random io.Reader) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if random == nil {
+		random = rand.Reader
+	}
+	return &Service{store: st, now: now, rand: random, Params: DefaultParams}
+}
+
+// usernameRE is the allowed shape of a username.
+var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
+
+// Create adds a user. When password is empty a random one is generated;
+// the password in use is returned so that it can be shown once. A
+// generated password must be changed at first sign-in.
+func (s *Service) Create(ctx context.Context, actor, username string, role inventory.Role, password string) (string, error) {
+	if !usernameRE.MatchString(username) {
+		return "", fmt.Errorf("users: username %q: use 1 to 64 letters, digits, '.', '_', '@' or '-'", username)
+	}
+	if !role.Valid() {
+		return "", fmt.Errorf("users: unknown role %q (want admin or user)", role)
+	}
+	generated := password == ""
+	password, hash, err := s.newPassword(username, password)
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	u := &inventory.User{Username: username, Role: role, PasswordHash: hash, MustChangePassword: generated,
+		CreatedAt: now, UpdatedAt: now}
+	if err := s.store.PutUser(ctx, u); err != nil {
+		if errors.Is(err, inventory.ErrConflict) {
+			return "", fmt.Errorf("users: user %q exists: %w", username, inventory.ErrConflict)
+		}
+		return "", err
+	}
+	return password, s.audit(ctx, actor, "user.create", u, "role "+string(role))
+}
+
+// newPassword checks password, or generates one when it is empty, and
+// returns it with its hash.
+func (s *Service) newPassword(username, password string) (string, string, error) {
+	if password == "" {
+		var err error
+		if password, err = s.randomPassword(); err != nil {
+			return "", "", err
+		}
+	}
+	if err := CheckPassword(username, password); err != nil {
+		return "", "", err
+	}
+	hash, err := HashPassword(password, s.Params, s.rand)
+	return password, hash, err
+}
+
+// randomPassword returns 24 lower-case base32 characters (120 bits).
+func (s *Service) randomPassword() (string, error) {
+	b := make([]byte, 15)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("users: random password: %w", err)
+	}
+	return lowerBase32.EncodeToString(b), nil
+}
+
+var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// List returns every user in ID order.
+func (s *Service) List(ctx context.Context) ([]inventory.User, error) {
+	return s.store.ListUsers(ctx)
+}
+
+// ResetPassword gives the user a new random password, returned once, which
+// must be changed at the next sign-in.
+func (s *Service) ResetPassword(ctx context.Context, actor, username string) (string, error) {
+	u, err := s.user(ctx, username)
+	if err != nil {
+		return "", err
+	}
+	password, hash, err := s.newPassword(u.Username, "")
+	if err != nil {
+		return "", err
+	}
+	u.PasswordHash, u.MustChangePassword = hash, true
+	if err := s.update(ctx, actor, "user.password_reset", u, "one-time password set"); err != nil {
+		return "", err
+	}
+	return password, nil
+}
+
+// SetRole changes the user's role.
+func (s *Service) SetRole(ctx context.Context, actor, username string, role inventory.Role) error {
+	if !role.Valid() {
+		return fmt.Errorf("users: unknown role %q (want admin or user)", role)
+	}
+	u, err := s.user(ctx, username)
+	if err != nil {
+		return err
+	}
+	if role != inventory.RoleAdmin {
+		if err := s.keepAnAdmin(ctx, u); err != nil {
+			return err
+		}
+	}
+	old := u.Role
+	u.Role = role
+	return s.update(ctx, actor, "user.role", u, fmt.Sprintf("role %s -> %s", old, role))
+}
+
+// keepAnAdmin refuses to demote or disable u when u is the last enabled
+// admin: nobody could manage users, settings or CAs afterwards. (Two
+// admins demoting each other at the same moment can still race.)
+func (s *Service) keepAnAdmin(ctx context.Context, u *inventory.User) error {
+	if u.Role != inventory.RoleAdmin || u.Disabled {
+		return nil
+	}
+	all, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.ID != u.ID && o.Role == inventory.RoleAdmin && !o.Disabled {
+			return nil
+		}
+	}
+	return fmt.Errorf("users: %s is the last enabled admin; make another user admin first", u.Username)
+}
+
+// Disable stops the user signing in and their tokens working.
+func (s *Service) Disable(ctx context.Context, actor, username string) error {
+	return s.setDisabled(ctx, actor, username, true, "user.disable")
+}
+
+// Enable lets a disabled user sign in again.
+func (s *Service) Enable(ctx context.Context, actor, username string) error {
+	return s.setDisabled(ctx, actor, username, false, "user.enable")
+}
+
+func (s *Service) setDisabled(ctx context.Context, actor, username string, disabled bool, action string) error {
+	u, err := s.user(ctx, username)
+	if err != nil {
+		return err
+	}
+	if disabled {
+		if err := s.keepAnAdmin(ctx, u); err != nil {
+			return err
+		}
+	}
+	u.Disabled = disabled
+	return s.update(ctx, actor, action, u, "")
+}
+
+// Authenticate checks a username and password and returns the user. An
+// unknown user, a wrong password and a disabled user all give
+// ErrInvalidCredentials, after the same amount of hashing work. The
+// caller must send a user with MustChangePassword set to change it.
+func (s *Service) Authenticate(ctx context.Context, username, password string) (*inventory.User, error) {
+	u, err := s.store.UserByName(ctx, username)
+	if errors.Is(err, inventory.ErrNotFound) {
+		s.dummyVerify(password)
+		return nil, ErrInvalidCredentials
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, err := VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return nil, fmt.Errorf("users: user %q: %w", u.Username, err)
+	}
+	if !ok || u.Disabled {
+		return nil, ErrInvalidCredentials
+	}
+	return u, nil
+}
+
+// dummyVerify spends the time verifying a hash made with s.Params would.
+func (s *Service) dummyVerify(password string) {
+	if s.Params.check() == nil {
+		argon2.IDKey([]byte(password), make([]byte, saltLen), s.Params.Time, s.Params.Memory, s.Params.Threads, keyLen)
+	}
+}
+
+// user finds a user by name, with an error that names it.
+func (s *Service) user(ctx context.Context, username string) (*inventory.User, error) {
+	u, err := s.store.UserByName(ctx, username)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, fmt.Errorf("users: no user %q: %w", username, inventory.ErrNotFound)
+	}
+	return u, err
+}
+
+// update stores u and audits the change.
+func (s *Service) update(ctx context.Context, actor, action string, u *inventory.User, summary string) error {
+	u.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	return s.audit(ctx, actor, action, u, summary)
+}
+
+// audit records an action on u. The summary must hold no secret.
+func (s *Service) audit(ctx context.Context, actor, action string, u *inventory.User, summary string) error {
+	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: "user:" + u.Username, Summary: summary})
+}
