@@ -61,9 +61,11 @@ func (a *app) rootCommand() *cobra.Command {
 		a.serveCommand(),
 		a.caCommand(),
 		a.kitCommand(),
+		a.definitionCommand(),
 		a.userCommand(),
 		a.tokenCommand(),
 		a.auditCommand(),
 	)
+	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	return root
 }

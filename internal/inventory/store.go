@@ -12,6 +12,8 @@ type Store interface {
 	CAStore
 	RevocationStore
 	UserStore
+	CatalogueStore
+	DefinitionStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

@@ -1,0 +1,113 @@
+package catalogue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Account is a vendor account as the service shows it: never the
+// password, sealed or not.
+type Account struct {
+	ID       int64
+	IssuerID int64
+	Name     string
+	Username string
+	// HasPassword tells whether a password is stored.
+	HasPassword bool
+	Email       string
+	URL         string
+	Notes       string
+	CreatedAt   time.Time
+}
+
+// NewAccount is what AddVendorAccount needs. Password may be empty.
+type NewAccount struct {
+	Name, Username, Password, Email, URL, Notes string
+}
+
+// AddVendorAccount adds an account at the issuer called issuer, a
+// manual-vendor or ACME issuer. The password is sealed, bound to the
+// account name (so a sealed password copied to another account does not
+// open); account names therefore never change.
+func (s *Service) AddVendorAccount(ctx context.Context, actor, issuer string, n NewAccount) (*Account, error) {
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" {
+		return nil, errors.New("catalogue: vendor account name is empty")
+	}
+	i, err := s.Issuer(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	if i.Kind == inventory.IssuerBuiltinCA {
+		return nil, fmt.Errorf("catalogue: issuer %q is a built-in CA and has no accounts", i.Name)
+	}
+	a := &inventory.VendorAccount{IssuerID: i.ID, Name: n.Name, Username: n.Username, Email: n.Email,
+		URL: n.URL, Notes: n.Notes, CreatedAt: s.now().UTC()}
+	if n.Password != "" {
+		if a.SealedPassword, err = s.sealer.Seal([]byte(n.Password), sealContext(n.Name)); err != nil {
+			return nil, fmt.Errorf("catalogue: seal password: %w", err)
+		}
+	}
+	if err := s.store.PutVendorAccount(ctx, a); err != nil {
+		return nil, conflict(err, "vendor account %q exists", a.Name)
+	}
+	summary := fmt.Sprintf("issuer %s, username %q, password stored %t", i.Name, a.Username, n.Password != "")
+	return view(a), s.audit(ctx, actor, "vendor_account.create", "vendor_account:"+a.Name, summary)
+}
+
+// sealContext binds a sealed password to its account.
+func sealContext(name string) []byte { return []byte("vendor_account:" + name) }
+
+// VendorAccounts returns every account in ID order, without passwords.
+func (s *Service) VendorAccounts(ctx context.Context) ([]Account, error) {
+	list, err := s.store.ListVendorAccounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Account, len(list))
+	for k := range list {
+		out[k] = *view(&list[k])
+	}
+	return out, nil
+}
+
+// VendorAccount returns the account with the given ID, without its
+// password.
+func (s *Service) VendorAccount(ctx context.Context, id int64) (*Account, error) {
+	a, err := s.store.GetVendorAccount(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return view(a), nil
+}
+
+// Password opens the password of the account with the given ID, for the
+// one place that logs in to the vendor, and audits the read. An account
+// without a password gives inventory.ErrNotFound.
+func (s *Service) Password(ctx context.Context, actor string, id int64) (string, error) {
+	a, err := s.store.GetVendorAccount(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if a.SealedPassword == nil {
+		return "", fmt.Errorf("catalogue: vendor account %q has no password: %w", a.Name, inventory.ErrNotFound)
+	}
+	pw, err := s.sealer.Open(a.SealedPassword, sealContext(a.Name))
+	if err != nil {
+		return "", fmt.Errorf("catalogue: vendor account %q: open password: %w", a.Name, err)
+	}
+	if err := s.audit(ctx, actor, "vendor_account.password_read", "vendor_account:"+a.Name, "password opened"); err != nil {
+		return "", err
+	}
+	return string(pw), nil
+}
+
+func view(a *inventory.VendorAccount) *Account {
+	return &Account{ID: a.ID, IssuerID: a.IssuerID, Name: a.Name, Username: a.Username,
+		HasPassword: a.SealedPassword != nil, Email: a.Email, URL: a.URL, Notes: a.Notes, CreatedAt: a.CreatedAt}
+}

@@ -1,0 +1,103 @@
+package catalogue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Products returns the products of the issuer called issuer, or every
+// product when issuer is empty, in ID order.
+func (s *Service) Products(ctx context.Context, issuer string) ([]inventory.Product, error) {
+	if issuer == "" {
+		return s.store.ListProducts(ctx, 0)
+	}
+	i, err := s.Issuer(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ListProducts(ctx, i.ID)
+}
+
+// AddProduct adds p to the issuer called issuer.
+func (s *Service) AddProduct(ctx context.Context, actor, issuer string, p inventory.Product) (*inventory.Product, error) {
+	i, err := s.Issuer(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.IssuerID = 0, i.ID
+	if err := checkProduct(i, &p); err != nil {
+		return nil, err
+	}
+	if err := s.store.PutProduct(ctx, &p); err != nil {
+		return nil, conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+	}
+	return &p, s.audit(ctx, actor, "product.create", productObject(i, &p), productSummary(&p))
+}
+
+// EditProduct applies edit to the product called name of the issuer
+// called issuer and stores the result. Its ID and issuer cannot change.
+func (s *Service) EditProduct(ctx context.Context, actor, issuer, name string, edit func(*inventory.Product)) (*inventory.Product, error) {
+	i, err := s.Issuer(ctx, issuer)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.product(ctx, i, name)
+	if err != nil {
+		return nil, err
+	}
+	id := p.ID
+	edit(p)
+	p.ID, p.IssuerID = id, i.ID
+	if err := checkProduct(i, p); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateProduct(ctx, p); err != nil {
+		return nil, conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+	}
+	return p, s.audit(ctx, actor, "product.update", productObject(i, p), productSummary(p))
+}
+
+func (s *Service) product(ctx context.Context, i *inventory.Issuer, name string) (*inventory.Product, error) {
+	list, err := s.store.ListProducts(ctx, i.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range list {
+		if p.Name == name {
+			return &p, nil
+		}
+	}
+	return nil, fmt.Errorf("catalogue: issuer %q has no product %q: %w", i.Name, name, inventory.ErrNotFound)
+}
+
+// checkProduct validates p, a product of i. Private products belong to
+// built-in CAs and built-in CAs offer only private products.
+func checkProduct(i *inventory.Issuer, p *inventory.Product) error {
+	p.Name = strings.TrimSpace(p.Name)
+	switch {
+	case p.Name == "":
+		return errors.New("catalogue: product name is empty")
+	case !p.ValidationLevel.Valid():
+		return fmt.Errorf("catalogue: unknown validation level %q (want DV, OV, EV or private)", p.ValidationLevel)
+	case p.MaxNames < 0:
+		return fmt.Errorf("catalogue: product %q: maximum names %d is negative", p.Name, p.MaxNames)
+	case p.MaxValidityDays < 0:
+		return fmt.Errorf("catalogue: product %q: maximum validity %d days is negative", p.Name, p.MaxValidityDays)
+	case (p.ValidationLevel == inventory.LevelPrivate) != (i.Kind == inventory.IssuerBuiltinCA):
+		return fmt.Errorf("catalogue: product %q: level private is for built-in CAs only, and they offer nothing else", p.Name)
+	}
+	return nil
+}
+
+func productObject(i *inventory.Issuer, p *inventory.Product) string {
+	return "product:" + i.Name + "/" + p.Name
+}
+
+func productSummary(p *inventory.Product) string {
+	return fmt.Sprintf("level %s, wildcard %t, max names %d, max days %d", p.ValidationLevel, p.Wildcard,
+		p.MaxNames, p.MaxValidityDays)
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// catalogue opens the inventory and returns the catalogue service over it,
+// with every active CA listed as an issuer.
+func (a *app) catalogue(ctx context.Context) (*catalogue.Service, error) {
+	if err := a.open(ctx); err != nil {
+		return nil, err
+	}
+	svc := catalogue.New(a.store, a.sealer, a.env.Now)
+	return svc, svc.SyncBuiltin(ctx)
+}
+
+// catalogueCommands are "issuer", "product" and "vendor-account".
+func (a *app) catalogueCommands() []*cobra.Command {
+	return []*cobra.Command{a.issuerCommand(), a.productCommand(), a.vendorAccountCommand()}
+}
+
+func (a *app) issuerCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "issuer",
+		Short: "Manage the issuers certificates come from: built-in CAs, vendors, ACME CAs",
+	}
+	cmd.AddCommand(a.issuerListCommand(), a.issuerAddCommand())
+	return cmd
+}
+
+func (a *app) issuerAddCommand() *cobra.Command {
+	var kind, url, notes string
+	cmd := &cobra.Command{
+		Use:   "add NAME --kind manual-vendor|acme [--url URL] [--notes TEXT]",
+		Short: "Add an issuer (built-in CAs are listed by themselves)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			svc, err := a.catalogue(cmd.Context())
+			if err != nil {
+				return err
+			}
+			i, err := svc.AddIssuer(cmd.Context(), a.actor(), inventory.Issuer{Name: args[0],
+				Kind: inventory.IssuerKind(kind), URL: url, Notes: notes})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "added issuer %s (%s)\n", i.Name, i.Kind)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&kind, "kind", string(inventory.IssuerManualVendor), "manual-vendor or acme")
+	cmd.Flags().StringVar(&url, "url", "", "the issuer's web site or ACME directory")
+	cmd.Flags().StringVar(&notes, "notes", "", "free text")
+	return cmd
+}
+
+func (a *app) issuerListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List issuers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			svc, err := a.catalogue(cmd.Context())
+			if err != nil {
+				return err
+			}
+			list, err := svc.Issuers(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				v := issuerListView{Issuers: make([]issuerView, 0, len(list))}
+				for _, i := range list {
+					v.Issuers = append(v.Issuers, issuerView{ID: i.ID, Name: i.Name, Kind: string(i.Kind),
+						CAID: i.CAID, URL: i.URL, Notes: i.Notes})
+				}
+				return writeJSON(a.env.Stdout, v)
+			}
+			writeIssuerList(a.env.Stdout, list)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+type issuerListView struct {
+	Issuers []issuerView `json:"issuers"`
+}
+
+type issuerView struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	CAID  int64  `json:"ca_id,omitempty"`
+	URL   string `json:"url,omitempty"`
+	Notes string `json:"notes,omitempty"`
+}
+
+func writeIssuerList(w io.Writer, list []inventory.Issuer) {
+	if len(list) == 0 {
+		fmt.Fprintln(w, "no issuers")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tKIND\tURL")
+	for _, i := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i.ID, i.Name, i.Kind, i.URL)
+	}
+	tw.Flush()
+}
