@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,5 +135,3 @@ func (a *app) actor() string {
 	}
 	return "cli:" + u
 }
-
-func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/importer"
+	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/probe"
 	"github.com/certkeeper/certkeeper/internal/trust"
 )
@@ -138,17 +139,13 @@ func (a *app) trustPolicy(o *inspectOptions) (*trust.Policy, error) {
 	}
 	p.Roots, p.Intermediates = x509.NewCertPool(), x509.NewCertPool()
 	for _, c := range append(append([]*x509.Certificate{}, b.Chain...), b.Others...) {
-		if isSelfIssued(c) {
+		if inventory.IsSelfSigned(c) {
 			p.Roots.AddCert(c)
 		} else {
 			p.Intermediates.AddCert(c)
 		}
 	}
 	return p, nil
-}
-
-func isSelfIssued(c *x509.Certificate) bool {
-	return string(c.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(c) == nil
 }
 
 func isHostPort(s string) bool {

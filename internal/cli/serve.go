@@ -139,7 +139,7 @@ func redactDatabase(db string) string {
 	if !isPostgres(db) {
 		return db
 	}
-	u, err := parseURL(db)
+	u, err := url.Parse(db)
 	if err != nil {
 		return "postgres://(unparseable URL)"
 	}

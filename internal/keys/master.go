@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certkeeper/certkeeper/internal/atomicfile"
 )
 
 // PendingSuffix names the successor of a master key file while a re-key
@@ -75,7 +77,7 @@ func CommitRekey(path string) error {
 	if err := os.Rename(path+PendingSuffix, path); err != nil {
 		return fmt.Errorf("keys: commit re-key: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 func loadOrCreate(path string) ([]byte, error) {
@@ -137,7 +139,7 @@ func createMaster(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}
-	return k, syncDir(dir)
+	return k, atomicfile.SyncDir(dir)
 }
 
 func writeTemp(dir, content string) (string, error) {
@@ -160,16 +162,4 @@ func writeTemp(dir, content string) (string, error) {
 		return "", fmt.Errorf("keys: write master key: %w", err)
 	}
 	return f.Name(), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("keys: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("keys: sync %s: %w", dir, err)
-	}
-	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 const (
@@ -41,7 +43,7 @@ func (p *Policy) chainFindings(ctx context.Context, chain []*x509.Certificate, n
 		return []Finding{{IncompleteChain, "the server does not send the intermediate certificate " + quote(top.Issuer.CommonName) +
 			" that issued " + name(top) + "; clients without a copy of it will reject the chain"}}
 	}
-	if selfSigned(top) || selfSigned(leaf) {
+	if inventory.IsSelfSigned(top) || inventory.IsSelfSigned(leaf) {
 		return []Finding{{UntrustedRoot, untrustedRoot(leaf, top)}}
 	}
 	return []Finding{
@@ -65,7 +67,7 @@ func (p *Policy) completes(ctx context.Context, v *verifier, leaf, top *x509.Cer
 }
 
 func untrustedRoot(leaf, top *x509.Certificate) string {
-	if selfSigned(leaf) {
+	if inventory.IsSelfSigned(leaf) {
 		return name(leaf) + " is its own root, and that root is not trusted"
 	}
 	return name(leaf) + " chains to root " + quote(top.Subject.CommonName) + ", which is not trusted"
@@ -75,7 +77,7 @@ func untrustedRoot(leaf, top *x509.Certificate) string {
 // (which may come in any order) and returns the last one reached.
 func topOf(chain []*x509.Certificate) *x509.Certificate {
 	cur, seen := chain[0], map[*x509.Certificate]bool{chain[0]: true}
-	for !selfSigned(cur) {
+	for !inventory.IsSelfSigned(cur) {
 		next := issuerIn(cur, chain, seen)
 		if next == nil {
 			break
@@ -129,7 +131,7 @@ func earlier(a, b time.Time) time.Time {
 func (p *Policy) fetchIssuers(ctx context.Context, top *x509.Certificate) []*x509.Certificate {
 	var got []*x509.Certificate
 	fetches := 0
-	for cur := top; cur != nil && !selfSigned(cur); {
+	for cur := top; cur != nil && !inventory.IsSelfSigned(cur); {
 		var next *x509.Certificate
 		for _, url := range cur.IssuingCertificateURL {
 			if fetches == maxFetches || ctx.Err() != nil {

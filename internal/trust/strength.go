@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // Minimum key sizes, after NIST SP 800-57 part 1 and the CA/Browser Forum
@@ -52,7 +54,7 @@ func keyWeakness(c *x509.Certificate) string {
 func weakSignatures(chain []*x509.Certificate) []Finding {
 	var fs []Finding
 	for i, c := range chain {
-		if !weakAlgorithm(c.SignatureAlgorithm) || (i > 0 && selfSigned(c)) {
+		if !weakAlgorithm(c.SignatureAlgorithm) || (i > 0 && inventory.IsSelfSigned(c)) {
 			continue
 		}
 		fs = append(fs, Finding{WeakSignature, name(c) + " is signed with " + c.SignatureAlgorithm.String() + ", a broken hash"})

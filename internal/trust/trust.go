@@ -8,11 +8,12 @@
 package trust
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
 	"slices"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // Code identifies a finding. The strings are a stable public interface: they
@@ -168,15 +169,10 @@ func (p *Policy) expiresSoon() time.Duration {
 // signature verifies with its own key (RFC 5280, section 3.2). SHA-1
 // self-signatures still count: the weakness is reported separately.
 func selfSignedLeaf(leaf *x509.Certificate) []Finding {
-	if !selfSigned(leaf) {
+	if !inventory.IsSelfSigned(leaf) {
 		return nil
 	}
 	return []Finding{{SelfSigned, name(leaf) + " is self-signed: it vouches for itself and no authority stands behind it"}}
-}
-
-func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawSubject, c.RawIssuer) &&
-		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
 
 // nameMismatch applies the RFC 6125 rules as implemented by

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 const day = 24 * time.Hour
@@ -18,7 +20,7 @@ const day = 24 * time.Hour
 func (p *Policy) validity(chain []*x509.Certificate, now time.Time) []Finding {
 	fs := leafValidity(chain[0], now, p.expiresSoon())
 	for _, c := range chain[1:] {
-		if now.After(c.NotAfter) && !selfSigned(c) {
+		if now.After(c.NotAfter) && !inventory.IsSelfSigned(c) {
 			fs = append(fs, Finding{Expired, "intermediate " + name(c) + " expired " + ago(now.Sub(c.NotAfter)) + " (" + date(c.NotAfter) + ")"})
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/x509"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // verifier builds chains with x509.Certificate.Verify, and steps over the
@@ -85,7 +87,7 @@ func (v *verifier) reachesWeak(c, ca *x509.Certificate) bool {
 		return bytes.Equal(ca.RawSubject, c.RawIssuer) &&
 			ca.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 	}
-	if !weakAlgorithm(ca.SignatureAlgorithm) || selfSigned(ca) {
+	if !weakAlgorithm(ca.SignatureAlgorithm) || inventory.IsSelfSigned(ca) {
 		return false
 	}
 	opts := v.opts
