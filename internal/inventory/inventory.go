@@ -10,6 +10,7 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -21,7 +22,31 @@ var (
 	// ErrConflict means a uniqueness rule or an optimistic-concurrency
 	// version check refused the write.
 	ErrConflict = errors.New("inventory: conflict")
+	// ErrInvalid means the input was refused by a validation rule; nothing
+	// was changed. Services wrap it (usually as a *FieldError) so that the
+	// API can answer 422 rather than 500.
+	ErrInvalid = errors.New("invalid input")
+	// ErrState means the object is not in a state that allows the
+	// operation (an acquisition already completed, ...).
+	ErrState = errors.New("not allowed in the current state")
 )
+
+// FieldError is bad input in one named field. It matches ErrInvalid with
+// errors.Is. Field uses the API's JSON names ("sans", "subject.cn").
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true for a FieldError.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Invalid returns a *FieldError for field with a formatted reason.
+func Invalid(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
 
 // KeyAlgorithm names a public-key algorithm: "rsa", "ecdsa" or "ed25519".
 type KeyAlgorithm string
@@ -100,6 +125,11 @@ const (
 	StatusRevoked     Status = "revoked"
 )
 
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusValid || s == StatusExpired || s == StatusNotYetValid || s == StatusRevoked
+}
+
 // StatusAt reports the certificate's status at time now.
 func (c *Certificate) StatusAt(now time.Time) Status {
 	switch {
@@ -150,9 +180,15 @@ type CertificateFilter struct {
 	Issuer string
 	// Text keeps certificates whose subject, SANs, serial or fingerprint
 	// contain this text (case-insensitive; colons are ignored for serials
-	// and fingerprints). It reads every row: at 100,000 certificates it
-	// takes the better part of a second.
+	// and fingerprints). Texts of three characters or more use a trigram
+	// index; shorter ones read every row.
 	Text string
+	// Status keeps certificates with this status at time At (now when At
+	// is zero); "" means any.
+	Status Status
+	At     time.Time
+	// KeyID keeps certificates made with this stored key.
+	KeyID int64
 	// Label keeps certificates carrying this label.
 	Label string
 	// CAOnly and LeafOnly restrict to CA or non-CA certificates.

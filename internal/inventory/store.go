@@ -14,6 +14,7 @@ type Store interface {
 	UserStore
 	CatalogueStore
 	DefinitionStore
+	AcquisitionStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a
