@@ -3,13 +3,68 @@
 // (issued at once) or from a vendor ordered from by hand (request
 // downloaded, order recorded, certificate uploaded, validated and
 // registered), up to switching the definition's current certificate.
-// Every step is recorded with its actor and time, and audited.
+// Every step is recorded with its actor and time, in the same store
+// transaction as the state change it belongs to, and audited (never with
+// key material or a password).
+//
+// Decisions:
+//
+//   - Start picks the issuer named, else the definition's required issuer,
+//     else the issuer of the default built-in CA. A named issuer other than
+//     the one the definition requires is refused. ACME issuers are refused
+//     until the ACME client runs processes itself.
+//   - Start picks the product named, else the issuer's only product; an
+//     issuer with several products makes the caller choose (the error lists
+//     them): choosing between a DV and an EV order is a decision that costs
+//     money, not a default. The product must fit the definition (level,
+//     wildcard, number of names, validity).
+//   - A process wants the definition's common name (when it is a host name
+//     or IP address) and SANs, in that order; the request carries them all
+//     as SANs. A received certificate whose names differ is reported
+//     ("missing: b.example.com", "extra: www.example.com"), not refused.
+//   - Key material for a new key is generated here, sealed, and stored
+//     before the process; a start refused after that (a race with another
+//     start for the same definition) leaves an unused key, nothing else.
+//     Every other refused operation changes nothing.
+//   - A vendor certificate may be uploaded in csr_ready as well as in
+//     ordered: recording the order is bookkeeping, and skipping it must not
+//     block the certificate. A built-in CA process is never uploaded to; it
+//     issues. Recording an order again in ordered corrects it.
+//   - An upload may hold a private key (a PFX always does); it is ignored,
+//     never stored: the process already holds its key, and the certificate
+//     must certify that one. Every certificate of the upload and of the
+//     intermediate files is searched for the one with the process's public
+//     key, so the files may come in any order.
+//   - An upload's chain is verified with crypto/x509 at the service's
+//     clock, for serverAuth, through the uploaded certificates and every CA
+//     certificate of the inventory, up to a trusted root: Config.Roots (the
+//     system roots when nil) or a valid self-signed CA certificate of the
+//     inventory. Importing a private or vendor root is how an operator
+//     says it is trusted; a root that comes only with the upload is not.
+//     The leaf and the verified chain are registered with the source
+//     "acquisition:ID".
+//   - The certificate is stored before the process records it (the CA
+//     stores what it signs; an upload registers its chain); a process
+//     changed meanwhile by someone else then refuses the update with
+//     inventory.ErrConflict, and the certificate stays in the inventory,
+//     which is harmless: it is found again by fingerprint.
+//   - format.Decode reads a PFX holding a key, or a Java trust store; a
+//     certificate-only PFX (openssl pkcs12 -export -nokeys) is refused with
+//     its message as a "data" field error. Vendors' PFX files carry the key.
+//   - A built-in CA's refusal (name policy, validity beyond its profile)
+//     is passed on as the CA's error, not as a field error: package ca has
+//     no typed errors yet.
+//   - The request can be downloaded in any state; each download is a step.
+//   - Names given in input (definition, issuer, product, vendor account)
+//     that do not exist are field errors (inventory.ErrInvalid); an unknown
+//     process ID is inventory.ErrNotFound; an operation the state does not
+//     allow is inventory.ErrState.
 package acquisition
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
-	"errors"
 	"io"
 	"time"
 
@@ -35,7 +90,9 @@ type Store interface {
 	GetProduct(ctx context.Context, id int64) (*inventory.Product, error)
 	GetVendorAccount(ctx context.Context, id int64) (*inventory.VendorAccount, error)
 	ListVendorAccounts(ctx context.Context) ([]inventory.VendorAccount, error)
+	ListIssuers(ctx context.Context) ([]inventory.Issuer, error)
 	GetCA(ctx context.Context, id int64) (*inventory.CA, error)
+	DefaultCA(ctx context.Context) (*inventory.CA, error)
 	PutKey(ctx context.Context, k *inventory.Key) (int64, bool, error)
 	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
 	PutCSR(ctx context.Context, c *inventory.CSR) (int64, error)
@@ -57,10 +114,21 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the randomness for keys; nil means crypto/rand.Reader.
 	Rand io.Reader
-	// Roots are the trusted roots an uploaded certificate's chain must
-	// reach (besides the intermediates uploaded with it and the CA
-	// certificates in the inventory); nil means the system roots.
+	// Catalogue, when set, adds the issuers of the built-in CAs
+	// (catalogue.Service.SyncBuiltin) when the default CA has none yet;
+	// nil means they are only looked up.
+	Catalogue BuiltinSyncer
+	// Roots are the trusted roots an uploaded certificate's chain may
+	// reach besides the inventory's self-signed CA certificates (the
+	// intermediates uploaded with it and the inventory's other CA
+	// certificates help build the chain); nil means the system roots.
 	Roots *x509.CertPool
+}
+
+// BuiltinSyncer adds the issuers of built-in CAs to the catalogue;
+// *catalogue.Service is one.
+type BuiltinSyncer interface {
+	SyncBuiltin(ctx context.Context) error
 }
 
 // Service runs acquisition processes. It is safe for concurrent use.
@@ -77,6 +145,9 @@ func New(st Store, issuer Issuer, sealer *keys.Sealer, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
 	return &Service{st: st, issuer: issuer, sealer: sealer, cfg: cfg}
 }
 
@@ -91,8 +162,7 @@ type StartOptions struct {
 	// else the default built-in CA's issuer.
 	Issuer string
 	// Product names a product of the issuer; "" means the issuer's only
-	// product, or the first the product selector offers for the
-	// definition.
+	// product (an issuer with several needs one named).
 	Product string
 	// ReuseKey keeps the current certificate's key instead of making a
 	// new one; the key must be held.
@@ -148,69 +218,4 @@ type Validation struct {
 	Differences []string
 	// Switched says the certificate became current (AutoSwitch).
 	Switched bool
-}
-
-var errTODO = errors.New("acquisition: not yet implemented")
-
-// Start begins a process for a definition: it chooses the issuer and
-// product, makes (or reuses) the key and makes the request.
-func (s *Service) Start(ctx context.Context, actor string, o StartOptions) (*Process, error) {
-	return nil, errTODO
-}
-
-// Get returns process id with its history.
-func (s *Service) Get(ctx context.Context, id int64) (*Process, error) { return nil, errTODO }
-
-// List returns one page of the processes f selects.
-func (s *Service) List(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error) {
-	return nil, errTODO
-}
-
-// Attention returns the definitions whose current certificate expires
-// within days (DefaultAttentionDays when 0) and that have no open process.
-func (s *Service) Attention(ctx context.Context, days int, p inventory.Page) (*inventory.DefinitionPage, error) {
-	return nil, errTODO
-}
-
-// ChooseIssuer changes the issuer and product of a process still in
-// csr_ready.
-func (s *Service) ChooseIssuer(ctx context.Context, actor string, id int64, issuer, product string) (*Process, error) {
-	return nil, errTODO
-}
-
-// CSR returns the process's request in PEM and records that it was
-// downloaded.
-func (s *Service) CSR(ctx context.Context, actor string, id int64) ([]byte, error) {
-	return nil, errTODO
-}
-
-// Issue has the built-in CA of the process's issuer sign its request,
-// registers the certificate and, with AutoSwitch, makes it current.
-func (s *Service) Issue(ctx context.Context, actor string, id int64) (*Validation, error) {
-	return nil, errTODO
-}
-
-// RecordOrder records the vendor order of a process in csr_ready (or
-// corrects the order of one in ordered).
-func (s *Service) RecordOrder(ctx context.Context, actor string, id int64, o OrderInput) (*Process, error) {
-	return nil, errTODO
-}
-
-// Upload validates a certificate received for a vendor process and
-// registers it: it must certify the process's key, its chain must reach a
-// trusted root (through the uploaded intermediates, the inventory's CA
-// certificates or Config.Roots); name differences are reported, not
-// refused. A refused upload changes nothing.
-func (s *Service) Upload(ctx context.Context, actor string, id int64, u Upload) (*Validation, error) {
-	return nil, errTODO
-}
-
-// Switch makes the process's certificate the definition's current one.
-func (s *Service) Switch(ctx context.Context, actor string, id int64) (*Process, error) {
-	return nil, errTODO
-}
-
-// Cancel abandons an open process.
-func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason string) (*Process, error) {
-	return nil, errTODO
 }

@@ -37,14 +37,14 @@ type NewAccount struct {
 func (s *Service) AddVendorAccount(ctx context.Context, actor, issuer string, n NewAccount) (*Account, error) {
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
-		return nil, errors.New("catalogue: vendor account name is empty")
+		return nil, invalid("name", "vendor account name is empty")
 	}
 	i, err := s.Issuer(ctx, issuer)
 	if err != nil {
 		return nil, err
 	}
 	if i.Kind == inventory.IssuerBuiltinCA {
-		return nil, fmt.Errorf("catalogue: issuer %q is a built-in CA and has no accounts", i.Name)
+		return nil, invalid("issuer_id", "issuer %q is a built-in CA and has no accounts", i.Name)
 	}
 	a := &inventory.VendorAccount{IssuerID: i.ID, Name: n.Name, Username: n.Username, Email: n.Email,
 		URL: n.URL, Notes: n.Notes, CreatedAt: s.now().UTC()}
@@ -58,6 +58,59 @@ func (s *Service) AddVendorAccount(ctx context.Context, actor, issuer string, n 
 	}
 	summary := fmt.Sprintf("issuer %s, username %q, password stored %t", i.Name, a.Username, n.Password != "")
 	return view(a), s.audit(ctx, actor, "vendor_account.create", "vendor_account:"+a.Name, summary)
+}
+
+// AccountChange is what EditVendorAccount changes. Username, Email, URL
+// and Notes replace the stored values.
+type AccountChange struct {
+	// Name and IssuerID, when not "" and 0, must be the account's own: an
+	// account's name (to which its sealed password is bound) and issuer
+	// never change.
+	Name     string
+	IssuerID int64
+	Username string
+	// Password nil keeps the stored password, "" removes it, anything
+	// else replaces it (sealed).
+	Password *string
+	Email    string
+	URL      string
+	Notes    string
+}
+
+// EditVendorAccount changes the account with the given ID. The audit
+// summary says whether the password was kept, changed or removed, never
+// what it is.
+func (s *Service) EditVendorAccount(ctx context.Context, actor string, id int64, c AccountChange) (*Account, error) {
+	a, err := s.store.GetVendorAccount(ctx, id)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, fmt.Errorf("catalogue: no vendor account %d: %w", id, inventory.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.Name != "" && strings.TrimSpace(c.Name) != a.Name {
+		return nil, invalid("name", "a vendor account's name cannot change (its password is bound to it)")
+	}
+	if c.IssuerID != 0 && c.IssuerID != a.IssuerID {
+		return nil, invalid("issuer_id", "a vendor account's issuer cannot change")
+	}
+	a.Username, a.Email, a.URL, a.Notes = c.Username, c.Email, c.URL, c.Notes
+	password := "kept"
+	switch {
+	case c.Password == nil:
+	case *c.Password == "":
+		a.SealedPassword, password = nil, "removed"
+	default:
+		if a.SealedPassword, err = s.sealer.Seal([]byte(*c.Password), sealContext(a.Name)); err != nil {
+			return nil, fmt.Errorf("catalogue: seal password: %w", err)
+		}
+		password = "changed"
+	}
+	if err := s.store.UpdateVendorAccount(ctx, a); err != nil {
+		return nil, conflict(err, "vendor account %q exists", a.Name)
+	}
+	summary := fmt.Sprintf("username %q, password %s", a.Username, password)
+	return view(a), s.audit(ctx, actor, "vendor_account.update", "vendor_account:"+a.Name, summary)
 }
 
 // sealContext binds a sealed password to its account.

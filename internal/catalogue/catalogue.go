@@ -70,7 +70,7 @@ func (s *Service) Issuer(ctx context.Context, name string) (*inventory.Issuer, e
 func (s *Service) AddIssuer(ctx context.Context, actor string, i inventory.Issuer) (*inventory.Issuer, error) {
 	i.ID, i.CAID = 0, 0
 	if i.Kind == inventory.IssuerBuiltinCA {
-		return nil, errors.New("catalogue: builtin-ca issuers are made from the CAs themselves, not added")
+		return nil, invalid("kind", "builtin-ca issuers are made from the CAs themselves, not added")
 	}
 	if err := checkIssuer(&i); err != nil {
 		return nil, err
@@ -103,12 +103,29 @@ func (s *Service) EditIssuer(ctx context.Context, actor, name string, edit func(
 func checkIssuer(i *inventory.Issuer) error {
 	i.Name = strings.TrimSpace(i.Name)
 	if i.Name == "" {
-		return errors.New("catalogue: issuer name is empty")
+		return invalid("name", "issuer name is empty")
 	}
 	if !i.Kind.Valid() {
-		return fmt.Errorf("catalogue: unknown issuer kind %q (want manual-vendor or acme)", i.Kind)
+		return invalid("kind", "unknown issuer kind %q (want manual-vendor or acme)", i.Kind)
 	}
 	return nil
+}
+
+// fieldError is a *inventory.FieldError (so that errors.Is matches
+// inventory.ErrInvalid and the API can name the field) whose message is the
+// package's usual one-line sentence.
+type fieldError struct {
+	msg   string
+	field *inventory.FieldError
+}
+
+func (e *fieldError) Error() string { return e.msg }
+func (e *fieldError) Unwrap() error { return e.field }
+
+// invalid reports bad input in field, which uses the API's JSON names.
+func invalid(field, format string, args ...any) error {
+	reason := fmt.Sprintf(format, args...)
+	return &fieldError{msg: "catalogue: " + reason, field: &inventory.FieldError{Field: field, Reason: reason}}
 }
 
 // conflict rewords inventory.ErrConflict, keeping it inspectable.

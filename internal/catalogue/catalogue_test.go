@@ -255,3 +255,71 @@ func TestVendorAccounts(t *testing.T) {
 		t.Error("Password was not audited")
 	}
 }
+
+func TestEditVendorAccount(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.vendor(t, "V")
+	const first, second = "first-vendor-pass", "second-vendor-pass"
+	pw := first
+	a, err := f.svc.AddVendorAccount(ctx, actor, "V", NewAccount{Name: "ops", Username: "ops", Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := func() string {
+		t.Helper()
+		got, err := f.svc.Password(ctx, actor, a.ID)
+		if errors.Is(err, inventory.ErrNotFound) {
+			return ""
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	next := second
+	empty := ""
+	tests := []struct {
+		name   string
+		change AccountChange
+		want   string // the password afterwards
+	}{
+		{"kept", AccountChange{Name: "ops", Username: "ops2", Email: "ops@example.com"}, first},
+		{"changed", AccountChange{Username: "ops2", Password: &next}, second},
+		{"removed", AccountChange{Username: "ops3", Password: &empty}, ""},
+	}
+	for _, tc := range tests {
+		got, err := f.svc.EditVendorAccount(ctx, actor, a.ID, tc.change)
+		if err != nil || got.Username != tc.change.Username || got.HasPassword != (tc.want != "") {
+			t.Fatalf("%s: EditVendorAccount = %+v, %v", tc.name, got, err)
+		}
+		if pw := password(); pw != tc.want {
+			t.Errorf("%s: password = %q, want %q", tc.name, pw, tc.want)
+		}
+	}
+	for _, c := range []AccountChange{{Name: "other"}, {IssuerID: a.IssuerID + 1}} {
+		if _, err := f.svc.EditVendorAccount(ctx, actor, a.ID, c); !errors.Is(err, inventory.ErrInvalid) {
+			t.Errorf("EditVendorAccount(%+v) = %v, want ErrInvalid", c, err)
+		}
+	}
+	if _, err := f.svc.EditVendorAccount(ctx, actor, 999, AccountChange{}); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("unknown account: %v, want ErrNotFound", err)
+	}
+	events, _, err := f.st.ListAudit(ctx, time.Time{}, inventory.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var summaries []string
+	for _, e := range events {
+		if e.Action == "vendor_account.update" {
+			summaries = append(summaries, e.Summary)
+		}
+		if strings.Contains(e.Summary+e.Object, "vendor-pass") {
+			t.Errorf("audit event %+v contains a password", e)
+		}
+	}
+	want := []string{`username "ops2", password kept`, `username "ops2", password changed`, `username "ops3", password removed`}
+	if diff := cmp.Diff(want, summaries); diff != "" {
+		t.Errorf("update audit summaries (-want +got):\n%s", diff)
+	}
+}

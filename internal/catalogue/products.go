@@ -2,7 +2,6 @@ package catalogue
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -80,15 +79,15 @@ func checkProduct(i *inventory.Issuer, p *inventory.Product) error {
 	p.Name = strings.TrimSpace(p.Name)
 	switch {
 	case p.Name == "":
-		return errors.New("catalogue: product name is empty")
+		return invalid("name", "product name is empty")
 	case !p.ValidationLevel.Valid():
-		return fmt.Errorf("catalogue: unknown validation level %q (want DV, OV, EV or private)", p.ValidationLevel)
+		return invalid("validation_level", "unknown validation level %q (want DV, OV, EV or private)", p.ValidationLevel)
 	case p.MaxNames < 0:
-		return fmt.Errorf("catalogue: product %q: maximum names %d is negative", p.Name, p.MaxNames)
+		return invalid("max_names", "product %q: maximum names %d is negative", p.Name, p.MaxNames)
 	case p.MaxValidityDays < 0:
-		return fmt.Errorf("catalogue: product %q: maximum validity %d days is negative", p.Name, p.MaxValidityDays)
+		return invalid("max_validity_days", "product %q: maximum validity %d days is negative", p.Name, p.MaxValidityDays)
 	case (p.ValidationLevel == inventory.LevelPrivate) != (i.Kind == inventory.IssuerBuiltinCA):
-		return fmt.Errorf("catalogue: product %q: level private is for built-in CAs only, and they offer nothing else", p.Name)
+		return invalid("validation_level", "product %q: level private is for built-in CAs only, and they offer nothing else", p.Name)
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package catalogue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -78,11 +77,11 @@ func (s *Service) Select(ctx context.Context, r Requirements) ([]Match, error) {
 func (r *Requirements) check() error {
 	switch {
 	case r.ValidationLevel != "" && !r.ValidationLevel.Valid():
-		return fmt.Errorf("catalogue: unknown validation level %q (want DV, OV, EV or private)", r.ValidationLevel)
+		return invalid("validation_level", "unknown validation level %q (want DV, OV, EV or private)", r.ValidationLevel)
 	case r.Names < 0:
-		return fmt.Errorf("catalogue: number of names %d is negative", r.Names)
+		return invalid("names", "number of names %d is negative", r.Names)
 	case r.ValidityDays < 0:
-		return fmt.Errorf("catalogue: validity %d days is negative", r.ValidityDays)
+		return invalid("validity_days", "validity %d days is negative", r.ValidityDays)
 	}
 	return nil
 }

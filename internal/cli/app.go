@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/store"
@@ -22,6 +23,7 @@ type app struct {
 	cfg    config
 	store  inventory.Store
 	sealer *keys.Sealer
+	api    *client.Client
 }
 
 func newApp(env Env) *app {
@@ -42,6 +44,7 @@ type config struct {
 	database      string
 	masterKeyFile string
 	externalURL   string
+	remote        remoteFlags
 }
 
 func (c *config) bindFlags(cmd *cobra.Command) {
@@ -49,6 +52,7 @@ func (c *config) bindFlags(cmd *cobra.Command) {
 	f.StringVar(&c.dataDir, "data-dir", "", "data directory (env CERTKEEPER_DATA_DIR; default "+defaultDataDir(c.getenv)+")")
 	f.StringVar(&c.database, "database", "", "PostgreSQL URL or SQLite file (env CERTKEEPER_DATABASE; default DATA-DIR/certkeeper.db)")
 	f.StringVar(&c.masterKeyFile, "master-key-file", "", "master key file (env CERTKEEPER_MASTER_KEY_FILE; default DATA-DIR/master.key)")
+	c.remote.bind(cmd)
 	f.StringVar(&c.externalURL, "external-url", "", "URL under which clients reach certkeeper's plain-HTTP listener, written into issued certificates' CRL and OCSP URLs (env CERTKEEPER_EXTERNAL_URL; default none)")
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -28,18 +29,17 @@ func (a *app) auditCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
-			}
-			events, err := lastAudit(cmd.Context(), a.store, from, limit)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.env.Stdout, newAuditView(events))
-			}
-			writeAudit(a.env.Stdout, events)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				events, err := lastAudit(ctx, c, from, limit)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, newAuditView(events))
+				}
+				writeAudit(a.env.Stdout, events)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -62,22 +62,22 @@ func (a *app) auditSince(since string) (time.Time, error) {
 }
 
 // lastAudit pages through the events from since and keeps the last n.
-func lastAudit(ctx context.Context, st inventory.Store, since time.Time, n int) ([]inventory.AuditEvent, error) {
-	var out []inventory.AuditEvent
-	p := inventory.Page{Limit: inventory.MaxPageSize}
+func lastAudit(ctx context.Context, c *client.Client, since time.Time, n int) ([]client.AuditEvent, error) {
+	var out []client.AuditEvent
+	q := client.AuditQuery{Since: since, Page: client.Page{Limit: inventory.MaxPageSize}}
 	for {
-		events, next, err := st.ListAudit(ctx, since, p)
+		page, err := c.ListAudit(ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, events...)
+		out = append(out, page.Items...)
 		if len(out) > n {
 			out = append(out[:0], out[len(out)-n:]...)
 		}
-		if next == "" {
+		if page.Next == "" {
 			return out, nil
 		}
-		p.After = next
+		q.After = page.Next
 	}
 }
 
@@ -94,7 +94,7 @@ type auditEventView struct {
 	Summary string    `json:"summary"`
 }
 
-func newAuditView(events []inventory.AuditEvent) auditView {
+func newAuditView(events []client.AuditEvent) auditView {
 	v := auditView{Events: make([]auditEventView, 0, len(events))}
 	for _, e := range events {
 		v.Events = append(v.Events, auditEventView{ID: e.ID, Time: e.Time, Actor: e.Actor, Action: e.Action,
@@ -103,7 +103,7 @@ func newAuditView(events []inventory.AuditEvent) auditView {
 	return v
 }
 
-func writeAudit(w io.Writer, events []inventory.AuditEvent) {
+func writeAudit(w io.Writer, events []client.AuditEvent) {
 	if len(events) == 0 {
 		fmt.Fprintln(w, "no audit events")
 		return

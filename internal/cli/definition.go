@@ -11,17 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
-
-// definitions opens the inventory and returns the definition service.
-func (a *app) definitions(ctx context.Context) (*definitions.Service, error) {
-	if err := a.open(ctx); err != nil {
-		return nil, err
-	}
-	return definitions.New(a.store, a.env.Now), nil
-}
 
 func (a *app) definitionCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -35,7 +28,7 @@ func (a *app) definitionCommand() *cobra.Command {
 
 // definitionFlags are the fields of a definition as command-line flags.
 type definitionFlags struct {
-	subject                inventory.Subject
+	subject                client.Subject
 	sans, labels, targets  []string
 	keyType, requester     string
 	email, issuer, level   string
@@ -71,7 +64,7 @@ func (f *definitionFlags) bind(cmd *cobra.Command) {
 
 // apply copies the flags the user gave onto d; with all set, every flag
 // is copied (for create).
-func (f *definitionFlags) apply(cmd *cobra.Command, d *inventory.Definition, all bool) {
+func (f *definitionFlags) apply(cmd *cobra.Command, d *client.Definition, all bool) {
 	set := func(name string) bool { return all || cmd.Flags().Changed(name) }
 	subject := []struct {
 		flag     string
@@ -101,7 +94,7 @@ func (f *definitionFlags) apply(cmd *cobra.Command, d *inventory.Definition, all
 	f.applyNumbers(cmd, d, all)
 }
 
-func (f *definitionFlags) applyNumbers(cmd *cobra.Command, d *inventory.Definition, all bool) {
+func (f *definitionFlags) applyNumbers(cmd *cobra.Command, d *client.Definition, all bool) {
 	set := func(name string) bool { return all || cmd.Flags().Changed(name) }
 	if set("wildcard") {
 		d.Requirements.Wildcard = f.wildcard
@@ -114,9 +107,9 @@ func (f *definitionFlags) applyNumbers(cmd *cobra.Command, d *inventory.Definiti
 	}
 	days, fraction := cmd.Flags().Changed("renew-days"), cmd.Flags().Changed("renew-fraction")
 	if days || fraction {
-		d.Renewal = inventory.Renewal{DaysBefore: f.renewDays, LifetimeFraction: f.renewFraction}
+		d.Renewal = client.Renewal{DaysBefore: f.renewDays, LifetimeFraction: f.renewFraction}
 	} else if all {
-		d.Renewal = inventory.Renewal{DaysBefore: definitions.DefaultRenewalDays}
+		d.Renewal = client.Renewal{DaysBefore: definitions.DefaultRenewalDays}
 	}
 }
 
@@ -127,17 +120,16 @@ func (a *app) definitionCreateCommand() *cobra.Command {
 		Short: "Add a certificate definition",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			d := &inventory.Definition{Name: args[0]}
-			f.apply(cmd, d, true)
-			if err := svc.Create(cmd.Context(), a.actor(), d); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "created definition %s (version %d)\n", d.Name, d.Version)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d := &client.Definition{Name: args[0]}
+				f.apply(cmd, d, true)
+				d, err := c.CreateDefinition(ctx, d)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "created definition %s (version %d)\n", d.Name, d.Version)
+				return nil
+			})
 		},
 	}
 	f.bind(cmd)
@@ -157,21 +149,19 @@ func (a *app) definitionUpdateCommand() *cobra.Command {
 			if !cmd.Flags().Changed("version") {
 				return fmt.Errorf("give --version, the version shown by \"definition show %s\"", args[0])
 			}
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			d, err := svc.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			d.Version = version
-			f.apply(cmd, d, false)
-			if err := svc.Update(cmd.Context(), a.actor(), d); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "updated definition %s (version %d)\n", d.Name, d.Version)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				d.Version = version
+				f.apply(cmd, d, false)
+				if d, err = c.UpdateDefinition(ctx, d); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "updated definition %s (version %d)\n", d.Name, d.Version)
+				return nil
+			})
 		},
 	}
 	f.bind(cmd)
@@ -186,20 +176,24 @@ func (a *app) definitionCloneCommand() *cobra.Command {
 		Short: "Copy a definition under a new name, e.g. to point a production set at the private CA for a test system",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var change func(*inventory.Definition)
-			if cmd.Flags().Changed("issuer") {
-				change = func(d *inventory.Definition) { d.Requirements.Issuer = issuer }
-			}
-			d, err := svc.Clone(cmd.Context(), a.actor(), args[0], args[1], change)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "cloned definition %s as %s\n", args[0], d.Name)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				src, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				in := client.DefinitionClone{Name: args[1]}
+				if cmd.Flags().Changed("issuer") {
+					req := src.Requirements
+					req.Issuer = issuer
+					in.Requirements = &req
+				}
+				d, err := c.CloneDefinition(ctx, src.ID, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "cloned definition %s as %s\n", args[0], d.Name)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&issuer, "issuer", "", "required issuer of the copy")
@@ -213,24 +207,22 @@ func (a *app) definitionImportCommand() *cobra.Command {
 		Short: "Make a definition from a certificate in the inventory, with it as the current certificate",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			c, err := a.findCertificate(cmd.Context(), strings.ToLower(args[0]))
-			if err != nil {
-				return err
-			}
-			imp, err := svc.ImportFromCertificate(cmd.Context(), a.actor(), c.ID, name)
-			if err != nil {
-				return err
-			}
-			held := "key not held: the certificate can be monitored, not redeployed"
-			if imp.KeyHeld {
-				held = "key held: the certificate can be redeployed"
-			}
-			fmt.Fprintf(a.env.Stdout, "created definition %s from certificate %d (%s)\n", imp.Definition.Name, c.ID, held)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				certID, err := certificateRef(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				imp, err := c.ImportDefinition(ctx, client.DefinitionImport{CertificateID: certID, Name: name})
+				if err != nil {
+					return err
+				}
+				held := "key not held: the certificate can be monitored, not redeployed"
+				if imp.KeyHeld {
+					held = "key held: the certificate can be redeployed"
+				}
+				fmt.Fprintf(a.env.Stdout, "created definition %s from certificate %d (%s)\n", imp.Definition.Name, certID, held)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "definition name (default: the certificate's common name)")
@@ -239,8 +231,7 @@ func (a *app) definitionImportCommand() *cobra.Command {
 
 func (a *app) definitionListCommand() *cobra.Command {
 	var (
-		f      inventory.DefinitionFilter
-		p      inventory.Page
+		q      client.DefinitionQuery
 		asJSON bool
 	)
 	cmd := &cobra.Command{
@@ -248,34 +239,32 @@ func (a *app) definitionListCommand() *cobra.Command {
 		Short: "List definitions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			page, err := svc.List(cmd.Context(), f, p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				v := definitionListView{Definitions: make([]definitionView, 0, len(page.Items)), Next: page.Next}
-				for i := range page.Items {
-					v.Definitions = append(v.Definitions, newDefinitionView(&page.Items[i]))
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				page, err := c.ListDefinitions(ctx, q)
+				if err != nil {
+					return err
 				}
-				return writeJSON(a.env.Stdout, v)
-			}
-			writeDefinitionList(a.env.Stdout, page)
-			return nil
+				if asJSON {
+					v := definitionListView{Definitions: make([]definitionView, 0, len(page.Items)), Next: page.Next}
+					for i := range page.Items {
+						v.Definitions = append(v.Definitions, newDefinitionView(&page.Items[i]))
+					}
+					return writeJSON(a.env.Stdout, v)
+				}
+				writeDefinitionList(a.env.Stdout, page)
+				return nil
+			})
 		},
 	}
-	cmd.Flags().StringVar(&f.Label, "label", "", "only definitions with this label")
-	cmd.Flags().StringVar(&f.Text, "search", "", "only definitions whose name, common name, SANs, requester or notes contain this text")
-	cmd.Flags().IntVar(&p.Limit, "limit", inventory.DefaultPageSize, "page size")
-	cmd.Flags().StringVar(&p.After, "after", "", "cursor printed with the previous page")
+	cmd.Flags().StringVar(&q.Label, "label", "", "only definitions with this label")
+	cmd.Flags().StringVar(&q.Q, "search", "", "only definitions whose name, common name, SANs, requester or notes contain this text")
+	cmd.Flags().IntVar(&q.Limit, "limit", inventory.DefaultPageSize, "page size")
+	cmd.Flags().StringVar(&q.After, "after", "", "cursor printed with the previous page")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
-func writeDefinitionList(w io.Writer, page *inventory.DefinitionPage) {
+func writeDefinitionList(w io.Writer, page *client.DefinitionList) {
 	if len(page.Items) == 0 {
 		fmt.Fprintln(w, "no definitions")
 		return
@@ -306,25 +295,23 @@ func (a *app) definitionShowCommand() *cobra.Command {
 		Short: "Show a definition and its documents",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			d, err := svc.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			docs, err := svc.Documents(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			v := newDefinitionView(d)
-			v.Documents = newDocumentViews(docs)
-			if asJSON {
-				return writeJSON(a.env.Stdout, v)
-			}
-			writeDefinition(a.env.Stdout, &v)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				docs, err := c.ListDocuments(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				v := newDefinitionView(d)
+				v.Documents = newDocumentViews(docs.Items)
+				if asJSON {
+					return writeJSON(a.env.Stdout, v)
+				}
+				writeDefinition(a.env.Stdout, &v)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -337,23 +324,23 @@ type definitionListView struct {
 }
 
 type definitionView struct {
-	ID                   int64                  `json:"id"`
-	Name                 string                 `json:"name"`
-	Subject              inventory.Subject      `json:"subject"`
-	SANs                 []string               `json:"sans"`
-	KeyType              string                 `json:"key_type"`
-	Requirements         inventory.Requirements `json:"requirements"`
-	Requester            string                 `json:"requester"`
-	ContactEmail         string                 `json:"contact_email"`
-	Targets              []string               `json:"targets"`
-	Renewal              inventory.Renewal      `json:"renewal"`
-	Labels               []string               `json:"labels"`
-	Notes                string                 `json:"notes"`
-	CurrentCertificateID int64                  `json:"current_certificate_id,omitempty"`
-	Version              int64                  `json:"version"`
-	CreatedAt            time.Time              `json:"created_at"`
-	UpdatedAt            time.Time              `json:"updated_at"`
-	Documents            []documentView         `json:"documents,omitempty"`
+	ID                   int64               `json:"id"`
+	Name                 string              `json:"name"`
+	Subject              client.Subject      `json:"subject"`
+	SANs                 []string            `json:"sans"`
+	KeyType              string              `json:"key_type"`
+	Requirements         client.Requirements `json:"requirements"`
+	Requester            string              `json:"requester"`
+	ContactEmail         string              `json:"contact_email"`
+	Targets              []string            `json:"targets"`
+	Renewal              client.Renewal      `json:"renewal"`
+	Labels               []string            `json:"labels"`
+	Notes                string              `json:"notes"`
+	CurrentCertificateID int64               `json:"current_certificate_id,omitempty"`
+	Version              int64               `json:"version"`
+	CreatedAt            time.Time           `json:"created_at"`
+	UpdatedAt            time.Time           `json:"updated_at"`
+	Documents            []documentView      `json:"documents,omitempty"`
 }
 
 type documentView struct {
@@ -362,14 +349,14 @@ type documentView struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func newDefinitionView(d *inventory.Definition) definitionView {
+func newDefinitionView(d *client.Definition) definitionView {
 	return definitionView{ID: d.ID, Name: d.Name, Subject: d.Subject, SANs: nonNil(d.SANs), KeyType: d.KeyType,
 		Requirements: d.Requirements, Requester: d.Requester, ContactEmail: d.ContactEmail, Targets: nonNil(d.Targets),
 		Renewal: d.Renewal, Labels: nonNil(d.Labels), Notes: d.Notes, CurrentCertificateID: d.CurrentCertificateID,
 		Version: d.Version, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
 }
 
-func newDocumentViews(docs []inventory.Document) []documentView {
+func newDocumentViews(docs []client.Document) []documentView {
 	out := make([]documentView, 0, len(docs))
 	for _, d := range docs {
 		out = append(out, documentView{Name: d.Name, Size: d.Size, CreatedAt: d.CreatedAt})

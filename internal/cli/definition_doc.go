@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 )
@@ -35,20 +37,43 @@ func (a *app) documentAddCommand() *cobra.Command {
 			if name == "" {
 				name = filepath.Base(args[1])
 			}
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
+			if name, err = definitions.DocumentName(name); err != nil {
 				return err
 			}
-			doc, err := svc.AddDocument(cmd.Context(), a.actor(), args[0], name, content)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "added document %s (%d bytes) to %s\n", doc.Name, doc.Size, args[0])
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := refuseReplace(ctx, c, d, name); err != nil {
+					return err
+				}
+				doc, err := c.PutDocument(ctx, d.ID, name, content)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "added document %s (%d bytes) to %s\n", doc.Name, doc.Size, args[0])
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "document name (default: the file's base name)")
 	return cmd
+}
+
+// refuseReplace refuses to add a document under a name the definition's
+// folder already holds (the API's PUT would replace it).
+func refuseReplace(ctx context.Context, c *client.Client, d *client.Definition, name string) error {
+	docs, err := c.ListDocuments(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	for _, doc := range docs.Items {
+		if doc.Name == name {
+			return fmt.Errorf("%q already has a document %q; remove it first with \"definition doc rm\"", d.Name, name)
+		}
+	}
+	return nil
 }
 
 // readDocument reads file, refusing one over the document size limit
@@ -76,27 +101,29 @@ func (a *app) documentListCommand() *cobra.Command {
 		Short: "List a definition's documents",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			docs, err := svc.Documents(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			views := newDocumentViews(docs)
-			if asJSON {
-				return writeJSON(a.env.Stdout, struct {
-					Documents []documentView `json:"documents"`
-				}{views})
-			}
-			if len(views) == 0 {
-				fmt.Fprintln(a.env.Stdout, "no documents")
-			}
-			for _, d := range views {
-				fmt.Fprintf(a.env.Stdout, "%s\t%d bytes\t%s\n", d.Name, d.Size, d.CreatedAt.Format("2006-01-02 15:04"))
-			}
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				docs, err := c.ListDocuments(ctx, d.ID)
+				if err != nil {
+					return err
+				}
+				views := newDocumentViews(docs.Items)
+				if asJSON {
+					return writeJSON(a.env.Stdout, struct {
+						Documents []documentView `json:"documents"`
+					}{views})
+				}
+				if len(views) == 0 {
+					fmt.Fprintln(a.env.Stdout, "no documents")
+				}
+				for _, d := range views {
+					fmt.Fprintf(a.env.Stdout, "%s\t%d bytes\t%s\n", d.Name, d.Size, d.CreatedAt.Format("2006-01-02 15:04"))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -121,19 +148,21 @@ func (a *app) documentGetCommand() *cobra.Command {
 					return fmt.Errorf("%s exists; give --force to overwrite it", out)
 				}
 			}
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			doc, err := svc.Document(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			if out == "-" {
-				_, err := a.env.Stdout.Write(doc.Content)
-				return err
-			}
-			return atomicfile.Write(out, doc.Content, 0o600)
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				content, err := c.GetDocument(ctx, d.ID, args[1])
+				if err != nil {
+					return err
+				}
+				if out == "-" {
+					_, err := a.env.Stdout.Write(content)
+					return err
+				}
+				return atomicfile.Write(out, content, 0o600)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write, or - for standard output")
@@ -147,15 +176,17 @@ func (a *app) documentRemoveCommand() *cobra.Command {
 		Short: "Remove a document",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.definitions(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := svc.DeleteDocument(cmd.Context(), a.actor(), args[0], args[1]); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "removed document %s from %s\n", args[1], args[0])
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				d, err := c.DefinitionByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteDocument(ctx, d.ID, args[1]); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "removed document %s from %s\n", args[1], args[0])
+				return nil
+			})
 		},
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
@@ -43,17 +44,14 @@ func (a *app) issuerAddCommand() *cobra.Command {
 		Short: "Add an issuer (built-in CAs are listed by themselves)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			i, err := svc.AddIssuer(cmd.Context(), a.actor(), inventory.Issuer{Name: args[0],
-				Kind: inventory.IssuerKind(kind), URL: url, Notes: notes})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "added issuer %s (%s)\n", i.Name, i.Kind)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				i, err := c.CreateIssuer(ctx, client.Issuer{Name: args[0], Kind: kind, URL: url, Notes: notes})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "added issuer %s (%s)\n", i.Name, i.Kind)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&kind, "kind", string(inventory.IssuerManualVendor), "manual-vendor or acme")
@@ -69,24 +67,22 @@ func (a *app) issuerListCommand() *cobra.Command {
 		Short: "List issuers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := svc.Issuers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				v := issuerListView{Issuers: make([]issuerView, 0, len(list))}
-				for _, i := range list {
-					v.Issuers = append(v.Issuers, issuerView{ID: i.ID, Name: i.Name, Kind: string(i.Kind),
-						CAID: i.CAID, URL: i.URL, Notes: i.Notes})
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				list, err := c.ListIssuers(ctx)
+				if err != nil {
+					return err
 				}
-				return writeJSON(a.env.Stdout, v)
-			}
-			writeIssuerList(a.env.Stdout, list)
-			return nil
+				if asJSON {
+					v := issuerListView{Issuers: make([]issuerView, 0, len(list.Items))}
+					for _, i := range list.Items {
+						v.Issuers = append(v.Issuers, issuerView{ID: i.ID, Name: i.Name, Kind: i.Kind,
+							CAID: i.CAID, URL: i.URL, Notes: i.Notes})
+					}
+					return writeJSON(a.env.Stdout, v)
+				}
+				writeIssuerList(a.env.Stdout, list.Items)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -106,7 +102,7 @@ type issuerView struct {
 	Notes string `json:"notes,omitempty"`
 }
 
-func writeIssuerList(w io.Writer, list []inventory.Issuer) {
+func writeIssuerList(w io.Writer, list []client.Issuer) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no issuers")
 		return
@@ -117,4 +113,23 @@ func writeIssuerList(w io.Writer, list []inventory.Issuer) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", i.ID, i.Name, i.Kind, i.URL)
 	}
 	tw.Flush()
+}
+
+// issuerNamed returns the issuer called name from the API.
+func issuerNamed(ctx context.Context, c *client.Client, name string) (*client.Issuer, error) {
+	list, err := c.ListIssuers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return findIssuer(list.Items, name)
+}
+
+// findIssuer returns the issuer called name in list.
+func findIssuer(list []client.Issuer, name string) (*client.Issuer, error) {
+	for k := range list {
+		if list[k].Name == name {
+			return &list[k], nil
+		}
+	}
+	return nil, fmt.Errorf("no issuer %q (see \"certkeeper issuer list\")", name)
 }

@@ -1,15 +1,17 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -24,23 +26,25 @@ func (a *app) productCommand() *cobra.Command {
 
 func (a *app) productAddCommand() *cobra.Command {
 	var issuer, level string
-	var p inventory.Product
+	var p client.Product
 	cmd := &cobra.Command{
 		Use:   "add --issuer NAME --name P --level DV|OV|EV [--wildcard] [--max-names N] [--max-days N]",
 		Short: "Add a product to an issuer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			p.ValidationLevel = parseLevel(level)
-			got, err := svc.AddProduct(cmd.Context(), a.actor(), issuer, p)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "added product %s of %s (%s)\n", got.Name, issuer, got.ValidationLevel)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				i, err := issuerNamed(ctx, c, issuer)
+				if err != nil {
+					return err
+				}
+				p.ValidationLevel = string(parseLevel(level))
+				got, err := c.CreateProduct(ctx, i.ID, p)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "added product %s of %s (%s)\n", got.Name, issuer, got.ValidationLevel)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -66,19 +70,13 @@ func (a *app) productListCommand() *cobra.Command {
 		Short: "List products",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := svc.Products(cmd.Context(), issuer)
-			if err != nil {
-				return err
-			}
-			matches, err := withIssuers(cmd.Context(), svc, list)
-			if err != nil {
-				return err
-			}
-			return a.writeProducts(matches, asJSON)
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				matches, err := products(ctx, c, issuer)
+				if err != nil {
+					return err
+				}
+				return a.writeProducts(matches, asJSON)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&issuer, "issuer", "", "only this issuer's products")
@@ -86,25 +84,37 @@ func (a *app) productListCommand() *cobra.Command {
 	return cmd
 }
 
-// withIssuers pairs products with their issuers.
-func withIssuers(ctx context.Context, svc *catalogue.Service, list []inventory.Product) ([]catalogue.Match, error) {
-	issuers, err := svc.Issuers(ctx)
+// products lists the products of the issuer called issuer, or of every
+// issuer when it is "", in ID order, each with its issuer.
+func products(ctx context.Context, c *client.Client, issuer string) ([]client.ProductMatch, error) {
+	issuers, err := c.ListIssuers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]inventory.Issuer{}
-	for _, i := range issuers {
-		byID[i.ID] = i
+	list := issuers.Items
+	if issuer != "" {
+		i, err := findIssuer(list, issuer)
+		if err != nil {
+			return nil, err
+		}
+		list = []client.Issuer{*i}
 	}
-	out := make([]catalogue.Match, 0, len(list))
-	for _, p := range list {
-		out = append(out, catalogue.Match{Issuer: byID[p.IssuerID], Product: p})
+	var out []client.ProductMatch
+	for _, i := range list {
+		ps, err := c.ListProducts(ctx, i.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps.Items {
+			out = append(out, client.ProductMatch{Issuer: i, Product: p})
+		}
 	}
+	slices.SortFunc(out, func(x, y client.ProductMatch) int { return cmp.Compare(x.Product.ID, y.Product.ID) })
 	return out, nil
 }
 
 func (a *app) productSelectCommand() *cobra.Command {
-	var r catalogue.Requirements
+	var q client.ProductQuery
 	var level string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -113,24 +123,22 @@ func (a *app) productSelectCommand() *cobra.Command {
 			"(DV, OV and EV are minimums; private means a built-in CA)",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			r.ValidationLevel = parseLevel(level)
-			matches, err := svc.Select(cmd.Context(), r)
-			if err != nil {
-				return err
-			}
-			return a.writeProducts(matches, asJSON)
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				q.ValidationLevel = string(parseLevel(level))
+				matches, err := c.SelectProducts(ctx, q)
+				if err != nil {
+					return err
+				}
+				return a.writeProducts(matches.Items, asJSON)
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&level, "level", "", "lowest validation level accepted: DV, OV, EV, or exactly private")
-	f.BoolVar(&r.Wildcard, "wildcard", false, "a wildcard name is needed")
-	f.IntVar(&r.Names, "names", 0, "number of names on the certificate")
-	f.IntVar(&r.ValidityDays, "days", 0, "validity needed in days")
-	f.StringVar(&r.Issuer, "issuer", "", "only this issuer's products")
+	f.BoolVar(&q.Wildcard, "wildcard", false, "a wildcard name is needed")
+	f.IntVar(&q.Names, "names", 0, "number of names on the certificate")
+	f.IntVar(&q.ValidityDays, "days", 0, "validity needed in days")
+	f.StringVar(&q.Issuer, "issuer", "", "only this issuer's products")
 	f.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
@@ -152,13 +160,13 @@ type productView struct {
 	Notes           string `json:"notes,omitempty"`
 }
 
-func (a *app) writeProducts(list []catalogue.Match, asJSON bool) error {
+func (a *app) writeProducts(list []client.ProductMatch, asJSON bool) error {
 	if asJSON {
 		v := productListView{Products: make([]productView, 0, len(list))}
 		for _, m := range list {
 			p := m.Product
-			v.Products = append(v.Products, productView{ID: p.ID, Issuer: m.Issuer.Name, IssuerKind: string(m.Issuer.Kind),
-				Name: p.Name, ValidationLevel: string(p.ValidationLevel), Wildcard: p.Wildcard, MaxNames: p.MaxNames,
+			v.Products = append(v.Products, productView{ID: p.ID, Issuer: m.Issuer.Name, IssuerKind: m.Issuer.Kind,
+				Name: p.Name, ValidationLevel: p.ValidationLevel, Wildcard: p.Wildcard, MaxNames: p.MaxNames,
 				MaxValidityDays: p.MaxValidityDays, URL: p.URL, Notes: p.Notes})
 		}
 		return writeJSON(a.env.Stdout, v)
@@ -167,7 +175,7 @@ func (a *app) writeProducts(list []catalogue.Match, asJSON bool) error {
 	return nil
 }
 
-func writeProductTable(w io.Writer, list []catalogue.Match) {
+func writeProductTable(w io.Writer, list []client.ProductMatch) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no products")
 		return

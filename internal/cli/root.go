@@ -44,6 +44,9 @@ func (a *app) rootCommand() *cobra.Command {
 			"checks what servers really serve, and warns before anything expires.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.localOnly(cmd)
+		},
 	}
 	root.SetIn(a.env.Stdin)
 	root.SetOut(a.env.Stdout)
@@ -65,6 +68,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.userCommand(),
 		a.tokenCommand(),
 		a.auditCommand(),
+		a.acquisitionCommand(), a.keyCommand(), a.certificateCommand(),
 	)
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	return root

@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/server"
+	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // serveOptions are the flags of "certkeeper serve".
@@ -28,7 +33,8 @@ func (a *app) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the certkeeper service until interrupted",
-		Long: "serve runs certkeeper's plain-HTTP listener: health endpoints, and the publication\n" +
+		Long: "serve runs certkeeper's plain-HTTP listener: health endpoints, the REST API (/api/v1/,\n" +
+			"described at /api/openapi.json; API tokens from \"certkeeper token create\"), and the publication\n" +
 			"of every CA's certificate (/pki/ca/ID.crt|.pem), CRL (/pki/crl/ID.crl|.pem) and OCSP\n" +
 			"responder (/pki/ocsp/ID). On first start it creates the default CA (root and issuing\n" +
 			"intermediate). CRLs are refreshed on a schedule and at once on revocation.",
@@ -73,11 +79,36 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	apiHandler, err := a.apiHandler(ctx, auth, log)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Config{
 		Addr: first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
 		PKI:  &server.PKIHandlers{CACert: svc.CACertHandler(), CRL: svc.CRLHandler(), OCSP: svc.OCSPHandler()},
+		API:  apiHandler,
 	}, a.store, log)
 	return a.serveUntilDone(ctx, srv, revocation.NewRefresher(svc, nil, log))
+}
+
+// apiHandler builds the REST API over the open inventory, with the
+// built-in CAs listed in the catalogue.
+func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logger) (http.Handler, error) {
+	cat, err := a.catalogue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return api.New(api.Deps{
+		Store:        a.store,
+		Sealer:       a.sealer,
+		Authority:    auth,
+		Users:        users.New(a.store, a.env.Now, nil),
+		Definitions:  definitions.New(a.store, a.env.Now),
+		Catalogue:    cat,
+		Acquisitions: acquisition.New(a.store, auth, a.sealer, acquisition.Config{Now: a.env.Now}),
+		Now:          a.env.Now,
+		Log:          log,
+	}).Handler(), nil
 }
 
 // ensureCA creates the default CA on first start and logs which CA is in
@@ -102,7 +133,7 @@ func (a *app) serveUntilDone(ctx context.Context, srv *server.Server, ref *revoc
 	done := make(chan error, 1)
 	go func() { done <- ref.Run(ctx) }()
 	err := srv.Run(ctx, func(addr net.Addr) {
-		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on http://%s (health: /healthz, /readyz; CA publication: /pki/)\n", addr)
+		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on http://%s (health: /healthz, /readyz; CA publication: /pki/; API: /api/v1/)\n", addr)
 	})
 	cancel()
 	if rerr := <-done; err == nil {

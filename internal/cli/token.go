@@ -1,15 +1,17 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/client"
 )
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -32,17 +34,24 @@ func (a *app) tokenCreateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			secret, tok, err := svc.CreateToken(cmd.Context(), a.actor(), user, name, ttl)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "created token %d %q for %s, expires %s\n", tok.ID, name, user, optionalTime(tok.ExpiresAt, "never"))
-			fmt.Fprintf(a.env.Stdout, "secret (shown only now; store it safely): %s\n", secret)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				o, err := tokensOf(ctx, c, user)
+				if err != nil {
+					return err
+				}
+				in := client.NewToken{Name: name}
+				if ttl > 0 {
+					in.TTL = ttl.String()
+				}
+				tok, err := o.create(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "created token %d %q for %s, expires %s\n", tok.Token.ID, name, user,
+					optionalTime(tok.Token.ExpiresAt, "never"))
+				fmt.Fprintf(a.env.Stdout, "secret (shown only now; store it safely): %s\n", tok.Secret)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -52,6 +61,37 @@ func (a *app) tokenCreateCommand() *cobra.Command {
 	cmd.MarkFlagRequired("user")
 	cmd.MarkFlagRequired("name")
 	return cmd
+}
+
+// tokenOwner is the user whose tokens a token command manages, with the
+// API calls that reach them.
+type tokenOwner struct {
+	create func(context.Context, client.NewToken) (*client.CreatedToken, error)
+	list   func(context.Context) (*client.TokenList, error)
+}
+
+// tokensOf returns the calls for the tokens of the user called name: the
+// caller's own routes when name is the caller (so that a user without the
+// admin role manages their own tokens over --server), else the admin's
+// routes for that user.
+func tokensOf(ctx context.Context, c *client.Client, name string) (*tokenOwner, error) {
+	me, err := c.Me(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if me.ID != 0 && strings.EqualFold(me.Username, name) {
+		return &tokenOwner{create: c.CreateToken, list: c.ListTokens}, nil
+	}
+	u, err := c.UserByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &tokenOwner{
+		create: func(ctx context.Context, in client.NewToken) (*client.CreatedToken, error) {
+			return c.CreateUserToken(ctx, u.ID, in)
+		},
+		list: func(ctx context.Context) (*client.TokenList, error) { return c.ListUserTokens(ctx, u.ID) },
+	}, nil
 }
 
 // parseExpires reads --expires; "0" means no expiry.
@@ -79,19 +119,21 @@ func (a *app) tokenListCommand() *cobra.Command {
 		Short: "List a user's API tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := svc.ListTokens(cmd.Context(), user)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.env.Stdout, newTokenListView(list))
-			}
-			writeTokenList(a.env.Stdout, list)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				o, err := tokensOf(ctx, c, user)
+				if err != nil {
+					return err
+				}
+				list, err := o.list(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, newTokenListView(list.Items))
+				}
+				writeTokenList(a.env.Stdout, list.Items)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "owner of the tokens (required)")
@@ -114,7 +156,7 @@ type tokenView struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
-func newTokenListView(list []inventory.APIToken) tokenListView {
+func newTokenListView(list []client.Token) tokenListView {
 	v := tokenListView{Tokens: make([]tokenView, 0, len(list))}
 	for _, t := range list {
 		v.Tokens = append(v.Tokens, tokenView{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt,
@@ -123,7 +165,7 @@ func newTokenListView(list []inventory.APIToken) tokenListView {
 	return v
 }
 
-func writeTokenList(w io.Writer, list []inventory.APIToken) {
+func writeTokenList(w io.Writer, list []client.Token) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no tokens")
 		return
@@ -147,15 +189,13 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 			if err != nil || id <= 0 {
 				return fmt.Errorf("token ID %q is not a positive number", args[0])
 			}
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := svc.RevokeToken(cmd.Context(), a.actor(), id); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "token %d revoked\n", id)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.DeleteToken(ctx, id); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "token %d revoked\n", id)
+				return nil
+			})
 		},
 	}
 }

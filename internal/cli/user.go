@@ -12,17 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
-
-// users opens the inventory and returns the user service over it.
-func (a *app) users(ctx context.Context) (*users.Service, error) {
-	if err := a.open(ctx); err != nil {
-		return nil, err
-	}
-	return users.New(a.store, a.env.Now, nil), nil
-}
 
 func (a *app) userCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -45,19 +37,17 @@ func (a *app) userCreateCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			pw, err := svc.Create(cmd.Context(), a.actor(), args[0], inventory.Role(role), password)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "created user %s (%s)\n", args[0], role)
-			if password == "" {
-				printOneTimePassword(a.env.Stdout, pw)
-			}
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				u, err := c.CreateUser(ctx, client.NewUser{Username: args[0], Role: role, Password: password})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "created user %s (%s)\n", u.User.Username, u.User.Role)
+				if u.Password != "" {
+					printOneTimePassword(a.env.Stdout, u.Password)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", string(inventory.RoleUser), "role: admin or user")
@@ -93,19 +83,17 @@ func (a *app) userListCommand() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := svc.List(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(a.env.Stdout, newUserListView(list))
-			}
-			writeUserList(a.env.Stdout, list)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				list, err := c.ListUsers(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, newUserListView(list.Items))
+				}
+				writeUserList(a.env.Stdout, list.Items)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -127,16 +115,16 @@ type userView struct {
 	UpdatedAt          time.Time `json:"updated_at"`
 }
 
-func newUserListView(list []inventory.User) userListView {
+func newUserListView(list []client.User) userListView {
 	v := userListView{Users: make([]userView, 0, len(list))}
 	for _, u := range list {
-		v.Users = append(v.Users, userView{ID: u.ID, Username: u.Username, Role: string(u.Role), Disabled: u.Disabled,
+		v.Users = append(v.Users, userView{ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled,
 			MustChangePassword: u.MustChangePassword, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt})
 	}
 	return v
 }
 
-func writeUserList(w io.Writer, list []inventory.User) {
+func writeUserList(w io.Writer, list []client.User) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no users")
 		return
@@ -162,16 +150,18 @@ func (a *app) userResetCommand() *cobra.Command {
 		Short: "Give a user a new one-time password, printed once; they must change it at sign-in",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			pw, err := svc.ResetPassword(cmd.Context(), a.actor(), args[0])
-			if err != nil {
-				return err
-			}
-			printOneTimePassword(a.env.Stdout, pw)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				u, err := c.UserByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				r, err := c.ResetPassword(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				printOneTimePassword(a.env.Stdout, r.Password)
+				return nil
+			})
 		},
 	}
 }
@@ -182,15 +172,17 @@ func (a *app) userRoleCommand() *cobra.Command {
 		Short: "Change a user's role",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if err := svc.SetRole(cmd.Context(), a.actor(), args[0], inventory.Role(args[1])); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "user %s is now %s\n", args[0], args[1])
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				u, err := c.UserByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if _, err := c.UpdateUser(ctx, u.ID, client.UserUpdate{Role: args[1]}); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "user %s is now %s\n", args[0], args[1])
+				return nil
+			})
 		},
 	}
 }
@@ -207,19 +199,17 @@ func (a *app) userDisableCommand(disable bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, err := a.users(cmd.Context())
-			if err != nil {
-				return err
-			}
-			change := svc.Enable
-			if disable {
-				change = svc.Disable
-			}
-			if err := change(cmd.Context(), a.actor(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(a.env.Stdout, "user %s %sd\n", args[0], verb)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				u, err := c.UserByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				if _, err := c.UpdateUser(ctx, u.ID, client.UserUpdate{Disabled: &disable}); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "user %s %sd\n", args[0], verb)
+				return nil
+			})
 		},
 	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -8,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/client"
 )
 
 func (a *app) vendorAccountCommand() *cobra.Command {
@@ -22,36 +23,42 @@ func (a *app) vendorAccountCommand() *cobra.Command {
 
 func (a *app) vendorAccountAddCommand() *cobra.Command {
 	var issuer, passwordFile string
-	var n catalogue.NewAccount
+	var in client.VendorAccountInput
 	cmd := &cobra.Command{
 		Use:   "add --issuer NAME --name N --username U [--password-file F] [--email E] [--url URL]",
 		Short: "Add a vendor account; the password (first line of the file) is sealed by the master key",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if n.Password, err = readPasswordFile(passwordFile); err != nil {
-				return err
-			}
-			svc, err := a.catalogue(cmd.Context())
+			password, err := readPasswordFile(passwordFile)
 			if err != nil {
 				return err
 			}
-			acc, err := svc.AddVendorAccount(cmd.Context(), a.actor(), issuer, n)
-			if err != nil {
-				return err
+			if password != "" {
+				in.Password = &password
 			}
-			fmt.Fprintf(a.env.Stdout, "added vendor account %s at %s\n", acc.Name, issuer)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				i, err := issuerNamed(ctx, c, issuer)
+				if err != nil {
+					return err
+				}
+				in.IssuerID = i.ID
+				acc, err := c.CreateVendorAccount(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "added vendor account %s at %s\n", acc.Name, issuer)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&issuer, "issuer", "", "the vendor's issuer name (required)")
-	f.StringVar(&n.Name, "name", "", "the account's name in certkeeper (required)")
-	f.StringVar(&n.Username, "username", "", "the login name at the vendor")
+	f.StringVar(&in.Name, "name", "", "the account's name in certkeeper (required)")
+	f.StringVar(&in.Username, "username", "", "the login name at the vendor")
 	f.StringVar(&passwordFile, "password-file", "", "read the password from the first line of this file")
-	f.StringVar(&n.Email, "email", "", "the account's email address")
-	f.StringVar(&n.URL, "url", "", "the vendor's login page")
-	f.StringVar(&n.Notes, "notes", "", "free text")
+	f.StringVar(&in.Email, "email", "", "the account's email address")
+	f.StringVar(&in.URL, "url", "", "the vendor's login page")
+	f.StringVar(&in.Notes, "notes", "", "free text")
 	cmd.MarkFlagRequired("issuer")
 	cmd.MarkFlagRequired("name")
 	return cmd
@@ -64,27 +71,25 @@ func (a *app) vendorAccountListCommand() *cobra.Command {
 		Short: "List vendor accounts (never their passwords)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			svc, err := a.catalogue(cmd.Context())
-			if err != nil {
-				return err
-			}
-			list, err := svc.VendorAccounts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			issuers, err := svc.Issuers(cmd.Context())
-			if err != nil {
-				return err
-			}
-			names := map[int64]string{}
-			for _, i := range issuers {
-				names[i.ID] = i.Name
-			}
-			if asJSON {
-				return writeJSON(a.env.Stdout, newAccountListView(list, names))
-			}
-			writeAccountList(a.env.Stdout, list, names)
-			return nil
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				list, err := c.ListVendorAccounts(ctx)
+				if err != nil {
+					return err
+				}
+				issuers, err := c.ListIssuers(ctx)
+				if err != nil {
+					return err
+				}
+				names := map[int64]string{}
+				for _, i := range issuers.Items {
+					names[i.ID] = i.Name
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, newAccountListView(list.Items, names))
+				}
+				writeAccountList(a.env.Stdout, list.Items, names)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -108,7 +113,7 @@ type accountView struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-func newAccountListView(list []catalogue.Account, issuers map[int64]string) accountListView {
+func newAccountListView(list []client.VendorAccount, issuers map[int64]string) accountListView {
 	v := accountListView{Accounts: make([]accountView, 0, len(list))}
 	for _, acc := range list {
 		v.Accounts = append(v.Accounts, accountView{ID: acc.ID, Issuer: issuers[acc.IssuerID], Name: acc.Name,
@@ -118,7 +123,7 @@ func newAccountListView(list []catalogue.Account, issuers map[int64]string) acco
 	return v
 }
 
-func writeAccountList(w io.Writer, list []catalogue.Account, issuers map[int64]string) {
+func writeAccountList(w io.Writer, list []client.VendorAccount, issuers map[int64]string) {
 	if len(list) == 0 {
 		fmt.Fprintln(w, "no vendor accounts")
 		return

@@ -23,13 +23,13 @@ func DocumentName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "" || name == "." || name == "..":
-		return "", fmt.Errorf("definitions: document name %q: give a file name", name)
+		return "", invalid(inventory.Invalid("name", "document name %q: give a file name", name))
 	case len(name) > 255:
-		return "", fmt.Errorf("definitions: document name is longer than 255 bytes")
+		return "", invalid(inventory.Invalid("name", "document name is longer than 255 bytes"))
 	case strings.ContainsAny(name, `/\`):
-		return "", fmt.Errorf("definitions: document name %q: must not contain path separators", name)
+		return "", invalid(inventory.Invalid("name", "document name %q: must not contain path separators", name))
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", fmt.Errorf("definitions: document name %q: must not contain control characters", name)
+		return "", invalid(inventory.Invalid("name", "document name %q: must not contain control characters", name))
 	}
 	return name, nil
 }

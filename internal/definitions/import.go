@@ -57,7 +57,7 @@ func (s *Service) ImportFromCertificate(ctx context.Context, actor string, certI
 // definitionFrom describes an existing leaf certificate as a definition.
 func definitionFrom(c *inventory.Certificate) (*inventory.Definition, error) {
 	if c.IsCA {
-		return nil, fmt.Errorf("definitions: certificate %d is a CA certificate, not one a definition describes", c.ID)
+		return nil, invalid(inventory.Invalid("certificate_id", "certificate %d is a CA certificate, not one a definition describes", c.ID))
 	}
 	x, err := x509.ParseCertificate(c.DER)
 	if err != nil {
@@ -65,7 +65,7 @@ func definitionFrom(c *inventory.Certificate) (*inventory.Definition, error) {
 	}
 	keyType := inventory.KeyTypeOf(c.KeyAlgorithm, c.KeyBits)
 	if keyType == "" {
-		return nil, fmt.Errorf("definitions: certificate %d: no key type makes a %s %d-bit key", c.ID, c.KeyAlgorithm, c.KeyBits)
+		return nil, invalid(inventory.Invalid("certificate_id", "certificate %d: no key type makes a %s %d-bit key", c.ID, c.KeyAlgorithm, c.KeyBits))
 	}
 	d := &inventory.Definition{
 		Subject: inventory.Subject{CommonName: x.Subject.CommonName, Organization: first(x.Subject.Organization),

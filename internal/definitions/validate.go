@@ -1,6 +1,7 @@
 package definitions
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
@@ -39,28 +40,49 @@ func normalize(d *inventory.Definition) error {
 		checkName, checkSubject, checkSANs, checkKeyType, checkRequirements, checkRenewal, checkContact, checkLabels, checkTargets,
 	} {
 		if err := check(d); err != nil {
-			return fmt.Errorf("definitions: %w", err)
+			return invalid(err)
 		}
 	}
 	return nil
 }
 
+// fieldError is a *inventory.FieldError (so that errors.Is matches
+// inventory.ErrInvalid and the API can name the field) whose message is the
+// package's usual one-line sentence.
+type fieldError struct {
+	msg   string
+	field *inventory.FieldError
+}
+
+func (e *fieldError) Error() string { return e.msg }
+func (e *fieldError) Unwrap() error { return e.field }
+
+// invalid prefixes a check's error with the package name, keeping the
+// field it names.
+func invalid(err error) error {
+	var fe *inventory.FieldError
+	if errors.As(err, &fe) {
+		return &fieldError{msg: "definitions: " + fe.Reason, field: fe}
+	}
+	return fmt.Errorf("definitions: %w", err)
+}
+
 func checkName(d *inventory.Definition) error {
 	if d.Name == "" {
-		return fmt.Errorf("name is empty")
+		return inventory.Invalid("name", "name is empty")
 	}
 	if !nameRE.MatchString(d.Name) {
-		return fmt.Errorf("name %q: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", d.Name)
+		return inventory.Invalid("name", "name %q: use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit", d.Name)
 	}
 	return nil
 }
 
 func checkSubject(d *inventory.Definition) error {
 	if d.Subject.CommonName == "" && len(d.SANs) == 0 {
-		return fmt.Errorf("definition %q names nothing: give a common name or a SAN", d.Name)
+		return inventory.Invalid("subject.cn", "definition %q names nothing: give a common name or a SAN", d.Name)
 	}
 	if c := d.Subject.Country; c != "" && !country.MatchString(c) {
-		return fmt.Errorf("country %q: use a two-letter ISO 3166 code", c)
+		return inventory.Invalid("subject.c", "country %q: use a two-letter ISO 3166 code", c)
 	}
 	return nil
 }
@@ -69,17 +91,17 @@ func checkSANs(d *inventory.Definition) error {
 	seen := map[string]bool{}
 	for _, san := range d.SANs {
 		if seen[san] {
-			return fmt.Errorf("SAN %q is given twice", san)
+			return inventory.Invalid("sans", "SAN %q is given twice", san)
 		}
 		seen[san] = true
 		if _, err := netip.ParseAddr(san); err == nil {
 			continue
 		}
 		if err := checkDNSName(san); err != nil {
-			return fmt.Errorf("SAN %q: %w", san, err)
+			return inventory.Invalid("sans", "SAN %q: %v", san, err)
 		}
 		if strings.HasPrefix(san, "*.") && !d.Requirements.Wildcard {
-			return fmt.Errorf("SAN %q is a wildcard but the requirements do not allow wildcards (--wildcard)", san)
+			return inventory.Invalid("sans", "SAN %q is a wildcard but the requirements do not allow wildcards (--wildcard)", san)
 		}
 	}
 	return nil
@@ -107,7 +129,7 @@ func checkDNSName(name string) error {
 
 func checkKeyType(d *inventory.Definition) error {
 	if _, _, ok := inventory.KeyTypeParts(d.KeyType); !ok {
-		return fmt.Errorf("unknown key type %q (want one of %s)", d.KeyType, strings.Join(KeyTypes, ", "))
+		return inventory.Invalid("key_type", "unknown key type %q (want one of %s)", d.KeyType, strings.Join(KeyTypes, ", "))
 	}
 	return nil
 }
@@ -117,13 +139,13 @@ func checkRequirements(d *inventory.Definition) error {
 	switch r.ValidationLevel {
 	case "", "DV", "OV", "EV":
 	default:
-		return fmt.Errorf("validation level %q: want DV, OV or EV", r.ValidationLevel)
+		return inventory.Invalid("requirements.validation_level", "validation level %q: want DV, OV or EV", r.ValidationLevel)
 	}
 	if r.Names < 0 {
-		return fmt.Errorf("names %d: must not be negative", r.Names)
+		return inventory.Invalid("requirements.names", "names %d: must not be negative", r.Names)
 	}
 	if r.ValidityDays < 0 || r.ValidityDays > MaxValidityDays {
-		return fmt.Errorf("validity %d days: want 0 (issuer default) to %d", r.ValidityDays, MaxValidityDays)
+		return inventory.Invalid("requirements.validity_days", "validity %d days: want 0 (issuer default) to %d", r.ValidityDays, MaxValidityDays)
 	}
 	return nil
 }
@@ -132,13 +154,13 @@ func checkRenewal(d *inventory.Definition) error {
 	r := d.Renewal
 	switch {
 	case r.DaysBefore != 0 && r.LifetimeFraction != 0:
-		return fmt.Errorf("renewal policy: give days before expiry or a lifetime fraction, not both")
+		return inventory.Invalid("renewal", "renewal policy: give days before expiry or a lifetime fraction, not both")
 	case r.DaysBefore == 0 && r.LifetimeFraction == 0:
-		return fmt.Errorf("renewal policy: give days before expiry or a lifetime fraction")
+		return inventory.Invalid("renewal", "renewal policy: give days before expiry or a lifetime fraction")
 	case r.LifetimeFraction == 0 && (r.DaysBefore < 1 || r.DaysBefore > MaxRenewalDays):
-		return fmt.Errorf("renewal %d days before expiry: want 1 to %d", r.DaysBefore, MaxRenewalDays)
+		return inventory.Invalid("renewal", "renewal %d days before expiry: want 1 to %d", r.DaysBefore, MaxRenewalDays)
 	case r.DaysBefore == 0 && !(r.LifetimeFraction > 0 && r.LifetimeFraction < 1):
-		return fmt.Errorf("renewal lifetime fraction %g: want more than 0 and less than 1", r.LifetimeFraction)
+		return inventory.Invalid("renewal", "renewal lifetime fraction %g: want more than 0 and less than 1", r.LifetimeFraction)
 	}
 	return nil
 }
@@ -149,7 +171,7 @@ func checkContact(d *inventory.Definition) error {
 	}
 	a, err := mail.ParseAddress(d.ContactEmail)
 	if err != nil || a.Address != d.ContactEmail || !strings.Contains(a.Address[strings.LastIndex(a.Address, "@"):], ".") {
-		return fmt.Errorf("e-mail %q: want an address like name@example.com", d.ContactEmail)
+		return inventory.Invalid("contact_email", "e-mail %q: want an address like name@example.com", d.ContactEmail)
 	}
 	return nil
 }
@@ -157,7 +179,7 @@ func checkContact(d *inventory.Definition) error {
 func checkLabels(d *inventory.Definition) error {
 	for _, l := range d.Labels {
 		if !labelRE.MatchString(l) {
-			return fmt.Errorf("label %q: use 1 to 64 letters, digits, '.', '_', ':', '/' or '-'", l)
+			return inventory.Invalid("labels", "label %q: use 1 to 64 letters, digits, '.', '_', ':', '/' or '-'", l)
 		}
 	}
 	return nil
@@ -166,7 +188,7 @@ func checkLabels(d *inventory.Definition) error {
 func checkTargets(d *inventory.Definition) error {
 	for _, t := range d.Targets {
 		if t == "" || len(t) > 253 || strings.ContainsAny(t, " \t\r\n") {
-			return fmt.Errorf("target %q: want a server name without spaces", t)
+			return inventory.Invalid("targets", "target %q: want a server name without spaces", t)
 		}
 	}
 	return nil

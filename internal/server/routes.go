@@ -15,6 +15,9 @@ func (s *Server) routes() {
 		s.mux.Handle("POST /pki/ocsp/{id}", p.OCSP)
 		s.mux.Handle("GET /pki/ocsp/{id}/{request...}", p.OCSP)
 	}
+	if s.cfg.API != nil {
+		s.mux.Handle("/api/", s.cfg.API)
+	}
 }
 
 // Handler returns the server's root handler.

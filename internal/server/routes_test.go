@@ -14,7 +14,8 @@ func TestRoutes(t *testing.T) {
 	named := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name+" "+r.URL.Path) })
 	}
-	s := New(Config{PKI: &PKIHandlers{CACert: named("cert"), CRL: named("crl"), OCSP: named("ocsp")}}, nil, slog.New(slog.DiscardHandler))
+	s := New(Config{PKI: &PKIHandlers{CACert: named("cert"), CRL: named("crl"), OCSP: named("ocsp")}, API: named("api")},
+		nil, slog.New(slog.DiscardHandler))
 	tests := []struct {
 		method, path string
 		code         int
@@ -28,6 +29,9 @@ func TestRoutes(t *testing.T) {
 		{"GET", "/pki/ocsp/3/MEow%2F%2FRDBC%2BA%3D%3D", 200, "ocsp /pki/ocsp/3/MEow//RDBC+A=="},
 		{"POST", "/pki/crl/3.crl", http.StatusMethodNotAllowed, ""},
 		{"GET", "/pki/other", http.StatusNotFound, ""},
+		{"GET", "/api/v1/me", 200, "api /api/v1/me"},
+		{"DELETE", "/api/v1/tokens/3", 200, "api /api/v1/tokens/3"},
+		{"GET", "/api/openapi.json", 200, "api /api/openapi.json"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -46,5 +50,10 @@ func TestNoPKI(t *testing.T) {
 	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/pki/ocsp/1/abc", nil))
 	if w.Code != http.StatusNotFound {
 		t.Errorf("GET /pki/ocsp/1/abc without PKI handlers = %d, want 404", w.Code)
+	}
+	w = httptest.NewRecorder()
+	s.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/me", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("GET /api/v1/me without an API = %d, want 404", w.Code)
 	}
 }

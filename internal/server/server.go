@@ -25,6 +25,9 @@ type Config struct {
 	// PKI, when set, publishes CA certificates, CRLs and OCSP responders
 	// at the paths of package ca (see routes.go); nil publishes nothing.
 	PKI *PKIHandlers
+	// API, when set, serves the REST API and its OpenAPI document under
+	// /api/ (package api); nil serves no API.
+	API http.Handler
 }
 
 // PKIHandlers serve the CA publication paths. Each reads the CA ID from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -164,6 +165,9 @@ func testRecordIssuances(t *testing.T, e *env) {
 	if c := getCert(t, e.s, ids[0]); c.IssuerID != a.CertificateID || c.Serial != i1.Certificate.Serial || c.KeyID != i1.Key.ID || c.KeyID == 0 {
 		t.Errorf("recorded certificate issuer %d serial %s key %d, want %d %s %d", c.IssuerID, c.Serial, c.KeyID,
 			a.CertificateID, i1.Certificate.Serial, i1.Key.ID)
+	}
+	if got := listAllIDs(t, e.s, inventory.CertificateFilter{Text: "KEYED.example"}, 0); !slices.Equal(got, ids) {
+		t.Errorf("text search for the recorded certificate = %v, want %v", got, ids)
 	}
 	if i1.Audit.ID == 0 || len(listAllAudit(t, e.s, time.Time{})) != 1 {
 		t.Errorf("audit event not stored with the issuance")

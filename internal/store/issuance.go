@@ -69,7 +69,7 @@ func (s *db) RecordIssuances(ctx context.Context, iss []inventory.Issuance) ([]i
 				return err
 			}
 		}
-		return nil
+		return b.index(ctx, tx)
 	})
 	if err != nil {
 		return nil, err

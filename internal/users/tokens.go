@@ -32,10 +32,10 @@ var ErrInvalidToken = errors.New("users: invalid api token")
 // not expire.
 func (s *Service) CreateToken(ctx context.Context, actor, username, name string, ttl time.Duration) (string, *inventory.APIToken, error) {
 	if strings.TrimSpace(name) == "" || len(name) > 100 {
-		return "", nil, errors.New("users: token name must be 1 to 100 characters")
+		return "", nil, invalid("name", errors.New("users: token name must be 1 to 100 characters"))
 	}
 	if ttl < 0 {
-		return "", nil, errors.New("users: token lifetime must not be negative")
+		return "", nil, invalid("ttl", errors.New("users: token lifetime must not be negative"))
 	}
 	u, err := s.user(ctx, username)
 	if err != nil {

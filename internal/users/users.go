@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -59,10 +60,10 @@ var usernameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$`)
 // generated password must be changed at first sign-in.
 func (s *Service) Create(ctx context.Context, actor, username string, role inventory.Role, password string) (string, error) {
 	if !usernameRE.MatchString(username) {
-		return "", fmt.Errorf("users: username %q: use 1 to 64 letters, digits, '.', '_', '@' or '-'", username)
+		return "", invalid("username", fmt.Errorf("users: username %q: use 1 to 64 letters, digits, '.', '_', '@' or '-'", username))
 	}
 	if !role.Valid() {
-		return "", fmt.Errorf("users: unknown role %q (want admin or user)", role)
+		return "", invalid("role", fmt.Errorf("users: unknown role %q (want admin or user)", role))
 	}
 	generated := password == ""
 	password, hash, err := s.newPassword(username, password)
@@ -91,7 +92,7 @@ func (s *Service) newPassword(username, password string) (string, string, error)
 		}
 	}
 	if err := CheckPassword(username, password); err != nil {
-		return "", "", err
+		return "", "", invalid("password", err)
 	}
 	hash, err := HashPassword(password, s.Params, s.rand)
 	return password, hash, err
@@ -134,7 +135,7 @@ func (s *Service) ResetPassword(ctx context.Context, actor, username string) (st
 // SetRole changes the user's role.
 func (s *Service) SetRole(ctx context.Context, actor, username string, role inventory.Role) error {
 	if !role.Valid() {
-		return fmt.Errorf("users: unknown role %q (want admin or user)", role)
+		return invalid("role", fmt.Errorf("users: unknown role %q (want admin or user)", role))
 	}
 	u, err := s.user(ctx, username)
 	if err != nil {
@@ -166,7 +167,7 @@ func (s *Service) keepAnAdmin(ctx context.Context, u *inventory.User) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("users: %s is the last enabled admin; make another user admin first", u.Username)
+	return &tagged{err: fmt.Errorf("users: %s is the last enabled admin; make another user admin first", u.Username), tag: inventory.ErrState}
 }
 
 // Disable stops the user signing in and their tokens working.
@@ -221,6 +222,20 @@ func (s *Service) dummyVerify(password string) {
 	if s.Params.check() == nil {
 		argon2.IDKey([]byte(password), make([]byte, saltLen), s.Params.Time, s.Params.Memory, s.Params.Threads, keyLen)
 	}
+}
+
+// tagged keeps an error's one-line message and makes it match tag too
+// (inventory.ErrState, or a *inventory.FieldError so that the API can name
+// the field).
+type tagged struct{ err, tag error }
+
+func (e *tagged) Error() string   { return e.err.Error() }
+func (e *tagged) Unwrap() []error { return []error{e.err, e.tag} }
+
+// invalid marks err as bad input in field (an API JSON name).
+func invalid(field string, err error) error {
+	reason := strings.TrimPrefix(err.Error(), "users: ")
+	return &tagged{err: err, tag: &inventory.FieldError{Field: field, Reason: reason}}
 }
 
 // user finds a user by name, with an error that names it.

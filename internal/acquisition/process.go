@@ -1,0 +1,103 @@
+package acquisition
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Get returns process id with its history.
+func (s *Service) Get(ctx context.Context, id int64) (*Process, error) {
+	a, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.process(ctx, a)
+}
+
+// List returns one page of the processes f selects.
+func (s *Service) List(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error) {
+	for _, st := range f.States {
+		if !st.Valid() {
+			return nil, inventory.Invalid("state", "unknown state %q", st)
+		}
+	}
+	return s.st.ListAcquisitions(ctx, f, p)
+}
+
+// Attention returns the definitions whose current certificate expires
+// within days (DefaultAttentionDays when 0) and that have no open process.
+func (s *Service) Attention(ctx context.Context, days int, p inventory.Page) (*inventory.DefinitionPage, error) {
+	switch {
+	case days == 0:
+		days = DefaultAttentionDays
+	case days < 0 || days > 3650:
+		return nil, inventory.Invalid("days", "%d: want 1 to 3650", days)
+	}
+	return s.st.ExpiringWithoutAcquisition(ctx, s.cfg.Now().Add(time.Duration(days)*24*time.Hour), p)
+}
+
+// load reads process id.
+func (s *Service) load(ctx context.Context, id int64) (*inventory.Acquisition, error) {
+	a, err := s.st.GetAcquisition(ctx, id)
+	if err != nil {
+		return nil, notFound(err, "no process %d", id)
+	}
+	return a, nil
+}
+
+// process gathers what a refers to.
+func (s *Service) process(ctx context.Context, a *inventory.Acquisition) (*Process, error) {
+	p := &Process{Acquisition: *a}
+	var err error
+	if p.Definition, err = s.st.GetDefinition(ctx, a.DefinitionID); err != nil {
+		return nil, fmt.Errorf("acquisition: process %d: definition: %w", a.ID, err)
+	}
+	if p.Issuer, err = s.st.GetIssuer(ctx, a.IssuerID); err != nil {
+		return nil, fmt.Errorf("acquisition: process %d: issuer: %w", a.ID, err)
+	}
+	if a.ProductID != 0 {
+		if p.Product, err = s.st.GetProduct(ctx, a.ProductID); err != nil {
+			return nil, fmt.Errorf("acquisition: process %d: product: %w", a.ID, err)
+		}
+	}
+	if a.CertificateID != 0 {
+		if p.Certificate, err = s.st.GetCertificate(ctx, a.CertificateID); err != nil {
+			return nil, fmt.Errorf("acquisition: process %d: certificate: %w", a.ID, err)
+		}
+	}
+	if p.Steps, err = s.st.AcquisitionSteps(ctx, a.ID); err != nil {
+		return nil, fmt.Errorf("acquisition: process %d: steps: %w", a.ID, err)
+	}
+	return p, nil
+}
+
+// step makes a step of the current time.
+func (s *Service) step(actor, action, detail string) inventory.AcquisitionStep {
+	return inventory.AcquisitionStep{Time: s.now(), Actor: actor, Action: action, Detail: detail}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Second) }
+
+// update stores a's changes with steps.
+func (s *Service) update(ctx context.Context, a *inventory.Acquisition, steps ...inventory.AcquisitionStep) error {
+	return changed(s.st.UpdateAcquisition(ctx, a, steps...), a)
+}
+
+// complete stores a's changes with steps, completed, and makes its
+// certificate the definition's current one, in one transaction.
+func (s *Service) complete(ctx context.Context, a *inventory.Acquisition, steps ...inventory.AcquisitionStep) error {
+	a.State = inventory.StateCompleted
+	return changed(s.st.SwitchCurrent(ctx, a, steps...), a)
+}
+
+// audit records an event about process id.
+func (s *Service) audit(ctx context.Context, actor, action string, id int64, summary string) error {
+	return s.st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now(), Actor: actor, Action: action,
+		Object: object(id), Summary: summary})
+}
+
+func object(id int64) string { return "acquisition:" + strconv.FormatInt(id, 10) }

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// testLogger sends the API's log to the test log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+func newResponseRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func writeTestFile(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// run runs a program and returns its output, failing the test on error.
+func run(t *testing.T, prog string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(prog, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(prog), strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/api"
+)
+
+// remoteFlags choose a certkeeper server to work against instead of the
+// local data directory.
+type remoteFlags struct {
+	server    string
+	token     string
+	tokenFile string
+}
+
+func (r *remoteFlags) bind(cmd *cobra.Command) {
+	f := cmd.PersistentFlags()
+	f.StringVar(&r.server, "server", "", "work against this certkeeper server (e.g. http://127.0.0.1:8080) instead of the local data directory (env CERTKEEPER_SERVER)")
+	f.StringVar(&r.token, "token", "", "API token for --server (env CERTKEEPER_TOKEN; better: --token-file)")
+	f.StringVar(&r.tokenFile, "token-file", "", "read the API token for --server from the first line of this file")
+}
+
+// remote reports whether commands go to a server rather than the local
+// data directory.
+func (a *app) remote() bool {
+	return first(a.cfg.remote.server, a.env.Getenv("CERTKEEPER_SERVER")) != ""
+}
+
+// client returns the API client the lifecycle commands use: over HTTP to
+// --server with a token, or, without --server, in process against the
+// local inventory acting as the local administrator (audited as
+// "cli:USER"), so both paths run the same code and checks.
+func (a *app) client(ctx context.Context) (*client.Client, error) {
+	if a.api != nil {
+		return a.api, nil
+	}
+	c, err := a.newClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.api = c
+	return c, nil
+}
+
+func (a *app) newClient(ctx context.Context) (*client.Client, error) {
+	ua := client.WithUserAgent("certkeeper-cli/" + a.env.Version)
+	if server := first(a.cfg.remote.server, a.env.Getenv("CERTKEEPER_SERVER")); server != "" {
+		token, err := a.token()
+		if err != nil {
+			return nil, err
+		}
+		return client.New(server, token, ua)
+	}
+	auth, err := a.authority(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := a.apiHandler(ctx, auth, log)
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: inProcess{h: h, actor: a.actor()}}
+	return client.New("http://certkeeper.invalid", "", ua, client.WithHTTPClient(hc))
+}
+
+// token returns the API token from --token-file, --token or
+// CERTKEEPER_TOKEN.
+func (a *app) token() (string, error) {
+	r := &a.cfg.remote
+	if r.tokenFile != "" {
+		b, err := os.ReadFile(r.tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("token file: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimSpace(line), nil
+	}
+	if t := first(r.token, a.env.Getenv("CERTKEEPER_TOKEN")); t != "" {
+		return t, nil
+	}
+	return "", fmt.Errorf("--server needs an API token: give --token-file FILE, --token or CERTKEEPER_TOKEN (make one with \"certkeeper token create\")")
+}
+
+// localCommands work on the local data directory (or on files) only;
+// every other command goes through the API client.
+var localCommands = map[string]bool{
+	"import": true, "list": true, "timeline": true, "export": true, "rekey": true,
+	"serve": true, "ca": true, "kit": true,
+}
+
+// localOnly refuses, when --server is given, a command that works on the
+// local data directory only, rather than let it quietly use local data.
+func (a *app) localOnly(cmd *cobra.Command) error {
+	top := cmd
+	for top.HasParent() && top.Parent().HasParent() {
+		top = top.Parent()
+	}
+	if a.remote() && localCommands[top.Name()] {
+		return fmt.Errorf("%q works on the local data directory only; drop --server (the API serves certificates at /api/v1/certificates)", cmd.CommandPath())
+	}
+	return nil
+}
+
+// inProcess hands requests straight to the API handler, acting as the
+// local administrator.
+type inProcess struct {
+	h     http.Handler
+	actor string
+}
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}
