@@ -127,5 +127,18 @@ func TestVendorAccountPassword(t *testing.T) {
 		t.Errorf("vendor-account list does not say the password is sealed:\n%s", text)
 	}
 	assertAbsent(t, "vendor-account list", raw+text, secret)
-	checkAudit(t, c, []string{"issuer.create", "vendor_account.create"}, secret)
+
+	c.ok("vendor-account", "edit", "ops", "--email", "pki@example.com")
+	after := c.ok("vendor-account", "list", "--json")
+	if !strings.Contains(after, "pki@example.com") || !strings.Contains(after, `"has_password":true`) ||
+		!strings.Contains(after, "ops@example.com") {
+		t.Errorf("after editing the e-mail: %s, want the new e-mail, the username and the password kept", after)
+	}
+	c.ok("vendor-account", "edit", "ops", "--remove-password")
+	if after := c.ok("vendor-account", "list", "--json"); !strings.Contains(after, `"has_password":false`) {
+		t.Errorf("after --remove-password: %s, want no password", after)
+	}
+	c.fails("vendor-account", "edit", "nobody", "--email", "x@example.com")
+	c.fails("vendor-account", "edit", "ops", "--email", "not an address")
+	checkAudit(t, c, []string{"issuer.create", "vendor_account.create", "vendor_account.update", "vendor_account.update"}, secret)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 
@@ -38,6 +40,9 @@ func (s *Service) AddVendorAccount(ctx context.Context, actor, issuer string, n 
 	n.Name = strings.TrimSpace(n.Name)
 	if n.Name == "" {
 		return nil, invalid("name", "vendor account name is empty")
+	}
+	if err := checkAccountFields(n.Username, n.Email, n.URL, n.Notes); err != nil {
+		return nil, err
 	}
 	i, err := s.Issuer(ctx, issuer)
 	if err != nil {
@@ -94,6 +99,9 @@ func (s *Service) EditVendorAccount(ctx context.Context, actor string, id int64,
 	if c.IssuerID != 0 && c.IssuerID != a.IssuerID {
 		return nil, invalid("issuer_id", "a vendor account's issuer cannot change")
 	}
+	if err := checkAccountFields(c.Username, c.Email, c.URL, c.Notes); err != nil {
+		return nil, err
+	}
 	a.Username, a.Email, a.URL, a.Notes = c.Username, c.Email, c.URL, c.Notes
 	password := "kept"
 	switch {
@@ -111,6 +119,28 @@ func (s *Service) EditVendorAccount(ctx context.Context, actor string, id int64,
 	}
 	summary := fmt.Sprintf("username %q, password %s", a.Username, password)
 	return view(a), s.audit(ctx, actor, "vendor_account.update", "vendor_account:"+a.Name, summary)
+}
+
+// checkAccountFields refuses an e-mail that is not one address, a page
+// that is not an http(s) URL, and overlong or multi-line values.
+func checkAccountFields(username, email, page, notes string) error {
+	switch {
+	case len(username) > 256 || strings.ContainsAny(username, "\r\n"):
+		return invalid("username", "username must be one line of at most 256 characters")
+	case len(notes) > 4000:
+		return invalid("notes", "notes are longer than 4000 characters")
+	}
+	if email != "" {
+		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
+			return invalid("email", "e-mail %q is not one plain address like pki@example.com", email)
+		}
+	}
+	if page != "" {
+		if u, err := url.Parse(page); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return invalid("url", "page %q is not an http:// or https:// URL", page)
+		}
+	}
+	return nil
 }
 
 // sealContext binds a sealed password to its account.

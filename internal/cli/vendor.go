@@ -17,7 +17,7 @@ func (a *app) vendorAccountCommand() *cobra.Command {
 		Use:   "vendor-account",
 		Short: "Manage logins at certificate vendors (passwords are sealed and never listed)",
 	}
-	cmd.AddCommand(a.vendorAccountAddCommand(), a.vendorAccountListCommand())
+	cmd.AddCommand(a.vendorAccountAddCommand(), a.vendorAccountEditCommand(), a.vendorAccountListCommand())
 	return cmd
 }
 
