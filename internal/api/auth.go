@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/users"
@@ -93,11 +95,27 @@ func authorize(rt route, u *inventory.User) error {
 // wrap is the one adapter every route goes through: authentication, the
 // role check, the body size limit, then the handler, whose error becomes
 // a problem document.
+// checkQuery refuses query values that are not text: invalid UTF-8 or
+// control characters (a NUL would reach the database).
+func checkQuery(r *http.Request) error {
+	for name, vals := range r.URL.Query() {
+		for _, v := range vals {
+			if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+				return badRequest(name, "query parameter %q holds invalid UTF-8 or a control character", name)
+			}
+		}
+	}
+	return nil
+}
+
 func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, err := a.authenticate(r)
 		if err == nil {
 			err = authorize(rt, userOf(r))
+		}
+		if err == nil {
+			err = checkQuery(r)
 		}
 		if err == nil {
 			r.Body = http.MaxBytesReader(w, r.Body, rt.maxBody())

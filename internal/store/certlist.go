@@ -62,6 +62,12 @@ func (s *db) CountCertificates(ctx context.Context, f inventory.CertificateFilte
 	return n, nil
 }
 
+// isText reports whether s can be bound as SQL text: valid UTF-8 without
+// NUL bytes (PostgreSQL refuses both; SQLite's FTS5 fails on a NUL).
+func isText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
 // certWhere translates f into SQL conditions on certificates c and their
 // arguments. Text matches are case-insensitive: ILIKE on PostgreSQL, LIKE
 // on SQLite (which folds ASCII letters only). Serials and fingerprints are
@@ -93,6 +99,9 @@ func (s *db) certWhere(ctx context.Context, f inventory.CertificateFilter) ([]st
 	like := s.ilike()
 	if f.Issuer != "" {
 		add("c.issuer "+like+" ? ESCAPE '\\'", containsPattern(f.Issuer))
+	}
+	if !isText(f.Text) || !isText(f.Issuer) || !isText(f.Label) {
+		return nil, nil, fmt.Errorf("store: certificate filter: text holds invalid UTF-8 or a NUL byte: %w", inventory.ErrInvalid)
 	}
 	if f.Text != "" {
 		cond, a, err := s.textCond(ctx, f.Text)
