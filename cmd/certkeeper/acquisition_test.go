@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -215,48 +214,26 @@ func TestAcquisitionBadInput(t *testing.T) {
 	}
 }
 
-// vendorCA is a vendor's root and intermediate, made by openssl.
-type vendorCA struct {
-	t                 *testing.T
-	openssl, dir      string
-	root, inter, ikey string
-}
+// vendorCA is the stand-in vendor CA, played by openssl.
+type vendorCA struct{ *testenv.OpenSSLCA }
 
-func newVendorCA(t *testing.T) *vendorCA {
+func newVendorCA(t *testing.T) vendorCA { return vendorCA{testenv.NewOpenSSLCA(t, "Vendor")} }
+
+// sign has the intermediate sign the request file csr for the DNS names
+// sans and returns the path of a P7B of the leaf and the intermediate.
+func (v vendorCA) sign(t *testing.T, csr, name string, sans ...string) string {
 	t.Helper()
-	v := &vendorCA{t: t, openssl: testenv.Command(t, "openssl"), dir: t.TempDir()}
-	os.WriteFile(filepath.Join(v.dir, "ca.ext"), []byte("basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"), 0o644)
-	v.sh("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "root.key", "-out", "root.pem",
-		"-subj", "/CN=Vendor Root", "-days", "3650", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-	v.sh("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "inter.key", "-out", "inter.csr", "-subj", "/CN=Vendor DV CA")
-	v.sh("x509", "-req", "-in", "inter.csr", "-CA", "root.pem", "-CAkey", "root.key", "-CAcreateserial", "-out", "inter.pem", "-days", "1825", "-extfile", "ca.ext")
-	v.root, v.inter, v.ikey = v.path("root.pem"), v.path("inter.pem"), v.path("inter.key")
-	return v
-}
-
-func (v *vendorCA) path(name string) string { return filepath.Join(v.dir, name) }
-
-func (v *vendorCA) sh(args ...string) string {
-	v.t.Helper()
-	cmd := exec.Command(v.openssl, args...)
-	cmd.Dir = v.dir
-	out, err := cmd.CombinedOutput()
+	req, err := os.ReadFile(csr)
 	if err != nil {
-		v.t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatal(err)
 	}
-	return string(out)
-}
-
-// sign has the intermediate sign csr for sans and returns a P7B of the
-// leaf and the intermediate.
-func (v *vendorCA) sign(csr, name string, sans ...string) string {
-	v.t.Helper()
-	ext := "basicConstraints=CA:false\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n" +
-		"subjectAltName=DNS:" + strings.Join(sans, ",DNS:") + "\nauthorityKeyIdentifier=keyid\n"
-	os.WriteFile(v.path(name+".ext"), []byte(ext), 0o644)
-	v.sh("x509", "-req", "-in", csr, "-CA", v.inter, "-CAkey", v.ikey, "-CAcreateserial", "-out", name+".pem", "-days", "90", "-extfile", name+".ext")
-	v.sh("crl2pkcs7", "-nocrl", "-certfile", name+".pem", "-certfile", v.inter, "-out", name+".p7b", "-outform", "DER")
-	return v.path(name + ".p7b")
+	names := make([]string, len(sans))
+	for i, san := range sans {
+		names[i] = "DNS:" + san
+	}
+	v.Sign(name, req, "serverAuth", names...)
+	v.P7B(name)
+	return v.Path(name + ".p7b")
 }
 
 func TestAcquisitionVendor(t *testing.T) {
@@ -274,9 +251,9 @@ func TestAcquisitionVendor(t *testing.T) {
 	if p.State != "csr_ready" {
 		t.Fatalf("start = %+v", p)
 	}
-	csr := filepath.Join(v.dir, "web.csr")
+	csr := filepath.Join(v.Dir, "web.csr")
 	c.ok("acquisition", "csr", id, "--out", csr)
-	if out := v.sh("req", "-in", csr, "-noout", "-verify", "-text"); !strings.Contains(out, "DNS:example.test") {
+	if out := v.Run("req", "-in", csr, "-noout", "-verify", "-text"); !strings.Contains(out, "DNS:example.test") {
 		t.Fatalf("the request does not name example.test:\n%s", out)
 	}
 	c.fails("acquisition", "csr", id, "--out", csr) // exists
@@ -286,8 +263,8 @@ func TestAcquisitionVendor(t *testing.T) {
 		t.Fatalf("order = %+v, want ordered with number PO-1, the account and the date", p)
 	}
 
-	v.sh("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key", "-out", "other.csr", "-subj", "/CN=www.example.test")
-	wrong := v.sign(v.path("other.csr"), "wrong", "www.example.test", "example.test")
+	v.Run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key", "-out", "other.csr", "-subj", "/CN=www.example.test")
+	wrong := v.sign(t, v.Path("other.csr"), "wrong", "www.example.test", "example.test")
 	if line := c.fails("acquisition", "upload", id, wrong); !strings.HasPrefix(line, "error: data: the certificate does not match") {
 		t.Errorf("upload of another key's certificate: %s, want the data field refused", line)
 	}
@@ -295,11 +272,11 @@ func TestAcquisitionVendor(t *testing.T) {
 		t.Errorf("after the refused upload: %+v, want it unchanged (ordered, version %d)", got, p.Version)
 	}
 
-	good := v.sign(csr, "good", "www.example.test", "extra.example.test")
+	good := v.sign(t, csr, "good", "www.example.test", "extra.example.test")
 	if line := c.fails("acquisition", "upload", id, good); !strings.Contains(line, "no trusted root") {
 		t.Errorf("upload before the vendor's root is known: %s, want the chain refused", line)
 	}
-	c.ok("import", v.root) // importing the root is how an operator trusts it
+	c.ok("import", v.Path("root.pem")) // importing the root is how an operator trusts it
 	val := c.validation("upload", id, good)
 	if val.Acquisition.State != "issued" || len(val.Chain) != 3 {
 		t.Fatalf("upload = %+v, want issued with leaf, intermediate and root", val)
@@ -309,7 +286,7 @@ func TestAcquisitionVendor(t *testing.T) {
 	}
 	c.ok("acquisition", "switch", id)
 	got := c.acqShow(p.ID)
-	if got.State != "completed" || got.Certificate == nil || got.Certificate.SHA256 != fingerprint(t, v.openssl, v.path("good.pem")) {
+	if got.State != "completed" || got.Certificate == nil || got.Certificate.SHA256 != fingerprint(t, testenv.Command(t, "openssl"), v.Path("good.pem")) {
 		t.Fatalf("after switch: %+v, want completed with the vendor's certificate", got)
 	}
 	if text := c.ok("acquisition", "show", id); !strings.Contains(text, "PO-1") || !strings.Contains(text, "extra: extra.example.test") {
@@ -324,7 +301,7 @@ func TestAcquisitionVendor(t *testing.T) {
 	if fi, err := os.Stat(pfx); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("exported PFX: %v, mode %v; want 0600", err, fi.Mode())
 	}
-	opened := v.sh("pkcs12", "-in", pfx, "-passin", "file:"+pwFile, "-nodes")
+	opened := v.Run("pkcs12", "-in", pfx, "-passin", "file:"+pwFile, "-nodes")
 	if !strings.Contains(opened, "PRIVATE KEY") || !strings.Contains(opened, "subject=CN = www.example.test") {
 		t.Errorf("openssl pkcs12 of the export lacks the key or the leaf:\n%s", opened)
 	}

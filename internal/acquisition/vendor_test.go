@@ -2,11 +2,7 @@ package acquisition
 
 import (
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,132 +16,12 @@ import (
 // pfxPassword protects the PFX a vendor sends; it must never show.
 const pfxPassword = "Pfx-Transport-Secret-71"
 
-// vendorCA is a commercial CA played by the openssl command: a root and
-// an issuing intermediate in a temporary directory.
-type vendorCA struct {
-	openssl string
-	dir     string
-	root    *x509.Certificate
-}
-
-const reqConfig = `[req]
-distinguished_name = dn
-prompt = no
-[dn]
-CN = unused
-[root]
-basicConstraints = critical,CA:TRUE
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-`
-
-const intermediateExt = `basicConstraints = critical,CA:TRUE,pathlen:0
-keyUsage = critical,keyCertSign,cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-`
-
-func newVendorCA(t *testing.T) *vendorCA {
-	t.Helper()
-	v := &vendorCA{openssl: testenv.Command(t, "openssl"), dir: t.TempDir()}
-	v.write(t, "req.cnf", []byte(reqConfig))
-	v.write(t, "intermediate.ext", []byte(intermediateExt))
-	ec := []string{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"}
-	v.run(t, append([]string{"req", "-x509", "-config", "req.cnf", "-extensions", "root", "-subj", "/O=Vendor Test/CN=Vendor Test Root",
-		"-days", "30", "-keyout", "root.key", "-out", "root.pem"}, ec...)...)
-	v.run(t, append([]string{"req", "-new", "-config", "req.cnf", "-subj", "/O=Vendor Test/CN=Vendor Test Issuing CA",
-		"-keyout", "intermediate.key", "-out", "intermediate.csr"}, ec...)...)
-	v.run(t, "x509", "-req", "-in", "intermediate.csr", "-CA", "root.pem", "-CAkey", "root.key", "-set_serial", "0x1001",
-		"-days", "20", "-sha256", "-extfile", "intermediate.ext", "-out", "intermediate.pem")
-	v.root = parsePEMCert(t, v.read(t, "root.pem"))
-	return v
-}
-
-func (v *vendorCA) run(t *testing.T, args ...string) {
-	t.Helper()
-	cmd := exec.CommandContext(t.Context(), v.openssl, args...)
-	cmd.Dir = v.dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-func (v *vendorCA) write(t *testing.T, name string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(filepath.Join(v.dir, name), data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (v *vendorCA) read(t *testing.T, name string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(v.dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func (v *vendorCA) roots() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(v.root)
-	return p
-}
-
-// sign signs the PEM request csr for sans ("DNS:a.example", "IP:10.0.0.1")
-// with the given extended key usage, as base.pem.
-func (v *vendorCA) sign(t *testing.T, base string, csr []byte, eku string, sans ...string) {
-	t.Helper()
-	v.write(t, base+".csr", csr)
-	v.write(t, base+".ext", []byte("basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n"+
-		"extendedKeyUsage = "+eku+"\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n"+
-		"subjectAltName = "+strings.Join(sans, ",")+"\n"))
-	serial := make([]byte, 8)
-	copy(serial, base)
-	v.run(t, "x509", "-req", "-in", base+".csr", "-CA", "intermediate.pem", "-CAkey", "intermediate.key",
-		"-set_serial", "0x7f"+hex.EncodeToString(serial), "-days", "10", "-sha256", "-extfile", base+".ext", "-out", base+".pem")
-}
-
-// pfx bundles base.pem with the intermediate and the key in keyFile.
-func (v *vendorCA) pfx(t *testing.T, base, keyFile string) []byte {
-	t.Helper()
-	v.run(t, "pkcs12", "-export", "-in", base+".pem", "-inkey", keyFile, "-certfile", "intermediate.pem",
-		"-passout", "pass:"+pfxPassword, "-out", base+".pfx")
-	return v.read(t, base+".pfx")
-}
-
-// p7b bundles base.pem and the intermediate in a DER PKCS#7 file.
-func (v *vendorCA) p7b(t *testing.T, base string) []byte {
-	t.Helper()
-	v.run(t, "crl2pkcs7", "-nocrl", "-certfile", base+".pem", "-certfile", "intermediate.pem", "-outform", "DER",
-		"-out", base+".p7b")
-	return v.read(t, base+".p7b")
-}
-
-// otherCSR makes a request for a key the process does not hold.
-func (v *vendorCA) otherCSR(t *testing.T) []byte {
-	t.Helper()
-	v.run(t, "req", "-new", "-config", "req.cnf", "-subj", "/CN=shop.example.test", "-newkey", "ec",
-		"-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "other.key", "-out", "other.csr")
-	return v.read(t, "other.csr")
-}
-
-func parsePEMCert(t *testing.T, data []byte) *x509.Certificate {
-	t.Helper()
-	b, _ := pem.Decode(data)
-	if b == nil {
-		t.Fatalf("no PEM block in %q", data)
-	}
-	c, err := x509.ParseCertificate(b.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+// newVendorCA is the stand-in vendor CA, played by openssl.
+func newVendorCA(t *testing.T) *testenv.OpenSSLCA { return testenv.NewOpenSSLCA(t, "Vendor Test") }
 
 // exportKey writes the process's private key as PKCS#8 PEM, as the
 // vendor's PFX tool needs it, and returns the file name.
-func (f *fixture) exportKey(t *testing.T, v *vendorCA, p *Process) string {
+func (f *fixture) exportKey(t *testing.T, v *testenv.OpenSSLCA, p *Process) string {
 	t.Helper()
 	rec, err := f.st.GetKey(t.Context(), p.KeyID)
 	if err != nil {
@@ -159,7 +35,7 @@ func (f *fixture) exportKey(t *testing.T, v *vendorCA, p *Process) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.write(t, "process.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	v.Write("process.key", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 	return "process.key"
 }
 
@@ -173,15 +49,15 @@ func TestVendorFlow(t *testing.T) {
 	}{
 		{"pfx", []string{"DNS:shop.example.test", "DNS:www.example.test"},
 			func(t *testing.T, f *fixture, p *Process) Upload {
-				return Upload{Data: v.pfx(t, "pfx", f.exportKey(t, v, p)), Password: pfxPassword}
+				return Upload{Data: v.PFX("pfx", f.exportKey(t, v, p), pfxPassword), Password: pfxPassword}
 			},
 			[]string{"missing: b.example.test", "extra: www.example.test"}},
 		{"p7b", []string{"DNS:shop.example.test", "DNS:b.example.test"},
-			func(t *testing.T, _ *fixture, _ *Process) Upload { return Upload{Data: v.p7b(t, "p7b")} },
+			func(t *testing.T, _ *fixture, _ *Process) Upload { return Upload{Data: v.P7B("p7b")} },
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, Config{Roots: v.roots()})
+			f := newFixture(t, Config{Roots: v.Roots()})
 			ctx := t.Context()
 			f.vendor(t, "vendorx", "ops-account", "ov")
 			f.definition(t, "shop", "shop.example.test", "shop.example.test", "b.example.test")
@@ -203,7 +79,7 @@ func TestVendorFlow(t *testing.T) {
 				t.Fatalf("after RecordOrder: state %s, order %+v; want ordered with the order", o.State, o.Order)
 			}
 
-			v.sign(t, tc.name, csr, "serverAuth", tc.sans...)
+			v.Sign(tc.name, csr, "serverAuth", tc.sans...)
 			val, err := f.svc.Upload(ctx, actor, p.ID, tc.upload(t, f, p))
 			if err != nil {
 				t.Fatalf("Upload: %v", err)
@@ -212,7 +88,7 @@ func TestVendorFlow(t *testing.T) {
 				t.Errorf("differences (-want +got):\n%s", diff)
 			}
 			if val.Acquisition.State != inventory.StateIssued || val.Switched || val.Certificate.KeyID != p.KeyID ||
-				val.Certificate.Source != object(p.ID) || len(val.Chain) != 3 || !val.Chain[2].Equal(v.root) {
+				val.Certificate.Source != object(p.ID) || len(val.Chain) != 3 || !val.Chain[2].Equal(v.Root) {
 				t.Fatalf("Upload = state %s, switched %t, certificate %+v, chain %d; want issued, our key, chain to the vendor root",
 					val.Acquisition.State, val.Switched, val.Certificate, len(val.Chain))
 			}
@@ -244,7 +120,7 @@ func TestVendorFlow(t *testing.T) {
 
 func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.roots()})
+	f := newFixture(t, Config{Roots: v.Roots()})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
 	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx", AutoSwitch: true})
@@ -252,10 +128,10 @@ func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.sign(t, "leaf", csr, "serverAuth,clientAuth", "DNS:shop.example.test")
+	v.Sign("leaf", csr, "serverAuth,clientAuth", "DNS:shop.example.test")
 	// The leaf alone, its intermediate in a second file.
-	val, err := f.svc.Upload(t.Context(), actor, p.ID, Upload{Data: v.read(t, "leaf.pem"),
-		Intermediates: [][]byte{v.read(t, "intermediate.pem")}})
+	val, err := f.svc.Upload(t.Context(), actor, p.ID, Upload{Data: v.Read("leaf.pem"),
+		Intermediates: [][]byte{v.Read("intermediate.pem")}})
 	if err != nil {
 		t.Fatalf("Upload: %v", err)
 	}
@@ -267,7 +143,7 @@ func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 
 func TestVendorUploadRefused(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.roots()})
+	f := newFixture(t, Config{Roots: v.Roots()})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
 	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
@@ -275,11 +151,11 @@ func TestVendorUploadRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.sign(t, "good", csr, "serverAuth", "DNS:shop.example.test")
-	v.sign(t, "client", csr, "clientAuth", "DNS:shop.example.test")
-	v.sign(t, "stranger", v.otherCSR(t), "serverAuth", "DNS:shop.example.test")
-	stranger := parsePEMCert(t, v.read(t, "stranger.pem"))
-	v.run(t, "pkcs12", "-export", "-nokeys", "-in", "good.pem", "-passout", "pass:"+pfxPassword, "-out", "nokey.pfx")
+	v.Sign("good", csr, "serverAuth", "DNS:shop.example.test")
+	v.Sign("client", csr, "clientAuth", "DNS:shop.example.test")
+	v.Sign("stranger", v.ForeignCSR("other", "shop.example.test"), "serverAuth", "DNS:shop.example.test")
+	stranger := testenv.ParseCertPEM(t, v.Read("stranger.pem"))
+	v.Run("pkcs12", "-export", "-nokeys", "-in", "good.pem", "-passout", "pass:"+pfxPassword, "-out", "nokey.pfx")
 	key := f.exportKey(t, v, p)
 	untrusted := f.with(Config{Roots: x509.NewCertPool()})
 
@@ -289,20 +165,20 @@ func TestVendorUploadRefused(t *testing.T) {
 		u           Upload
 		field, want string
 	}{
-		{"other key", f.svc, Upload{Data: v.p7b(t, "stranger")}, "data",
+		{"other key", f.svc, Upload{Data: v.P7B("stranger")}, "data",
 			"does not match this process's key (its public key SHA-256 is " + inventory.SHA256Hex(stranger.RawSubjectPublicKeyInfo)},
-		{"untrusted root", untrusted, Upload{Data: v.p7b(t, "good")}, "data", `no trusted root reached: the issuer "Vendor Test Root"`},
-		{"no intermediate", f.svc, Upload{Data: v.read(t, "good.pem")}, "data", `the issuer "Vendor Test Issuing CA" of "shop.example.test"`},
-		{"client only", f.svc, Upload{Data: v.p7b(t, "client")}, "data", "key usage"},
-		{"wrong password", f.svc, Upload{Data: v.pfx(t, "good", key), Password: "nope"}, "password", "wrong password"},
-		{"no password", f.svc, Upload{Data: v.pfx(t, "good", key)}, "password", "give its password"},
-		{"certificate-only pfx", f.svc, Upload{Data: v.read(t, "nokey.pfx"), Password: pfxPassword}, "data", "pkcs12"},
+		{"untrusted root", untrusted, Upload{Data: v.P7B("good")}, "data", `no trusted root reached: the issuer "Vendor Test Root"`},
+		{"no intermediate", f.svc, Upload{Data: v.Read("good.pem")}, "data", `the issuer "Vendor Test Issuing CA" of "shop.example.test"`},
+		{"client only", f.svc, Upload{Data: v.P7B("client")}, "data", "key usage"},
+		{"wrong password", f.svc, Upload{Data: v.PFX("good", key, pfxPassword), Password: "nope"}, "password", "wrong password"},
+		{"no password", f.svc, Upload{Data: v.PFX("good", key, pfxPassword)}, "password", "give its password"},
+		{"certificate-only pfx", f.svc, Upload{Data: v.Read("nokey.pfx"), Password: pfxPassword}, "data", "pkcs12"},
 		{"garbage", f.svc, Upload{Data: []byte("hello")}, "data", "not a recognised"},
 		{"empty", f.svc, Upload{}, "data", "is empty"},
 		{"too large", f.svc, Upload{Data: make([]byte, MaxUploadSize+1)}, "data", "the limit is"},
-		{"bad intermediate", f.svc, Upload{Data: v.read(t, "good.pem"), Intermediates: [][]byte{[]byte("x")}},
+		{"bad intermediate", f.svc, Upload{Data: v.Read("good.pem"), Intermediates: [][]byte{[]byte("x")}},
 			"intermediates", "file 1"},
-		{"only CA certificates", f.svc, Upload{Data: v.read(t, "intermediate.pem")}, "data", "only CA certificates"},
+		{"only CA certificates", f.svc, Upload{Data: v.Read("intermediate.pem")}, "data", "only CA certificates"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.get(t, p.ID)

@@ -101,7 +101,7 @@ func testFlowBuiltin(t *testing.T, open opener) {
 		!slices.Equal(sortedCopy(c.SANs), []string{"intranet.example.test", "wiki.example.test"}) {
 		t.Errorf("issued certificate = %+v; want valid, key %d held, the definition's names", c, q.KeyID)
 	}
-	if leaf := parseCertPEM(t, []byte(c.PEM)); !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
+	if leaf := testenv.ParseCertPEM(t, []byte(c.PEM)); !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) {
 		t.Errorf("issued certificate's extended key usage = %v, want serverAuth", leaf.ExtKeyUsage)
 	}
 	if len(c.ChainIDs) < 2 || c.IssuerCertificateID == 0 {
@@ -215,9 +215,9 @@ func (vs vendorSetup) order(t *testing.T, e *env, id int64, number string) {
 
 // importRoot imports the openssl root alone through the certificate
 // import and returns its inventory ID.
-func importRoot(t *testing.T, e *env, v *opensslCA) int64 {
+func importRoot(t *testing.T, e *env, v *testenv.OpenSSLCA) int64 {
 	t.Helper()
-	res, err := e.user.ImportCertificates(ctx, client.CertificateImport{Data: v.read(t, "root.pem"), Labels: []string{"vendor-root"}})
+	res, err := e.user.ImportCertificates(ctx, client.CertificateImport{Data: v.Read("root.pem"), Labels: []string{"vendor-root"}})
 	if err != nil || len(res.Certificates) != 1 || !res.Certificates[0].Added || res.Key != nil {
 		t.Fatalf("importing the vendor root = %+v, %v; want one certificate added", res, err)
 	}
@@ -246,17 +246,18 @@ func testFlowVendor(t *testing.T, open opener) {
 			if b, _ := pem.Decode(key); b == nil || b.Type != "PRIVATE KEY" {
 				t.Fatalf("exported key is not a PKCS#8 PEM key")
 			}
-			return client.Upload{Data: v.pfx(t, "shop-pfx", key, flowPFXPassword), Password: flowPFXPassword}
+			v.Write("shop-pfx.key", key)
+			return client.Upload{Data: v.PFX("shop-pfx", "shop-pfx.key", flowPFXPassword), Password: flowPFXPassword}
 		}},
 		{"shop-p7b", func(t *testing.T, _ *client.Acquisition) client.Upload {
-			return client.Upload{Data: v.p7b(t, "shop-p7b")}
+			return client.Upload{Data: v.P7B("shop-p7b")}
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := vs.definition(t, e, tc.name)
 			q, csr := vs.start(t, e, d)
 			vs.order(t, e, q.ID, "ORD-"+tc.name)
-			leaf := v.sign(t, tc.name, csr, "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
+			leaf := v.Sign(tc.name, csr, "serverAuth", "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
 
 			val, err := e.user.UploadCertificate(ctx, q.ID, tc.upload(t, q))
 			if err != nil {
@@ -268,7 +269,7 @@ func testFlowVendor(t *testing.T, open opener) {
 					"want issued, not switched, no differences, the openssl leaf with key %d",
 					val.Acquisition.State, val.Switched, val.Differences, val.Certificate, q.KeyID)
 			}
-			if len(val.Chain) != 3 || val.Chain[2].SHA256 != inventory.SHA256Hex(v.root.Raw) ||
+			if len(val.Chain) != 3 || val.Chain[2].SHA256 != inventory.SHA256Hex(v.Root.Raw) ||
 				!strings.Contains(val.Chain[1].Subject, opensslIntermediateCN) {
 				t.Fatalf("chain = %+v; want leaf, %s, %s", val.Chain, opensslIntermediateCN, opensslRootCN)
 			}
@@ -328,11 +329,11 @@ func testFlowVendorWrongKey(t *testing.T, open opener) {
 	d := vs.definition(t, e, "shop-mismatch")
 	q, csr := vs.start(t, e, d)
 	vs.order(t, e, q.ID, "ORD-1")
-	stranger := v.sign(t, "stranger", v.strangerCSR(t, d.Subject.CommonName), "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
+	stranger := v.Sign("stranger", v.ForeignCSR("stranger", d.Subject.CommonName), "serverAuth", "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
 
 	before := e.getAcquisition(t, q.ID)
 	n := certificateCount(t, e)
-	_, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.p7b(t, "stranger")})
+	_, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.P7B("stranger")})
 	p := wantProblem(t, err, http.StatusUnprocessableEntity)
 	strangerSPKI := inventory.SHA256Hex(stranger.RawSubjectPublicKeyInfo)
 	if len(p.Errors) != 1 || p.Errors[0].Field != "data" || !strings.Contains(p.Errors[0].Detail, "does not match this process's key") ||
@@ -353,9 +354,9 @@ func testFlowVendorWrongKey(t *testing.T, open opener) {
 	}
 
 	// The process still takes the right certificate.
-	v.sign(t, "right", csr, "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
-	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.read(t, "right.pem"),
-		Intermediates: [][]byte{v.read(t, "intermediate.pem")}})
+	v.Sign("right", csr, "serverAuth", "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
+	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.Read("right.pem"),
+		Intermediates: [][]byte{v.Read("intermediate.pem")}})
 	if err != nil || val.Acquisition.State != "issued" || len(val.Chain) != 3 {
 		t.Fatalf("UploadCertificate(right key) = %+v, %v; want issued with a chain of 3", val, err)
 	}
@@ -372,9 +373,9 @@ func testFlowVendorDifferences(t *testing.T, open opener) {
 	d := vs.definition(t, e, "shop-names")
 	q, csr := vs.start(t, e, d)
 	vs.order(t, e, q.ID, "ORD-2")
-	v.sign(t, "names", csr, "DNS:"+d.Subject.CommonName, "DNS:api.shop-names.example.test")
+	v.Sign("names", csr, "serverAuth", "DNS:"+d.Subject.CommonName, "DNS:api.shop-names.example.test")
 
-	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.p7b(t, "names")})
+	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.P7B("names")})
 	if err != nil {
 		t.Fatalf("UploadCertificate: %v", err)
 	}
@@ -403,12 +404,12 @@ func testFlowVendorRootImport(t *testing.T, open opener) {
 	vs := newVendorSetup(t, e)
 	d := vs.definition(t, e, "shop-trust")
 	q, csr := vs.start(t, e, d)
-	v.sign(t, "trust", csr, "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
+	v.Sign("trust", csr, "serverAuth", "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
 	before := e.getAcquisition(t, q.ID)
 	n := certificateCount(t, e)
 	for name, data := range map[string][]byte{
-		"leaf and intermediate":       v.p7b(t, "trust"),
-		"leaf, intermediate and root": v.p7b(t, "trust", "root.pem"),
+		"leaf and intermediate":       v.P7B("trust"),
+		"leaf, intermediate and root": v.P7B("trust", "root.pem"),
 	} {
 		_, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: data})
 		p := wantProblem(t, err, http.StatusUnprocessableEntity)
@@ -426,11 +427,11 @@ func testFlowVendorRootImport(t *testing.T, open opener) {
 	}
 
 	rootID := importRoot(t, e, v)
-	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.p7b(t, "trust")})
+	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.P7B("trust")})
 	if err != nil {
 		t.Fatalf("UploadCertificate after importing the root: %v", err)
 	}
-	if val.Acquisition.State != "issued" || len(val.Chain) != 3 || val.Chain[2].SHA256 != inventory.SHA256Hex(v.root.Raw) {
+	if val.Acquisition.State != "issued" || len(val.Chain) != 3 || val.Chain[2].SHA256 != inventory.SHA256Hex(v.Root.Raw) {
 		t.Fatalf("UploadCertificate after importing the root = %+v; want issued with a chain to the root", val)
 	}
 	chain, err := e.user.CertificateChain(ctx, val.Certificate.ID)

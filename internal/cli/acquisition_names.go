@@ -22,30 +22,20 @@ func newAPINames(c *client.Client) *apiNames {
 	return &apiNames{c: c, products: map[int64]map[int64]client.Product{}, definitions: map[int64]string{}}
 }
 
-// definitionID returns the ID of the definition named name. The API
-// looks definitions up by ID, so this searches by text and keeps the
-// exact name.
+// definitionID returns the ID of the definition named name.
 func (n *apiNames) definitionID(ctx context.Context, name string) (int64, error) {
 	if name == "" {
 		return 0, fmt.Errorf("give a definition name")
 	}
-	q := client.DefinitionQuery{Q: name, Page: client.Page{Limit: 1000}}
-	for {
-		list, err := n.c.ListDefinitions(ctx, q)
-		if err != nil {
-			return 0, err
-		}
-		for _, d := range list.Items {
-			n.definitions[d.ID] = d.Name
-			if d.Name == name {
-				return d.ID, nil
-			}
-		}
-		if list.Next == "" {
-			return 0, fmt.Errorf("no definition %q (see \"certkeeper definition list\")", name)
-		}
-		q.After = list.Next
+	d, err := n.c.DefinitionByName(ctx, name)
+	if client.IsNotFound(err) {
+		return 0, fmt.Errorf("no definition %q (see \"certkeeper definition list\")", name)
 	}
+	if err != nil {
+		return 0, err
+	}
+	n.definitions[d.ID] = d.Name
+	return d.ID, nil
 }
 
 // definition returns the name of definition id, or "#ID" when it cannot
