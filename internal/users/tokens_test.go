@@ -59,6 +59,24 @@ func TestAuthenticateToken(t *testing.T) {
 	if err != nil || stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(f.clock.t) {
 		t.Errorf("stored LastUsedAt = %v, %v; want %v", stored.LastUsedAt, err, f.clock.t)
 	}
+	first := f.clock.t
+	for _, step := range []struct {
+		after time.Duration
+		want  time.Time
+	}{
+		{TouchInterval / 2, first},                              // too soon: not written again
+		{TouchInterval / 2, first.Add(TouchInterval)},           // a full interval later: written
+		{TouchInterval - time.Second, first.Add(TouchInterval)}, // too soon again
+	} {
+		f.clock.t = f.clock.t.Add(step.after)
+		if _, _, err := f.svc.AuthenticateToken(ctx, secret); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := f.st.TokenByHash(ctx, tok.Hash)
+		if err != nil || stored.LastUsedAt == nil || !stored.LastUsedAt.Equal(step.want) {
+			t.Errorf("at %v: stored LastUsedAt = %v, %v; want %v", f.clock.t, stored.LastUsedAt, err, step.want)
+		}
+	}
 	for _, bad := range []string{"", "ck_", secret + "x", strings.TrimPrefix(secret, "ck_")} {
 		if _, _, err := f.svc.AuthenticateToken(ctx, bad); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("AuthenticateToken(%q) = %v, want ErrInvalidToken", bad, err)
