@@ -11,7 +11,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/store"
 )
 
 // statusError is an error answered with a fixed status (400, 401, 403,
@@ -47,7 +46,7 @@ func problemOf(err error) (client.Problem, bool) {
 		}
 	case errors.As(err, &mb), errors.Is(err, definitions.ErrTooLarge), errors.Is(err, format.ErrTooLarge):
 		p.Status = http.StatusRequestEntityTooLarge
-	case errors.Is(err, store.ErrBadCursor):
+	case errors.Is(err, inventory.ErrBadCursor):
 		p.Status, p.Errors = http.StatusBadRequest, []client.FieldProblem{{Field: "after", Detail: p.Detail}}
 	case errors.As(err, &fe):
 		p.Status, p.Errors = http.StatusUnprocessableEntity, []client.FieldProblem{{Field: fe.Field, Detail: fe.Reason}}

@@ -26,6 +26,9 @@ var (
 	// was changed. Services wrap it (usually as a *FieldError) so that the
 	// API can answer 422 rather than 500.
 	ErrInvalid = errors.New("invalid input")
+	// ErrBadCursor means a page cursor (Page.After) was not one the store
+	// handed out.
+	ErrBadCursor = errors.New("bad page cursor")
 	// ErrState means the object is not in a state that allows the
 	// operation (an acquisition already completed, ...).
 	ErrState = errors.New("not allowed in the current state")

@@ -324,7 +324,7 @@ func testNotFound(t *testing.T, e *env) {
 		}
 	}
 	_, err := e.s.ListCertificates(ctx, inventory.CertificateFilter{}, inventory.Page{After: "not a cursor!"})
-	if !errors.Is(err, ErrBadCursor) {
+	if !errors.Is(err, inventory.ErrBadCursor) {
 		t.Errorf("ListCertificates with a bad cursor: error = %v, want ErrBadCursor", err)
 	}
 }

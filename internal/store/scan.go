@@ -12,9 +12,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// ErrBadCursor means a page cursor was not one this store handed out.
-var ErrBadCursor = errors.New("store: bad page cursor")
-
 // wrap prefixes err with the package and operation, mapping sql.ErrNoRows
 // to inventory.ErrNotFound.
 func wrap(op string, err error) error {
@@ -91,15 +88,15 @@ func decodeCursor(c string, n int) ([]int64, error) {
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return nil, ErrBadCursor
+		return nil, inventory.ErrBadCursor
 	}
 	parts := strings.Split(string(raw), ",")
 	if len(parts) != n {
-		return nil, ErrBadCursor
+		return nil, inventory.ErrBadCursor
 	}
 	for i, p := range parts {
 		if out[i], err = strconv.ParseInt(p, 10, 64); err != nil {
-			return nil, ErrBadCursor
+			return nil, inventory.ErrBadCursor
 		}
 	}
 	return out, nil
