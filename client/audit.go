@@ -15,7 +15,8 @@ type AuditEvent struct {
 	Summary string    `json:"summary,omitempty"`
 }
 
-// AuditList is one page of events in the order they were recorded.
+// AuditList is one page of events, in the order they were recorded or,
+// with AuditQuery.Newest, newest first.
 type AuditList struct {
 	Items []AuditEvent `json:"items"`
 	Next  string       `json:"next,omitempty"`
@@ -25,23 +26,9 @@ type AuditList struct {
 type AuditQuery struct {
 	// Since keeps events at or after it; zero means all.
 	Since time.Time
+	// Newest lists newest first.
+	Newest bool
 	Page
-}
-
-// CA is one of certkeeper's own certificate authorities.
-type CA struct {
-	ID   int64  `json:"id"`
-	Name string `json:"name"`
-	// Status is active, pending or retired.
-	Status        string     `json:"status"`
-	Default       bool       `json:"default"`
-	CertificateID int64      `json:"certificate_id,omitempty"`
-	NotAfter      *time.Time `json:"not_after,omitempty"`
-}
-
-// CAList lists the CAs in ID order.
-type CAList struct {
-	Items []CA `json:"items"`
 }
 
 // ListAudit returns one page of audit events.
@@ -50,12 +37,9 @@ func (c *Client) ListAudit(ctx context.Context, q AuditQuery) (*AuditList, error
 	if !q.Since.IsZero() {
 		v.Set("since", q.Since.UTC().Format(time.RFC3339))
 	}
+	if q.Newest {
+		v.Set("order", "newest")
+	}
 	var out AuditList
 	return &out, c.do(ctx, call{method: "GET", path: path("audit"), query: v, out: &out})
-}
-
-// ListCAs returns certkeeper's CAs.
-func (c *Client) ListCAs(ctx context.Context) (*CAList, error) {
-	var out CAList
-	return &out, c.do(ctx, call{method: "GET", path: path("cas"), out: &out})
 }

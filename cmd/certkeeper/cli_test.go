@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/rsa"
 	"crypto/x509"
@@ -9,14 +8,12 @@ import (
 	"encoding/pem"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -307,47 +304,26 @@ func TestRekey(t *testing.T) {
 	}
 }
 
-// runServe starts "certkeeper serve" on a free loopback port, checks the
-// health endpoints, stops it with SIGTERM and returns what it logged.
+// runServe starts "certkeeper serve", checks the health endpoints on both
+// listeners (HTTPS verified against the default CA), stops it with SIGTERM
+// and returns what it logged.
 func runServe(t *testing.T, c *ck) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=")
-	stdout, _ := cmd.StdoutPipe()
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed no address: %v; log: %s", err, logs.String())
-	}
-	addr := strings.Fields(strings.TrimPrefix(line, "certkeeper is serving on http://"))[0]
-	for _, path := range []string{"/healthz", "/readyz"} {
-		resp, err := http.Get("http://" + addr + path)
+	s := serve(t, c)
+	hc := c.httpsClient(t)
+	for _, url := range []string{s.URL + "/healthz", s.URL + "/readyz", s.PKI + "/healthz"} {
+		resp, err := hc.Get(url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 {
-			t.Errorf("GET %s = %d %s", path, resp.StatusCode, body)
+			t.Errorf("GET %s = %d %s", url, resp.StatusCode, body)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("serve exited with %v after SIGTERM; log: %s", err, logs.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not stop within 10s of SIGTERM")
-	}
-	return logs.String()
+	s.stop(t)
+	return s.logs.String()
 }
 
 func TestInspectEndpoint(t *testing.T) {

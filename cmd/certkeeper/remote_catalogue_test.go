@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,12 +12,9 @@ import (
 	"encoding/pem"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -38,8 +33,10 @@ func TestRemoteCatalogue(t *testing.T) {
 	bobToken := tokenSecret(t, local.ok("token", "create", "--user", "bob", "--name", "laptop"))
 	srv := serveAPI(t, local)
 	// far has no data directory: every command goes to the server.
-	far := &remoteCK{ck: newCK(t), server: srv.base, tokenFile: writeFile(t, dir, "alice.token", aliceToken+"\n")}
-	bob := &remoteCK{ck: far.ck, server: srv.base, tokenFile: writeFile(t, dir, "bob.token", bobToken+"\n")}
+	far := &remoteCK{ck: newCK(t), server: srv.base, serverCA: srv.serverCA,
+		tokenFile: writeFile(t, dir, "alice.token", aliceToken+"\n")}
+	bob := &remoteCK{ck: far.ck, server: srv.base, serverCA: srv.serverCA,
+		tokenFile: writeFile(t, dir, "bob.token", bobToken+"\n")}
 
 	secrets := []string{aliceToken, bobToken}
 	document := remoteDefinitions(t, local, far)
@@ -205,11 +202,11 @@ func checkActors(t *testing.T, audit string) {
 // remoteCK runs commands with --server and --token-file.
 type remoteCK struct {
 	*ck
-	server, tokenFile string
+	server, tokenFile, serverCA string
 }
 
 func (r *remoteCK) args(args []string) []string {
-	return append(args, "--server", r.server, "--token-file", r.tokenFile)
+	return append(args, "--server", r.server, "--token-file", r.tokenFile, "--server-ca", r.serverCA)
 }
 
 func (r *remoteCK) ok(args ...string) string {
@@ -274,54 +271,19 @@ func writeSelfSigned(t *testing.T, cn string) selfSignedFile {
 
 // apiServer is a running "certkeeper serve".
 type apiServer struct {
-	base string
-	stop func() string // stops it (once) and returns its log
+	base, serverCA string
+	stop           func() string // stops it and returns its log
 }
-
-var servingRE = regexp.MustCompile(`serving on (http://\S+)`)
 
 // serveAPI starts "certkeeper serve" on a port the kernel picks over c's
 // data directory, reads the address it prints, and stops it, by its own
 // process ID, when the test ends.
 func serveAPI(t *testing.T, c *ck) *apiServer {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
+	s := serve(t, c)
 	stop := func() string {
-		once.Do(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-done
-				t.Error("serve did not stop within 10s of SIGTERM")
-			}
-		})
-		return logs.String()
+		s.stop(t)
+		return s.logs.String()
 	}
-	t.Cleanup(func() {
-		if l := stop(); t.Failed() {
-			t.Logf("serve log:\n%s", l)
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	m := servingRE.FindStringSubmatch(line)
-	if err != nil || m == nil {
-		stop()
-		t.Fatalf("serve printed no address (%v): %q", err, line)
-	}
-	return &apiServer{base: m[1], stop: stop}
+	return &apiServer{base: s.URL, serverCA: filepath.Join(c.dataDir, "certs", "certkeeper-ca.pem"), stop: stop}
 }

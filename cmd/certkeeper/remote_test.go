@@ -1,53 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
-// startServe runs "certkeeper serve" on a free loopback port over c's
-// data directory until the test ends, and returns its base URL.
+// startServe runs "certkeeper serve" over c's data directory and returns
+// its HTTPS base URL.
 func startServe(t *testing.T, c *ck) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--listen", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- line
-	}()
-	select {
-	case line := <-lines:
-		const prefix = "certkeeper is serving on "
-		if !strings.HasPrefix(line, prefix) {
-			t.Fatalf("serve printed %q; log: %s", line, logs.String())
-		}
-		return strings.Fields(strings.TrimPrefix(line, prefix))[0]
-	case <-time.After(20 * time.Second):
-		t.Fatalf("serve printed no address within 20s; log: %s", logs.String())
-	}
-	return ""
+	return serve(t, c).URL
 }
 
 // tokenFile makes a user with role and an API token for them, and

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,9 +15,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -180,44 +176,14 @@ func TestCACRLCommand(t *testing.T) {
 	}
 }
 
-// servePKI starts "certkeeper serve" on a free loopback port with that
-// address as its external URL, waits until it listens, and stops it when
-// the test ends. It returns the base URL.
+// servePKI starts "certkeeper serve" with its plain-HTTP listener on a
+// free loopback port and that address as its external URL. It returns the
+// base URL.
 func servePKI(t *testing.T, c *ck) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := "http://" + addr
-	cmd := exec.Command(binary, "serve", "--listen", addr, "--external-url", base)
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
-	stdout, _ := cmd.StdoutPipe()
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-done
-			t.Error("serve did not stop within 10s of SIGTERM")
-		}
-		if t.Failed() {
-			t.Logf("serve log:\n%s", logs.String())
-		}
-	})
-	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
-		t.Fatalf("serve printed no address: %v; log: %s", err, logs.String())
-	}
+	serve(t, c, "--pki-listen", addr, "--external-url", base)
 	return base
 }
 

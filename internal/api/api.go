@@ -16,12 +16,16 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/revocation"
+	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -35,6 +39,13 @@ type Deps struct {
 	Definitions  *definitions.Service
 	Catalogue    *catalogue.Service
 	Acquisitions *acquisition.Service
+	Revocation   *revocation.Service
+	Settings     *settings.Service
+	Mail         *mail.Service
+	// Access is the IP allow-list that admins edit through the API, and
+	// Proxies the trusted proxies used to tell the caller's address.
+	Access  *access.List
+	Proxies access.Proxies
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives errors answered with 500; nil discards them.

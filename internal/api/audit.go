@@ -19,36 +19,21 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, next, err := a.Store.ListAudit(r.Context(), since, p)
+	list := a.Store.ListAudit
+	switch o := r.URL.Query().Get("order"); o {
+	case "", "oldest":
+	case "newest":
+		list = a.Store.ListAuditNewest
+	default:
+		return badRequest("order", "order %q: want oldest or newest", o)
+	}
+	events, next, err := list(r.Context(), since, p)
 	if err != nil {
 		return err
 	}
-	out := client.AuditList{Items: make([]client.AuditEvent, len(list)), Next: next}
-	for i := range list {
-		out.Items[i] = auditOut(&list[i])
-	}
-	return ok(w, out)
-}
-
-// listCAs lists the CAs with their certificate's expiry.
-func (a *API) listCAs(w http.ResponseWriter, r *http.Request) error {
-	cas, err := a.Store.ListCAs(r.Context())
-	if err != nil && !isNotFound(err) {
-		return err
-	}
-	out := client.CAList{Items: make([]client.CA, len(cas))}
-	for i, c := range cas {
-		out.Items[i] = client.CA{ID: c.ID, Name: c.Name, Status: string(c.Status), Default: c.Default,
-			CertificateID: c.CertificateID}
-		if c.CertificateID == 0 {
-			continue
-		}
-		cert, err := a.Store.GetCertificate(r.Context(), c.CertificateID)
-		if err != nil {
-			return err
-		}
-		na := cert.NotAfter.UTC()
-		out.Items[i].NotAfter = &na
+	out := client.AuditList{Items: make([]client.AuditEvent, len(events)), Next: next}
+	for i := range events {
+		out.Items[i] = auditOut(&events[i])
 	}
 	return ok(w, out)
 }

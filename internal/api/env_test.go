@@ -20,12 +20,15 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 	"github.com/certkeeper/certkeeper/internal/users"
@@ -81,9 +84,15 @@ func newEnv(t *testing.T, open opener) *env {
 	e.users = users.New(st, nil, nil)
 	e.users.Params = users.Params{Memory: 64, Time: 1, Threads: 1}
 	e.catalogue = catalogue.New(st, sealer, nil)
+	set := settings.New(st, sealer, nil)
+	allow, err := access.Open(filepath.Join(t.TempDir(), "allowlist"), st, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.api = New(Deps{Store: st, Sealer: sealer, Authority: e.auth, Users: e.users,
 		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
-		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{}), Log: testLogger(t)})
+		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{}), Settings: set,
+		Mail: mail.New(st, set, mail.Config{}, testLogger(t)), Access: allow, Log: testLogger(t)})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

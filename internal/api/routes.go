@@ -88,8 +88,9 @@ var (
 	}
 	downloadParams = []param{{"format", "string", "pem (default), der or p7b"}}
 	userParams     = []param{{"username", "string", "exact username (letter case ignored): only that user, if any"}}
-	auditParams    = append([]param{{"since", "string", "RFC 3339 time: events at or after it"}}, pageParams...)
-	ifMatch        = []param{{"If-Match", "string", `the definition's ETag, "VERSION" (required)`}}
+	auditParams    = append([]param{{"since", "string", "RFC 3339 time: events at or after it"},
+		{"order", "string", "oldest (default) or newest first"}}, pageParams...)
+	ifMatch = []param{{"If-Match", "string", `the definition's ETag, "VERSION" (required)`}}
 )
 
 const (
@@ -101,7 +102,8 @@ const (
 func (a *API) table() []route {
 	var rs []route
 	for _, group := range [][]route{a.certificateRoutes(), a.keyRoutes(), a.definitionRoutes(), a.documentRoutes(),
-		a.acquisitionRoutes(), a.catalogueRoutes(), a.userRoutes(), a.auditRoutes()} {
+		a.acquisitionRoutes(), a.catalogueRoutes(), a.userRoutes(), a.auditRoutes(),
+		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs

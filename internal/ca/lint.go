@@ -43,9 +43,15 @@ var excludedLints = map[string]string{
 	"e_sub_cert_certificate_policies_missing": "public-trust policy OIDs",
 	"e_sub_cert_cert_policy_empty":            "public-trust policy OIDs",
 	// Private TLS certificates may live up to 825 days (the profile
-	// limit), beyond the 200/398-day limits of publicly trusted ones.
+	// limit), beyond the shrinking limits of publicly trusted ones
+	// (CA/B Forum SC-081: 200 days from 2026-03-15, 100 from 2027-03-15,
+	// 47 from 2029-03-15; each lint applies from its date).
 	"e_server_cert_valid_time_longer_than_200_days": "private-CA validity limits",
 	"w_server_cert_valid_time_longer_than_199_days": "private-CA validity limits",
+	"e_server_cert_valid_time_longer_than_100_days": "private-CA validity limits",
+	"w_server_cert_valid_time_longer_than_99_days":  "private-CA validity limits",
+	"e_server_cert_valid_time_longer_than_47_days":  "private-CA validity limits",
+	"w_server_cert_valid_time_longer_than_46_days":  "private-CA validity limits",
 	// Internal names (.internal, .lan, .corp, .test) and private
 	// addresses (RFC 1918) are what a private CA is for.
 	"e_dnsname_not_valid_tld":                "internal names",

@@ -1,6 +1,7 @@
 package ca
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -60,5 +61,26 @@ func TestLintRefuses(t *testing.T) {
 	t.Log(err)
 	if _, err := s.sign(nil); err != errUnlinted {
 		t.Fatalf("sign(nil) = %v, want errUnlinted", err)
+	}
+}
+
+// TestLongPrivateServerCertsAfterSC081 issues a one-year TLS server
+// certificate at dates when the CA/B Forum's public limits have shrunk
+// to 100 and 47 days: a private CA keeps issuing them.
+func TestLongPrivateServerCertsAfterSC081(t *testing.T) {
+	for _, day := range []time.Time{
+		time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2029, 6, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		now := func() time.Time { return day }
+		a, _, _ := newAuthority(t, Config{Now: now})
+		got, err := a.Issue(context.Background(), Request{Profile: TLSServer, DNSNames: []string{"app.example.test"},
+			Validity: 365 * 24 * time.Hour})
+		if err != nil {
+			t.Fatalf("issue on %s: %v", day.Format("2006-01-02"), err)
+		}
+		if life := got.Certificate.NotAfter.Sub(got.Certificate.NotBefore); life < 364*24*time.Hour {
+			t.Errorf("issued on %s for %s, want a year", day.Format("2006-01-02"), life)
+		}
 	}
 }

@@ -9,19 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
-
-// catalogue opens the inventory and returns the catalogue service over it,
-// with every active CA listed as an issuer.
-func (a *app) catalogue(ctx context.Context) (*catalogue.Service, error) {
-	if err := a.open(ctx); err != nil {
-		return nil, err
-	}
-	svc := catalogue.New(a.store, a.sealer, a.env.Now)
-	return svc, svc.SyncBuiltin(ctx)
-}
 
 // catalogueCommands are "issuer", "product" and "vendor-account".
 func (a *app) catalogueCommands() []*cobra.Command {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/settings"
 )
 
 func (a *app) rekeyCommand() *cobra.Command {
@@ -32,6 +33,9 @@ func (a *app) rekeyCommand() *cobra.Command {
 			}
 			n, err := a.store.RewrapKeys(cmd.Context(), ring.Rewrap)
 			if err != nil {
+				return err
+			}
+			if err := settings.New(a.store, ring, a.env.Now).Rewrap(cmd.Context(), ring.Rewrap); err != nil {
 				return err
 			}
 			if err := keys.CommitRekey(path); err != nil {

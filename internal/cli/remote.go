@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +24,7 @@ type remoteFlags struct {
 	server    string
 	token     string
 	tokenFile string
+	serverCA  string
 }
 
 func (r *remoteFlags) bind(cmd *cobra.Command) {
@@ -28,6 +32,7 @@ func (r *remoteFlags) bind(cmd *cobra.Command) {
 	f.StringVar(&r.server, "server", "", "work against this certkeeper server (e.g. http://127.0.0.1:8080) instead of the local data directory (env CERTKEEPER_SERVER)")
 	f.StringVar(&r.token, "token", "", "API token for --server (env CERTKEEPER_TOKEN; better: --token-file)")
 	f.StringVar(&r.tokenFile, "token-file", "", "read the API token for --server from the first line of this file")
+	f.StringVar(&r.serverCA, "server-ca", "", "PEM file of the CA that issued --server's HTTPS certificate, trusted besides the system roots (env CERTKEEPER_SERVER_CA; default DATA-DIR/certs/"+caFileName+" when present)")
 }
 
 // remote reports whether commands go to a server rather than the local
@@ -59,7 +64,11 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 		if err != nil {
 			return nil, err
 		}
-		return client.New(server, token, ua)
+		hc, err := a.serverHTTPClient()
+		if err != nil {
+			return nil, err
+		}
+		return client.New(server, token, ua, client.WithHTTPClient(hc))
 	}
 	auth, err := a.authority(ctx)
 	if err != nil {
@@ -70,8 +79,35 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: inProcess{h: h, actor: a.actor()}}
+	hc := &http.Client{Transport: localAdmin{next: api.Transport(h), actor: a.actor()}}
 	return client.New("http://certkeeper.invalid", "", ua, client.WithHTTPClient(hc))
+}
+
+// serverHTTPClient trusts the system roots plus --server-ca, or the local
+// data directory's copy of the default CA when there is one.
+func (a *app) serverHTTPClient() (*http.Client, error) {
+	file := first(a.cfg.remote.serverCA, a.env.Getenv("CERTKEEPER_SERVER_CA"))
+	explicit := file != ""
+	if !explicit {
+		file = filepath.Join(a.cfg.resolvedDataDir(), "certs", caFileName)
+	}
+	pemBytes, err := os.ReadFile(file)
+	if err != nil {
+		if explicit {
+			return nil, fmt.Errorf("--server-ca: %w", err)
+		}
+		return &http.Client{Timeout: 5 * time.Minute}, nil
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("--server-ca %s: no PEM certificate in it", file)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr, Timeout: 5 * time.Minute}, nil
 }
 
 // token returns the API token from --token-file, --token or
@@ -112,17 +148,12 @@ func (a *app) localOnly(cmd *cobra.Command) error {
 	return nil
 }
 
-// inProcess hands requests straight to the API handler, acting as the
-// local administrator.
-type inProcess struct {
-	h     http.Handler
+// localAdmin makes every request act as the local administrator.
+type localAdmin struct {
+	next  http.RoundTripper
 	actor string
 }
 
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
-	res := rec.Result()
-	res.Request = r
-	return res, nil
+func (t localAdmin) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
 }

@@ -2,53 +2,85 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/certkeeper/certkeeper/internal/acquisition"
-	"github.com/certkeeper/certkeeper/internal/api"
+	"github.com/certkeeper/certkeeper/internal/access"
+	"github.com/certkeeper/certkeeper/internal/atomicfile"
 	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/server"
-	"github.com/certkeeper/certkeeper/internal/users"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/webtls"
 )
 
 // serveOptions are the flags of "certkeeper serve".
 type serveOptions struct {
-	listen      string
-	logFormat   string
-	crlValidity time.Duration
-	crlRefresh  time.Duration
+	listen         string
+	pkiListen      string
+	hostnames      []string
+	tlsCert        string
+	tlsKey         string
+	trustedProxies []string
+	logFormat      string
+	crlValidity    time.Duration
+	crlRefresh     time.Duration
 }
 
 func (a *app) serveCommand() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the certkeeper service until interrupted",
-		Long: "serve runs certkeeper's plain-HTTP listener: health endpoints, the REST API (/api/v1/,\n" +
-			"described at /api/openapi.json; API tokens from \"certkeeper token create\"), and the publication\n" +
-			"of every CA's certificate (/pki/ca/ID.crt|.pem), CRL (/pki/crl/ID.crl|.pem) and OCSP\n" +
-			"responder (/pki/ocsp/ID). On first start it creates the default CA (root and issuing\n" +
-			"intermediate). CRLs are refreshed on a schedule and at once on revocation.",
+		Short: "Run the certkeeper service (web UI, API, CA publication) until interrupted",
+		Long: "serve runs certkeeper's HTTPS listener (web UI, REST API at /api/v1/ described at\n" +
+			"/api/openapi.json, health at /healthz and /readyz) and a plain-HTTP listener that publishes\n" +
+			"every CA's certificate (/pki/ca/ID.crt|.pem), CRL (/pki/crl/ID.crl|.pem) and OCSP responder\n" +
+			"(/pki/ocsp/ID). On first start it creates the default CA, an admin user with a one-time\n" +
+			"password (printed once and kept in DATA-DIR/initial-admin-password), and the HTTPS\n" +
+			"certificate, issued by the default CA for the host names given plus localhost and renewed\n" +
+			"before it expires. A custom certificate (chain and key in one PEM file) dropped at\n" +
+			"DATA-DIR/certs/web-server.pem replaces it without a restart. The IP allow-list is\n" +
+			"DATA-DIR/allowlist.txt, reloaded when it changes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), &o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.listen, "listen", "", "listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8080)")
+	f.StringVar(&o.listen, "listen", "", "HTTPS listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8443)")
+	f.StringVar(&o.pkiListen, "pki-listen", "", "plain-HTTP listen address for CA certificates, CRLs and OCSP, or \"off\" (env CERTKEEPER_PKI_LISTEN; default 127.0.0.1:8080)")
+	f.StringSliceVar(&o.hostnames, "hostname", nil, "host name or IP address the web UI is reached by, for its certificate (repeatable; env CERTKEEPER_HOSTNAMES, comma-separated)")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "custom HTTPS certificate file with its chain, instead of DATA-DIR/certs/web-server.pem (env CERTKEEPER_TLS_CERT; needs --tls-key)")
+	f.StringVar(&o.tlsKey, "tls-key", "", "key of --tls-cert (env CERTKEEPER_TLS_KEY)")
+	f.StringSliceVar(&o.trustedProxies, "trusted-proxy", nil, "reverse proxy address or CIDR whose X-Forwarded-For is believed (repeatable; env CERTKEEPER_TRUSTED_PROXIES, comma-separated)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.crlValidity, "crl-validity", 0, "time from a CRL's thisUpdate to its nextUpdate (env CERTKEEPER_CRL_VALIDITY; default 24h)")
 	f.DurationVar(&o.crlRefresh, "crl-refresh", 0, "age at which a CRL is replaced (env CERTKEEPER_CRL_REFRESH; default half of the validity)")
 	return cmd
+}
+
+// listSetting is a repeatable flag's values, or else the comma-separated
+// environment variable's.
+func listSetting(flag []string, env string) []string {
+	if len(flag) > 0 {
+		return flag
+	}
+	var out []string
+	for _, v := range strings.Split(env, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (a *app) runServe(ctx context.Context, o *serveOptions) error {
@@ -56,7 +88,18 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	external, err := a.cfg.resolvedExternalURL()
+	if _, err := a.cfg.resolvedExternalURL(); err != nil {
+		return err
+	}
+	proxies, err := access.ParseProxies(listSetting(o.trustedProxies, a.env.Getenv("CERTKEEPER_TRUSTED_PROXIES")))
+	if err != nil {
+		return fmt.Errorf("--trusted-proxy: %w", err)
+	}
+	tlsCert, tlsKey := first(o.tlsCert, a.env.Getenv("CERTKEEPER_TLS_CERT")), first(o.tlsKey, a.env.Getenv("CERTKEEPER_TLS_KEY"))
+	if (tlsCert == "") != (tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	validity, refresh, err := crlSettings(a.env.Getenv, o.crlValidity, o.crlRefresh)
 	if err != nil {
 		return err
 	}
@@ -66,49 +109,103 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	}
 	log.Info("inventory open", "database", redactDatabase(a.cfg.resolvedDatabase()),
 		"master_key_id", a.sealer.KeyID())
+	external, _ := a.cfg.resolvedExternalURL()
 	if err := ensureCA(ctx, auth, log, external); err != nil {
 		return err
 	}
-	validity, refresh, err := crlSettings(a.env.Getenv, o.crlValidity, o.crlRefresh)
+	dataDir := a.cfg.resolvedDataDir()
+	allow, err := access.Open(filepath.Join(dataDir, "allowlist.txt"), a.store, log)
 	if err != nil {
 		return err
 	}
-	svc, err := revocation.New(a.store, auth, a.sealer, revocation.Config{
-		CRLValidity: validity, CRLRefresh: refresh, Now: a.env.Now,
-	}, log)
+	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Access: allow, Proxies: proxies,
+		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh}, Now: a.env.Now, Log: log})
 	if err != nil {
 		return err
 	}
-	apiHandler, err := a.apiHandler(ctx, auth, log)
+	passwordFile, err := a.ensureAdmin(ctx, st, dataDir, log)
 	if err != nil {
 		return err
+	}
+	certs := filepath.Join(dataDir, "certs")
+	if err := os.MkdirAll(certs, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := writeCAFile(ctx, st, filepath.Join(certs, caFileName)); err != nil {
+		return err
+	}
+	inv := webtls.NewInventory(a.store, auth, a.sealer)
+	web, err := webtls.New(ctx, webtls.Config{
+		Names:      listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
+		CustomFile: filepath.Join(certs, "web-server.pem"), CertFile: tlsCert, KeyFile: tlsKey, Now: a.env.Now,
+	}, inv, inv, log)
+	if err != nil {
+		return err
+	}
+	ui, err := st.UI(passwordFile, log)
+	if err != nil {
+		return err
+	}
+	pkiListen := first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN"), "127.0.0.1:8080")
+	if pkiListen == "off" {
+		pkiListen = ""
 	}
 	srv := server.New(server.Config{
-		Addr: first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
-		PKI:  &server.PKIHandlers{CACert: svc.CACertHandler(), CRL: svc.CRLHandler(), OCSP: svc.OCSPHandler()},
-		API:  apiHandler,
+		Addr:      first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN"), "127.0.0.1:8443"),
+		TLS:       web.TLSConfig(),
+		PlainAddr: pkiListen,
+		Guard:     func(h http.Handler) http.Handler { return allow.Guard(proxies, h) },
+		PKI: &server.PKIHandlers{CACert: st.Revocation.CACertHandler(), CRL: st.Revocation.CRLHandler(),
+			OCSP: st.Revocation.OCSPHandler()},
+		API: st.API.Handler(),
+		UI:  ui.Handler(),
 	}, a.store, log)
-	return a.serveUntilDone(ctx, srv, revocation.NewRefresher(svc, nil, log))
+	return a.serveUntilDone(ctx, srv, []func(context.Context) error{
+		revocation.NewRefresher(st.Revocation, nil, log).Run,
+		web.Run,
+		allow.Run,
+		func(ctx context.Context) error { return expireSessions(ctx, st, log) },
+	})
 }
 
-// apiHandler builds the REST API over the open inventory, with the
-// built-in CAs listed in the catalogue.
+// caFileName is the default CA chain, written into DATA-DIR/certs at
+// every start for clients (browsers, "certkeeper --server") to trust.
+const caFileName = "certkeeper-ca.pem"
+
+func writeCAFile(ctx context.Context, st *stack.Stack, path string) error {
+	chain, err := st.DefaultCAChainPEM(ctx)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, chain, 0o644)
+}
+
+// expireSessions deletes ended web sessions every ten minutes.
+func expireSessions(ctx context.Context, st *stack.Stack, log *slog.Logger) error {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := st.Users.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("expiring web sessions", "err", err)
+		} else if n > 0 {
+			log.Info("web sessions expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// apiHandler builds the REST API over the open inventory for the local
+// command line.
 func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logger) (http.Handler, error) {
-	cat, err := a.catalogue(ctx)
+	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Now: a.env.Now, Log: log})
 	if err != nil {
 		return nil, err
 	}
-	return api.New(api.Deps{
-		Store:        a.store,
-		Sealer:       a.sealer,
-		Authority:    auth,
-		Users:        users.New(a.store, a.env.Now, nil),
-		Definitions:  definitions.New(a.store, a.env.Now),
-		Catalogue:    cat,
-		Acquisitions: acquisition.New(a.store, auth, a.sealer, acquisition.Config{Now: a.env.Now}),
-		Now:          a.env.Now,
-		Log:          log,
-	}).Handler(), nil
+	return st.API.Handler(), nil
 }
 
 // ensureCA creates the default CA on first start and logs which CA is in
@@ -125,19 +222,26 @@ func ensureCA(ctx context.Context, auth *ca.Authority, log *slog.Logger, externa
 	return nil
 }
 
-// serveUntilDone runs the listener and the CRL refresher until ctx is
-// cancelled (or the listener fails), then stops both.
-func (a *app) serveUntilDone(ctx context.Context, srv *server.Server, ref *revocation.Refresher) error {
+// serveUntilDone runs the listeners and the background loops until ctx is
+// cancelled (or a listener fails), then stops them all.
+func (a *app) serveUntilDone(ctx context.Context, srv *server.Server, loops []func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- ref.Run(ctx) }()
-	err := srv.Run(ctx, func(addr net.Addr) {
-		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on http://%s (health: /healthz, /readyz; CA publication: /pki/; API: /api/v1/)\n", addr)
+	done := make(chan error, len(loops))
+	for _, run := range loops {
+		go func() { done <- run(ctx) }()
+	}
+	err := srv.Run(ctx, func(addrs server.Addrs) {
+		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on https://%s (web UI; API: /api/v1/; health: /healthz, /readyz)\n", addrs.Main)
+		if addrs.Plain != nil {
+			fmt.Fprintf(a.env.Stdout, "CA certificates, CRLs and OCSP over plain HTTP on http://%s/pki/\n", addrs.Plain)
+		}
 	})
 	cancel()
-	if rerr := <-done; err == nil {
-		err = rerr
+	for range loops {
+		if lerr := <-done; err == nil && lerr != nil && !errors.Is(lerr, context.Canceled) {
+			err = lerr
+		}
 	}
 	return err
 }

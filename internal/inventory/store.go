@@ -15,6 +15,9 @@ type Store interface {
 	CatalogueStore
 	DefinitionStore
 	AcquisitionStore
+	SessionStore
+	SettingsStore
+	EmailStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a
@@ -53,6 +56,8 @@ type Store interface {
 	// AppendAudit stores e and fills in its ID, and its Time when zero.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)
+	// ListAuditNewest is ListAudit newest first.
+	ListAuditNewest(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)
 
 	Close() error
 }

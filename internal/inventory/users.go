@@ -30,9 +30,14 @@ type User struct {
 	// user must choose a new one at the next sign-in.
 	MustChangePassword bool
 	// Disabled users cannot sign in and their API tokens do not work.
-	Disabled  bool
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Disabled bool
+	// FailedLogins counts wrong passwords since the last successful
+	// sign-in or lock; LockedUntil, when set and in the future, refuses
+	// sign-in. Only LoginFailed and LoginSucceeded change them.
+	FailedLogins int
+	LockedUntil  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // APIToken is a bearer credential for the API, owned by a user. The secret
@@ -80,4 +85,12 @@ type UserStore interface {
 	// TouchToken sets the token's LastUsedAt to at; an unknown ID gives
 	// ErrNotFound.
 	TouchToken(ctx context.Context, id int64, at time.Time) error
+
+	// LoginFailed counts a wrong password for the user, atomically. When
+	// the count reaches maxFailures it sets LockedUntil to at+lockFor and
+	// restarts the count. It returns the user as stored afterwards; an
+	// unknown ID gives ErrNotFound.
+	LoginFailed(ctx context.Context, id int64, at time.Time, maxFailures int, lockFor time.Duration) (*User, error)
+	// LoginSucceeded clears the failure count and any lock.
+	LoginSucceeded(ctx context.Context, id int64) error
 }

@@ -1,10 +1,17 @@
 // Package server is certkeeper's long-running HTTP service. It owns the
-// listener, graceful shutdown and the health endpoints; the API, web UI and
-// CA publication mount their handlers on it.
+// listeners, graceful shutdown and the health endpoints; the API, web UI
+// and CA publication mount their handlers on it.
+//
+// The main listener serves everything (web UI, API, CA publication,
+// health) over TLS when a TLS configuration is given. The optional plain
+// listener serves only the CA publication and health: clients fetch CA
+// certificates, CRLs and OCSP answers before they trust anything, so those
+// must be reachable over plain HTTP.
 package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,10 +23,21 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// Config configures a Server. The zero value listens on 127.0.0.1:8080.
+// Config configures a Server. The zero value listens on 127.0.0.1:8080
+// over plain HTTP.
 type Config struct {
-	// Addr is the listen address; "" means 127.0.0.1:8080.
+	// Addr is the main listen address; "" means 127.0.0.1:8080.
 	Addr string
+	// TLS, when set, makes the main listener speak TLS.
+	TLS *tls.Config
+	// PlainAddr, when set, is a second, plain-HTTP listener serving only
+	// the CA publication paths and health.
+	PlainAddr string
+	// Guard, when set, wraps the main listener's handler (the IP
+	// allow-list).
+	Guard func(http.Handler) http.Handler
+	// UI, when set, serves every path not taken by the others.
+	UI http.Handler
 	// ShutdownTimeout bounds graceful shutdown; 0 means 15 s.
 	ShutdownTimeout time.Duration
 	// PKI, when set, publishes CA certificates, CRLs and OCSP responders
@@ -41,12 +59,13 @@ type PKIHandlers struct {
 	OCSP http.Handler
 }
 
-// Server serves certkeeper over HTTP.
+// Server serves certkeeper over HTTP(S).
 type Server struct {
 	cfg   Config
 	store inventory.Store
 	log   *slog.Logger
 	mux   *http.ServeMux
+	plain *http.ServeMux
 }
 
 // New returns a Server using st for readiness checks.
@@ -57,7 +76,7 @@ func New(cfg Config, st inventory.Store, log *slog.Logger) *Server {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
-	s := &Server{cfg: cfg, store: st, log: log, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, store: st, log: log, mux: http.NewServeMux(), plain: http.NewServeMux()}
 	s.routes()
 	return s
 }
@@ -86,37 +105,84 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Addrs are the bound listen addresses; Plain is nil without a plain
+// listener.
+type Addrs struct {
+	Main, Plain net.Addr
+}
+
 // Run listens and serves until ctx is cancelled, then shuts down
 // gracefully, letting requests in flight finish within ShutdownTimeout.
-// ready, when not nil, receives the bound address once listening.
-func (s *Server) Run(ctx context.Context, ready func(addr net.Addr)) error {
+// ready, when not nil, receives the bound addresses once listening.
+func (s *Server) Run(ctx context.Context, ready func(Addrs)) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
-	s.log.Info("listening", "addr", ln.Addr().String())
-	if ready != nil {
-		ready(ln.Addr())
+	servers := []*http.Server{s.httpServer(s.Handler(), s.cfg.TLS)}
+	listeners := []net.Listener{ln}
+	addrs := Addrs{Main: ln.Addr()}
+	if s.cfg.PlainAddr != "" {
+		pl, err := net.Listen("tcp", s.cfg.PlainAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("server: %w", err)
+		}
+		servers = append(servers, s.httpServer(s.PlainHandler(), nil))
+		listeners = append(listeners, pl)
+		addrs.Plain = pl.Addr()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("listening", "addr", addrs.Main.String(), "tls", s.cfg.TLS != nil)
+	if addrs.Plain != nil {
+		s.log.Info("listening for CA publication (plain HTTP)", "addr", addrs.Plain.String())
+	}
+	if ready != nil {
+		ready(addrs)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if srv.TLSConfig != nil {
+				errc <- srv.ServeTLS(listeners[i], "", "")
+				return
+			}
+			errc <- srv.Serve(listeners[i])
+		}()
+	}
+	return s.shutdown(ctx, servers, errc)
+}
+
+func (s *Server) httpServer(h http.Handler, tc *tls.Config) *http.Server {
+	return &http.Server{Handler: h, TLSConfig: tc, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+}
+
+// shutdown waits for ctx to end (or a listener to fail), then stops every
+// server gracefully.
+func (s *Server) shutdown(ctx context.Context, servers []*http.Server, errc chan error) error {
+	var first error
+	pending := len(servers)
 	select {
 	case err := <-errc:
-		return fmt.Errorf("server: %w", err)
+		first, pending = fmt.Errorf("server: %w", err), pending-1
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("server: shutdown: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil && first == nil {
+			first = fmt.Errorf("server: shutdown: %w", err)
+		}
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("server: %w", err)
+	for range pending {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) && first == nil {
+			first = fmt.Errorf("server: %w", err)
+		}
 	}
-	s.log.Info("stopped")
-	return nil
+	if first == nil {
+		s.log.Info("stopped")
+	}
+	return first
 }

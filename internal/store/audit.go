@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -25,18 +26,34 @@ func (s *db) AppendAudit(ctx context.Context, e *inventory.AuditEvent) error {
 // events when since is zero) in the order they were appended, and the
 // cursor of the next page ("" on the last page).
 func (s *db) ListAudit(ctx context.Context, since time.Time, p inventory.Page) ([]inventory.AuditEvent, string, error) {
+	return s.listAudit(ctx, since, p, false)
+}
+
+// ListAuditNewest is ListAudit newest first.
+func (s *db) ListAuditNewest(ctx context.Context, since time.Time, p inventory.Page) ([]inventory.AuditEvent, string, error) {
+	return s.listAudit(ctx, since, p, true)
+}
+
+func (s *db) listAudit(ctx context.Context, since time.Time, p inventory.Page, newest bool) ([]inventory.AuditEvent, string, error) {
 	cur, err := decodeCursor(p.After, 1)
 	if err != nil {
 		return nil, "", err
 	}
 	n := limit(p)
 	query := "SELECT id, time, actor, action, object, summary FROM audit_events WHERE id > ?"
+	order := " ORDER BY id LIMIT ?"
 	args := []any{cur[0]}
+	if newest {
+		query, order = "SELECT id, time, actor, action, object, summary FROM audit_events WHERE id < ?", " ORDER BY id DESC LIMIT ?"
+		if p.After == "" {
+			args[0] = int64(math.MaxInt64)
+		}
+	}
 	if !since.IsZero() {
 		query += " AND time >= ?"
 		args = append(args, s.t(ceilSecond(since)))
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(query+" ORDER BY id LIMIT ?"), append(args, n+1)...)
+	rows, err := s.r.QueryContext(ctx, s.q(query+order), append(args, n+1)...)
 	if err != nil {
 		return nil, "", wrap("list audit", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -351,12 +352,36 @@ func testAudit(t *testing.T, e *env) {
 	if diff := cmp.Diff(want[2:], listAllAudit(t, e.s, base.Add(2*time.Minute))); diff != "" {
 		t.Errorf("ListAudit since the third event (-want +got):\n%s", diff)
 	}
+	newest := slices.Clone(want)
+	slices.Reverse(newest)
+	if diff := cmp.Diff(newest, listAuditNewest(t, e.s, time.Time{})); diff != "" {
+		t.Errorf("ListAuditNewest (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(newest[:3], listAuditNewest(t, e.s, base.Add(2*time.Minute))); diff != "" {
+		t.Errorf("ListAuditNewest since the third event (-want +got):\n%s", diff)
+	}
 	now := inventory.AuditEvent{Actor: "system", Action: "startup"}
 	if err := e.s.AppendAudit(ctx, &now); err != nil {
 		t.Fatal(err)
 	}
 	if time.Since(now.Time) > time.Minute {
 		t.Errorf("zero Time was stored as %v, want about now", now.Time)
+	}
+}
+
+func listAuditNewest(t *testing.T, s inventory.Store, since time.Time) []inventory.AuditEvent {
+	t.Helper()
+	var out []inventory.AuditEvent
+	for p := (inventory.Page{Limit: 2}); ; {
+		evs, next, err := s.ListAuditNewest(context.Background(), since, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, evs...)
+		if next == "" {
+			return out
+		}
+		p.After = next
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 // Store is what the service needs from the inventory.
 type Store interface {
 	inventory.UserStore
+	inventory.SessionStore
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
@@ -38,6 +39,9 @@ type Service struct {
 	// Params are the argon2id costs for new hashes; New sets
 	// DefaultParams.
 	Params Params
+	// Sessions bounds web sessions and sign-in attempts; New sets
+	// DefaultSessionPolicy.
+	Sessions SessionPolicy
 }
 
 // New returns a service over st. A nil now means time.Now; a nil random
@@ -49,7 +53,7 @@ func New(st Store, now func() time.Time, random io.Reader) *Service {
 	if random == nil {
 		random = rand.Reader
 	}
-	return &Service{store: st, now: now, rand: random, Params: DefaultParams}
+	return &Service{store: st, now: now, rand: random, Params: DefaultParams, Sessions: DefaultSessionPolicy}
 }
 
 // usernameRE is the allowed shape of a username.

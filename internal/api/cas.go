@@ -1,0 +1,528 @@
+package api
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/cainstaller"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/revocation"
+)
+
+// caRoutes: the private CA screens' operations. GET /api/v1/cas is in
+// auditRoutes. The CA certificate itself is downloaded as any
+// certificate is, by its certificate_id (downloadCertificate).
+//
+// Issuing straight from a CA is an admin action: users get certificates
+// of the CA through definitions and acquisitions, which keep the request
+// and its history. Revocation is an admin action too.
+func (a *API) caRoutes() []route {
+	cert := typeOf[client.Certificate]()
+	return []route{
+		{method: "GET", pattern: "/api/v1/cas/{id}", op: "getCA", role: user,
+			summary: "Get a CA with its chain", out: typeOf[client.CA](), handle: a.getCA},
+		{method: "POST", pattern: "/api/v1/cas/{id}/issue", op: "issueFromCA", role: admin,
+			summary: "Have a CA issue a certificate with a key it generates (audited)", in: typeOf[client.CAIssue](),
+			out: cert, status: http.StatusCreated, handle: a.issueFromCA},
+		{method: "GET", pattern: "/api/v1/cas/{id}/crl", op: "getCRLStatus", role: user,
+			summary: "Describe the CA's current CRL", out: typeOf[client.CRLStatus](), handle: a.crlStatus},
+		{method: "GET", pattern: "/api/v1/cas/{id}/installer", op: "caInstaller", role: user,
+			summary: "Download a zip that installs the CA's root in trust stores", outMedia: "application/zip",
+			handle: a.caInstaller},
+		{method: "POST", pattern: "/api/v1/certificates/{id}/revoke", op: "revokeCertificate", role: admin,
+			summary: "Revoke a certificate issued by a certkeeper CA (audited)", in: typeOf[client.Revoke](),
+			out: cert, handle: a.revokeCertificate},
+	}
+}
+
+// listCAs lists the CAs with what their certificates say.
+func (a *API) listCAs(w http.ResponseWriter, r *http.Request) error {
+	cas, err := a.Store.ListCAs(r.Context())
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	out := client.CAList{Items: make([]client.CA, len(cas))}
+	for i := range cas {
+		var cert *inventory.Certificate
+		if cas[i].CertificateID != 0 {
+			if cert, err = a.Store.GetCertificate(r.Context(), cas[i].CertificateID); err != nil {
+				return err
+			}
+		}
+		out.Items[i] = caOut(&cas[i], cert)
+	}
+	return ok(w, out)
+}
+
+func (a *API) getCA(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.ca(r)
+	if err != nil {
+		return err
+	}
+	if c.CertificateID == 0 {
+		return ok(w, caOut(c, nil))
+	}
+	chain, err := a.chain(r, c.CertificateID)
+	if err != nil {
+		return err
+	}
+	out := caOut(c, &chain[0])
+	at := a.now()
+	for i := range chain {
+		x := certificateOut(&chain[i], chain[i].StatusAt(at))
+		x.PEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[i].DER}))
+		out.Chain = append(out.Chain, x)
+	}
+	return ok(w, out)
+}
+
+// ca reads CA {id}.
+func (a *API) ca(r *http.Request) (*inventory.CA, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.Store.GetCA(r.Context(), id)
+	return c, missing(err, "CA", id)
+}
+
+// caOut converts a CA and its certificate (nil while pending).
+func caOut(c *inventory.CA, cert *inventory.Certificate) client.CA {
+	out := client.CA{ID: c.ID, Name: c.Name, Status: string(c.Status), Default: c.Default, ParentID: c.ParentID,
+		CertificateID: c.CertificateID, PermittedDNSDomains: c.Policy.PermittedDNSDomains,
+		PermittedIPRanges: c.Policy.PermittedIPRanges, CertificateURL: ca.CertURL("", c.ID),
+		CRLURL: ca.CRLURL("", c.ID), OCSPURL: ca.OCSPURL("", c.ID), CreatedAt: c.CreatedAt.UTC()}
+	if cert != nil {
+		out.Subject, out.Issuer, out.Root = cert.Subject, cert.Issuer, cert.SelfSigned
+		out.NotBefore, out.NotAfter = utcPtr(&cert.NotBefore), utcPtr(&cert.NotAfter)
+		out.KeyAlgorithm, out.KeyBits = string(cert.KeyAlgorithm), cert.KeyBits
+	}
+	return out
+}
+
+// issueFromCA has CA {id} issue a certificate for the request's names
+// with a key it generates and stores sealed.
+func (a *API) issueFromCA(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.ca(r)
+	if err != nil {
+		return err
+	}
+	if c.Status != inventory.CAActive {
+		return conflict("api: CA %s is %s and signs nothing", c.Name, c.Status)
+	}
+	var in client.CAIssue
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	req, err := caRequest(&in)
+	if err != nil {
+		return err
+	}
+	req.CA, req.Actor = c.Name, actor(r)
+	issued, err := a.Authority.Issue(r.Context(), *req)
+	if err != nil {
+		return caRefusal(err)
+	}
+	out, err := a.certificateDetail(r.Context(), issued.Record.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
+}
+
+// issueProfiles are the profiles a certificate can be issued with through
+// the API; sub-CAs are made with "certkeeper ca init", and OCSP responder
+// certificates by the revocation service itself.
+var issueProfiles = []ca.Profile{ca.TLSServer, ca.TLSClient, ca.TLSServerClient}
+
+// caRequest checks what can be checked of in without the CA, naming the
+// field at fault, and makes the CA request.
+func caRequest(in *client.CAIssue) (*ca.Request, error) {
+	req := &ca.Request{Profile: ca.Profile(in.Profile), CommonName: in.CommonName, DNSNames: in.DNSNames,
+		KeySpec: ca.KeySpec(in.KeyType), Labels: in.Labels}
+	if in.Profile == "" {
+		req.Profile = ca.TLSServer
+	}
+	if !containsProfile(req.Profile) {
+		return nil, inventory.Invalid("profile", "profile %q: want tls-server, tls-client or tls-server-client", in.Profile)
+	}
+	if _, _, known := inventory.KeyTypeParts(in.KeyType); in.KeyType != "" && !known {
+		return nil, inventory.Invalid("key_type", "key type %q: want ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519", in.KeyType)
+	}
+	if in.ValidityDays < 0 {
+		return nil, inventory.Invalid("validity_days", "%d: want a positive number of days, or 0 for the default", in.ValidityDays)
+	}
+	req.Validity = time.Duration(in.ValidityDays) * 24 * time.Hour
+	for _, s := range in.IPAddresses {
+		ip := net.ParseIP(strings.TrimSpace(s))
+		if ip == nil {
+			return nil, inventory.Invalid("ip_addresses", "%q is not an IP address", s)
+		}
+		req.IPAddresses = append(req.IPAddresses, ip)
+	}
+	if len(in.DNSNames) == 0 && len(in.IPAddresses) == 0 {
+		return nil, inventory.Invalid("dns_names", "give at least one DNS name or IP address")
+	}
+	return req, nil
+}
+
+func containsProfile(p ca.Profile) bool {
+	for _, q := range issueProfiles {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// caRefusals map the refusals of ca.Authority.Issue, which package ca
+// makes with fmt.Errorf and no cause, to the request field at fault.
+// Failures (store, randomness, signing) wrap their cause, so an error
+// with a cause is never taken for a refusal.
+var caRefusals = []struct{ text, field string }{
+	{"invalid DNS name", "dns_names"},
+	{"invalid IP address", "ip_addresses"},
+	{"may not sign for", "dns_names"},
+	{"need at least one DNS name or IP address", "dns_names"},
+	{"common name", "common_name"},
+	{"may be valid for at most", "validity_days"},
+	{"would outlive the CA", "validity_days"},
+	{"validity must be positive", "validity_days"},
+	{"unknown key type", "key_type"},
+	{"unknown profile", "profile"},
+	{"lint refused the certificate", ""},
+}
+
+// caRefusal turns a refusal of the CA into a 422 naming the field at
+// fault; other errors are returned as they are.
+func caRefusal(err error) error {
+	msg := err.Error()
+	if errors.Unwrap(err) != nil || !strings.HasPrefix(msg, "ca: ") {
+		return err
+	}
+	for _, x := range caRefusals {
+		if !strings.Contains(msg, x.text) {
+			continue
+		}
+		field := x.field
+		if x.text == "may not sign for" && ipRefused(msg) {
+			field = "ip_addresses"
+		}
+		if field == "" {
+			return fmt.Errorf("api: %s: %w", msg, inventory.ErrInvalid)
+		}
+		return inventory.Invalid(field, "%s", strings.TrimPrefix(msg, "ca: "))
+	}
+	return err
+}
+
+// ipRefused reports whether a "CA may not sign for NAME (permitted: ...)"
+// refusal names an IP address.
+func ipRefused(msg string) bool {
+	_, rest, _ := strings.Cut(msg, "may not sign for ")
+	name, _, _ := strings.Cut(rest, " ")
+	return net.ParseIP(name) != nil
+}
+
+// certificateDetail is a certificate with its PEM and chain IDs, as
+// getCertificate answers.
+func (a *API) certificateDetail(ctx context.Context, id int64) (client.Certificate, error) {
+	chain, err := a.Store.Chain(ctx, id)
+	if err == nil && len(chain) == 0 {
+		err = inventory.ErrNotFound
+	}
+	if err != nil {
+		return client.Certificate{}, missing(err, "certificate", id)
+	}
+	out := certificateOut(&chain[0], chain[0].StatusAt(a.now()))
+	out.PEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: chain[0].DER}))
+	for _, c := range chain {
+		out.ChainIDs = append(out.ChainIDs, c.ID)
+	}
+	return out, nil
+}
+
+// revokeCertificate revokes certificate {id}; its CA publishes a new CRL
+// before the answer.
+func (a *API) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in client.Revoke
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	reason, err := revocation.ParseReason(in.Reason)
+	if err != nil {
+		return inventory.Invalid("reason", "%s", strings.TrimPrefix(err.Error(), "revocation: "))
+	}
+	if err := a.revocable(r.Context(), id); err != nil {
+		return err
+	}
+	if _, err := a.Revocation.Revoke(r.Context(), strconv.FormatInt(id, 10), reason, actor(r)); err != nil {
+		if errors.Is(err, revocation.ErrAlreadyRevoked) {
+			return &statusError{status: http.StatusConflict, err: err}
+		}
+		return err
+	}
+	out, err := a.certificateDetail(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return ok(w, out)
+}
+
+// revocable refuses, with 404 or 409, a certificate that is unknown,
+// revoked already, or not issued by one of certkeeper's CAs.
+func (a *API) revocable(ctx context.Context, id int64) error {
+	c, err := a.Store.GetCertificate(ctx, id)
+	if err != nil {
+		return missing(err, "certificate", id)
+	}
+	if c.RevokedAt != nil {
+		return conflict("api: certificate %d was revoked on %s", id, c.RevokedAt.UTC().Format(time.RFC3339))
+	}
+	cas, err := a.Store.ListCAs(ctx)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	for i := range cas {
+		if c.IssuerID != 0 && cas[i].CertificateID == c.IssuerID {
+			return nil
+		}
+	}
+	return conflict("api: certificate %d was not issued by a certkeeper CA (issuer %q); only its own CA can revoke it",
+		id, c.Issuer)
+}
+
+// crlStatus describes CA {id}'s current CRL, publishing a new one when
+// none is current.
+func (a *API) crlStatus(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.ca(r)
+	if err != nil {
+		return err
+	}
+	if c.CertificateID == 0 {
+		return conflict("api: CA %s is %s and publishes no CRL yet", c.Name, c.Status)
+	}
+	crl, err := a.Revocation.CurrentCRL(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	list, err := x509.ParseRevocationList(crl.DER)
+	if err != nil {
+		return fmt.Errorf("api: CA %s: stored CRL %d: %w", c.Name, crl.Number, err)
+	}
+	return ok(w, client.CRLStatus{CAID: c.ID, Number: crl.Number, ThisUpdate: crl.ThisUpdate.UTC(),
+		NextUpdate: crl.NextUpdate.UTC(), Entries: len(list.RevokedCertificateEntries), URL: ca.CRLURL("", c.ID)})
+}
+
+// conflict is a 409: the object's state refuses the operation.
+func conflict(format string, args ...any) error {
+	return &statusError{status: http.StatusConflict, err: fmt.Errorf(format, args...)}
+}
+
+// caInstaller serves the installer zip of CA {id}'s root.
+func (a *API) caInstaller(w http.ResponseWriter, r *http.Request) error {
+	c, err := a.ca(r)
+	if err != nil {
+		return err
+	}
+	if c.CertificateID == 0 {
+		return conflict("api: CA %s is %s and has no certificate yet", c.Name, c.Status)
+	}
+	stored, err := a.chain(r, c.CertificateID)
+	if err != nil {
+		return err
+	}
+	chain := make([]*x509.Certificate, len(stored))
+	for i := range stored {
+		if chain[i], err = x509.ParseCertificate(stored[i].DER); err != nil {
+			return fmt.Errorf("api: CA %s: certificate %d: %w", c.Name, stored[i].ID, err)
+		}
+	}
+	data, err := cainstaller.Build(chain, cainstaller.Options{})
+	if err != nil {
+		return err
+	}
+	name := cainstaller.FileName(chain[len(chain)-1]) + "-installer.zip"
+	return writeFile(w, "application/zip", name, data)
+}
+
+// dashboardRoutes: counts and the expiry timeline.
+func (a *API) dashboardRoutes() []route {
+	return []route{
+		{method: "GET", pattern: "/api/v1/dashboard", op: "getDashboard", role: user, out: typeOf[client.Dashboard](),
+			summary: "Certificate counts, the 90-day expiry timeline and the processes to look at", handle: a.getDashboard},
+	}
+}
+
+// Dashboard figures.
+const (
+	timelineDays  = 90
+	expiringSoon  = 30 * 24 * time.Hour
+	dashboardDays = 24 * time.Hour
+)
+
+// getDashboard answers the figures of the dashboard, read concurrently.
+func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
+	at := a.now()
+	out := client.Dashboard{At: at}
+	var st statusCounts
+	err := concurrently(r.Context(),
+		// The one query reading every row goes first.
+		a.count(&st.notYetValid, inventory.CertificateFilter{Status: inventory.StatusNotYetValid, At: at}),
+		func(ctx context.Context) (err error) { out.Timeline, err = a.timeline(ctx, at); return err },
+		a.count(&st.total, inventory.CertificateFilter{}),
+		a.count(&st.live, inventory.CertificateFilter{NotExpiredAt: at}),
+		a.count(&out.Counts.Expiring30, inventory.CertificateFilter{Status: inventory.StatusValid, At: at,
+			ExpiringBefore: at.Add(expiringSoon)}),
+		func(ctx context.Context) error { return a.countRevoked(ctx, at, &st) },
+		func(ctx context.Context) (err error) { out.Definitions, err = a.countDefinitions(ctx); return err },
+		func(ctx context.Context) (err error) { out.OpenAcquisitions, err = a.countOpen(ctx); return err },
+		func(ctx context.Context) (err error) { out.Attention, err = a.countAttention(ctx); return err },
+	)
+	if err != nil {
+		return err
+	}
+	out.Counts.Valid = st.live - st.notYetValid - st.revokedLive
+	out.Counts.Expired = st.total - st.live - st.revokedDead
+	out.Counts.NotYetValid = st.notYetValid
+	out.Counts.Revoked = st.revokedLive + st.revokedDead
+	return ok(w, out)
+}
+
+// statusCounts are what the status counts are worked out from. Counting
+// a status directly reads every row (the store indexes expiry only), so
+// the dashboard counts what the expiry index answers alone (total, live:
+// not expired), the revoked certificates from the CAs' revocation
+// records, and reads every row for not-yet-valid only:
+//
+//	valid = live - notYetValid - revokedLive
+//	expired = total - live - revokedDead
+type statusCounts struct {
+	total, live, notYetValid int
+	// revokedLive and revokedDead are the revoked certificates that are
+	// not expired and expired (by NotAfter alone).
+	revokedLive, revokedDead int
+}
+
+// countRevoked counts the revoked certificates: only the Revocation
+// service revokes, and it records each revocation under the issuing CA.
+func (a *API) countRevoked(ctx context.Context, at time.Time, st *statusCounts) error {
+	cas, err := a.Store.ListCAs(ctx)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	for i := range cas {
+		revs, err := a.Store.ListRevocations(ctx, cas[i].ID)
+		if err != nil {
+			return err
+		}
+		for _, rv := range revs {
+			c, err := a.Store.GetCertificate(ctx, rv.CertificateID)
+			if err != nil {
+				return fmt.Errorf("api: revoked certificate %d: %w", rv.CertificateID, err)
+			}
+			if at.After(c.NotAfter) {
+				st.revokedDead++
+			} else {
+				st.revokedLive++
+			}
+		}
+	}
+	return nil
+}
+
+// concurrently runs the jobs at once and returns the first error.
+func concurrently(ctx context.Context, jobs ...func(context.Context) error) error {
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() { errs[i] = job(ctx) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (a *API) count(n *int, f inventory.CertificateFilter) func(context.Context) error {
+	return func(ctx context.Context) (err error) {
+		*n, err = a.Store.CountCertificates(ctx, f)
+		return err
+	}
+}
+
+// timeline counts the valid leaf certificates expiring on each of the
+// timelineDays UTC days from at's on: one count per day, each reading
+// that day's slice of the expiry index.
+func (a *API) timeline(ctx context.Context, at time.Time) ([]client.TimelineDay, error) {
+	day := at.Truncate(dashboardDays)
+	out := make([]client.TimelineDay, timelineDays)
+	for i := range out {
+		start := day.Add(time.Duration(i) * dashboardDays)
+		f := inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true,
+			NotExpiredAt: start, ExpiringBefore: start.Add(dashboardDays)}
+		n, err := a.Store.CountCertificates(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = client.TimelineDay{Date: start.Format(time.DateOnly), Count: n}
+	}
+	return out, nil
+}
+
+func (a *API) countDefinitions(ctx context.Context) (int, error) {
+	n := 0
+	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
+		res, err := a.Store.ListDefinitions(ctx, inventory.DefinitionFilter{}, p)
+		if err != nil {
+			return 0, err
+		}
+		if n += len(res.Items); res.Next == "" {
+			return n, nil
+		}
+		p.After = res.Next
+	}
+}
+
+func (a *API) countOpen(ctx context.Context) (int, error) {
+	f := inventory.AcquisitionFilter{States: inventory.OpenAcquisitionStates}
+	n := 0
+	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
+		res, err := a.Store.ListAcquisitions(ctx, f, p)
+		if err != nil {
+			return 0, err
+		}
+		if n += len(res.Items); res.Next == "" {
+			return n, nil
+		}
+		p.After = res.Next
+	}
+}
+
+func (a *API) countAttention(ctx context.Context) (int, error) {
+	n := 0
+	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
+		res, err := a.Acquisitions.Attention(ctx, acquisition.DefaultAttentionDays, p)
+		if err != nil {
+			return 0, err
+		}
+		if n += len(res.Items); res.Next == "" {
+			return n, nil
+		}
+		p.After = res.Next
+	}
+}

@@ -1,0 +1,132 @@
+// Package stack assembles certkeeper's services over one inventory. It is
+// the composition root that the serve command, the local command line and
+// the end-to-end tests share, so that they all run the same wiring.
+package stack
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"log/slog"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/access"
+	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/api"
+	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/definitions"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/revocation"
+	"github.com/certkeeper/certkeeper/internal/settings"
+	"github.com/certkeeper/certkeeper/internal/users"
+	"github.com/certkeeper/certkeeper/internal/web"
+)
+
+// Config tunes the assembly. The zero value is usable.
+type Config struct {
+	// Authority is the CA service to use; nil builds one from ExternalURL
+	// and Organization.
+	Authority    *ca.Authority
+	ExternalURL  string
+	Organization string
+	// Revocation tunes CRLs and OCSP (zero: package defaults).
+	Revocation revocation.Config
+	// MailRoots verify SMTP servers; nil means the system roots.
+	MailRoots *x509.CertPool
+	// Access and Proxies are the IP allow-list and the trusted proxies;
+	// a nil Access leaves the allow-list routes unusable.
+	Access  *access.List
+	Proxies access.Proxies
+	// PasswordParams, when set, replace the argon2id costs (tests).
+	PasswordParams *users.Params
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives the services' errors; nil discards them.
+	Log *slog.Logger
+}
+
+// Stack is every service over one inventory.
+type Stack struct {
+	Store        inventory.Store
+	Sealer       *keys.Sealer
+	Authority    *ca.Authority
+	Users        *users.Service
+	Definitions  *definitions.Service
+	Catalogue    *catalogue.Service
+	Acquisitions *acquisition.Service
+	Revocation   *revocation.Service
+	Settings     *settings.Service
+	Mail         *mail.Service
+	API          *api.API
+	now          func() time.Time
+}
+
+// New assembles the services over st, listing the built-in CAs in the
+// catalogue.
+func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Config) (*Stack, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now}
+	if s.Authority == nil {
+		s.Authority = ca.New(st, sealer, ca.Config{Now: cfg.Now, BaseURL: cfg.ExternalURL, Organization: cfg.Organization})
+	}
+	s.Users = users.New(st, cfg.Now, nil)
+	if cfg.PasswordParams != nil {
+		s.Users.Params = *cfg.PasswordParams
+	}
+	s.Definitions = definitions.New(st, cfg.Now)
+	s.Catalogue = catalogue.New(st, sealer, cfg.Now)
+	if err := s.Catalogue.SyncBuiltin(ctx); err != nil {
+		return nil, err
+	}
+	s.Acquisitions = acquisition.New(st, s.Authority, sealer, acquisition.Config{Now: cfg.Now})
+	rc := cfg.Revocation
+	if rc.Now == nil {
+		rc.Now = cfg.Now
+	}
+	var err error
+	if s.Revocation, err = revocation.New(st, s.Authority, sealer, rc, cfg.Log); err != nil {
+		return nil, err
+	}
+	s.Settings = settings.New(st, sealer, cfg.Now)
+	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now}, cfg.Log)
+	s.API = api.New(api.Deps{
+		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
+		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
+		Settings: s.Settings, Mail: s.Mail, Access: cfg.Access, Proxies: cfg.Proxies,
+		Now: cfg.Now, Log: cfg.Log,
+	})
+	return s, nil
+}
+
+// DefaultCAChainPEM returns the default CA's certificate and its issuers
+// up to the root, in PEM: what a browser or system is told to trust.
+func (s *Stack) DefaultCAChainPEM(ctx context.Context) ([]byte, error) {
+	c, err := s.Store.DefaultCA(ctx)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := s.Authority.Chain(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, cert := range chain {
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
+	}
+	return out, nil
+}
+
+// UI returns the web interface over the stack. initialPasswordFile is
+// deleted once the first admin chose their own password ("" for none).
+func (s *Stack) UI(initialPasswordFile string, log *slog.Logger) (*web.UI, error) {
+	return web.New(web.Deps{Users: s.Users, API: s.API.Handler(), CACertificate: s.DefaultCAChainPEM,
+		InitialPasswordFile: initialPasswordFile, Now: s.now, Log: log})
+}

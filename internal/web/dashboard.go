@@ -1,0 +1,252 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/certkeeper/certkeeper/client"
+)
+
+// This file holds the dashboard and the helpers the lifecycle screens
+// (definitions, acquisitions, certificates, keys) share.
+
+// listLimit is the page size of the lists.
+const listLimit = 50
+
+// Dashboard tuning.
+const (
+	// stuckAfter is how long an open process may go unchanged before the
+	// dashboard lists it.
+	stuckAfter = 14 * 24 * time.Hour
+	// attentionShown caps the attention lists on the dashboard.
+	attentionShown = 20
+	// stuckPages caps the pages of open processes the dashboard reads.
+	stuckPages = 10
+)
+
+func (ui *UI) dashboardRoutes() []route {
+	return []route{
+		{"GET", "/{$}", user, ui.dashboard},
+	}
+}
+
+// dashboardData fills the dashboard.
+type dashboardData struct {
+	D     *client.Dashboard
+	Chart chart
+	// Attention lists definitions expiring without an open process, with
+	// their current certificates; AttentionMore says there are more.
+	Attention     []definitionRow
+	AttentionMore bool
+	// Stuck lists open processes unchanged for a long time.
+	Stuck []stuckProcess
+}
+
+// stuckProcess is an open process that has not moved for a while.
+type stuckProcess struct {
+	A    client.Acquisition
+	Days int
+	Why  string
+}
+
+func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	d, err := ui.api.Dashboard(ctx)
+	if err != nil {
+		return err
+	}
+	att, err := ui.api.Attention(ctx, 0, client.Page{Limit: attentionShown})
+	if err != nil {
+		return err
+	}
+	data := dashboardData{D: d, Chart: timelineChart(d.Timeline), AttentionMore: att.Next != ""}
+	for _, def := range att.Items {
+		row := definitionRow{Def: def}
+		if def.CurrentCertificateID != 0 {
+			if row.Cert, err = ui.api.GetCertificate(ctx, def.CurrentCertificateID); err != nil && !client.IsNotFound(err) {
+				return err
+			}
+		}
+		data.Attention = append(data.Attention, row)
+	}
+	if data.Stuck, err = ui.stuckProcesses(ctx, ui.Now()); err != nil {
+		return err
+	}
+	ui.render(w, r, page{name: "dashboard", title: "Dashboard", section: "dashboard", data: data})
+	return nil
+}
+
+// stuckProcesses returns the open processes unchanged for stuckAfter.
+func (ui *UI) stuckProcesses(ctx context.Context, now time.Time) ([]stuckProcess, error) {
+	var out []stuckProcess
+	q := client.AcquisitionQuery{State: "open", Page: client.Page{Limit: 100}}
+	for range stuckPages {
+		l, err := ui.api.ListAcquisitions(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range l.Items {
+			since := a.UpdatedAt
+			if a.State == "ordered" && a.Order != nil && !a.Order.Date.IsZero() {
+				since = a.Order.Date
+			}
+			if now.Sub(since) < stuckAfter {
+				continue
+			}
+			days := daysLeft(since, now)
+			var why string
+			switch a.State {
+			case "csr_ready":
+				why = fmt.Sprintf("request ready for %d days, not ordered or issued", days)
+			case "ordered":
+				why = fmt.Sprintf("ordered %d days ago, no certificate received", days)
+			case "issued":
+				why = fmt.Sprintf("certificate received %d days ago, not switched to", days)
+			default:
+				why = fmt.Sprintf("unchanged for %d days", days)
+			}
+			out = append(out, stuckProcess{A: a, Days: days, Why: why})
+		}
+		if l.Next == "" {
+			break
+		}
+		q.After = l.Next
+	}
+	return out, nil
+}
+
+// chart is the expiry timeline drawn as SVG bars.
+type chart struct {
+	Width, Height, Base int
+	Bars                []chartBar
+	Labels              []chartLabel
+	Max, Total          int
+	Summary             string
+}
+
+type chartBar struct {
+	X, Y, W, H int
+	// HitY and HitH span the whole plot, for hovering days without bars.
+	HitY, HitH int
+	Class      string
+	Title      string
+	Empty      bool
+}
+
+type chartLabel struct {
+	X    int
+	Text string
+}
+
+// Chart geometry, in SVG user units.
+const (
+	chartBarW   = 8
+	chartGap    = 2
+	chartPlotH  = 140
+	chartTop    = 8
+	chartMargin = 4
+	chartAxisH  = 22
+	chartLabelE = 14
+)
+
+// timelineChart lays out one bar per day, scaled to the busiest day.
+func timelineChart(days []client.TimelineDay) chart {
+	c := chart{Width: 2*chartMargin + len(days)*(chartBarW+chartGap), Height: chartTop + chartPlotH + chartAxisH}
+	c.Base = chartTop + chartPlotH
+	busiest := ""
+	within30 := 0
+	for i, d := range days {
+		c.Total += d.Count
+		if d.Count > c.Max {
+			c.Max, busiest = d.Count, d.Date
+		}
+		if i < 30 {
+			within30 += d.Count
+		}
+	}
+	for i, d := range days {
+		x := chartMargin + i*(chartBarW+chartGap)
+		b := chartBar{X: x, W: chartBarW, HitY: chartTop, HitH: chartPlotH, Class: "bar", Empty: d.Count == 0,
+			Title: fmt.Sprintf("%s: %d %s", d.Date, d.Count, map[bool]string{true: "certificate", false: "certificates"}[d.Count == 1])}
+		switch {
+		case i < 7:
+			b.Class = "bar soon"
+		case i < 30:
+			b.Class = "bar near"
+		}
+		if c.Max > 0 && d.Count > 0 {
+			b.H = max(2, d.Count*chartPlotH/c.Max)
+		}
+		b.Y = c.Base - b.H
+		c.Bars = append(c.Bars, b)
+		if i%chartLabelE == 0 {
+			text := d.Date
+			if t, err := time.Parse(time.DateOnly, d.Date); err == nil {
+				text = t.Format("Jan 2")
+			}
+			c.Labels = append(c.Labels, chartLabel{X: x, Text: text})
+		}
+	}
+	switch {
+	case len(days) == 0:
+		c.Summary = "Expiry timeline: no data."
+	case c.Total == 0:
+		c.Summary = fmt.Sprintf("Expiry timeline of the next %d days: no certificate expires.", len(days))
+	default:
+		c.Summary = fmt.Sprintf("Expiry timeline of the next %d days: %d certificates expire, %d of them within 30 days; the busiest day is %s with %d.",
+			len(days), c.Total, within30, busiest, c.Max)
+	}
+	return c
+}
+
+// Helpers shared by the lifecycle screens.
+
+// apiError makes an error that ui.fail and formError treat as the API's
+// refusal with status, message and field errors (pairs of field, reason).
+func apiError(status int, msg string, fieldReasons ...string) error {
+	p := client.Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: msg}
+	for i := 0; i+1 < len(fieldReasons); i += 2 {
+		p.Errors = append(p.Errors, client.FieldProblem{Field: fieldReasons[i], Detail: fieldReasons[i+1]})
+	}
+	return &client.Error{Problem: p}
+}
+
+// pathID reads the numeric path value name; anything else is a 404.
+func pathID(r *http.Request, name string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, apiError(http.StatusNotFound, fmt.Sprintf("There is no page at %s.", r.URL.Path))
+	}
+	return n, nil
+}
+
+// listPage is the page of a list the request asks for.
+func listPage(r *http.Request) client.Page {
+	return client.Page{Limit: listLimit, After: r.URL.Query().Get("after")}
+}
+
+// sendFile answers data as a download called name.
+func sendFile(w http.ResponseWriter, contentType, name string, data []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(data)
+}
+
+// issuerMap returns the issuers by ID.
+func (ui *UI) issuerMap(ctx context.Context) (map[int64]client.Issuer, error) {
+	l, err := ui.api.ListIssuers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[int64]client.Issuer, len(l.Items))
+	for _, i := range l.Items {
+		m[i.ID] = i
+	}
+	return m, nil
+}
