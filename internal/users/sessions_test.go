@@ -1,0 +1,229 @@
+package users
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+func TestLoginSessionLifecycle(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleAdmin, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	u, secret, err := f.svc.Login(ctx, "ADA", "correct horse battery", "127.0.0.1", "test-agent")
+	if err != nil || u.Username != "ada" || !strings.HasPrefix(secret, SessionPrefix) {
+		t.Fatalf("Login = %v, %q, %v", u, secret, err)
+	}
+	got, sess, err := f.svc.Session(ctx, secret)
+	if err != nil || got.ID != u.ID || sess.RemoteAddr != "127.0.0.1" || sess.UserAgent != "test-agent" {
+		t.Fatalf("Session = %+v, %+v, %v", got, sess, err)
+	}
+	// The stored session knows only the hash of the secret.
+	if _, err := f.st.SessionByHash(ctx, secret); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("a session was found by its raw secret: %v", err)
+	}
+	// Idle limit: used within it, the session lives on; past it, it ends.
+	f.clock.t = f.clock.t.Add(DefaultSessionPolicy.Idle - time.Minute)
+	if _, _, err := f.svc.Session(ctx, secret); err != nil {
+		t.Fatalf("session within the idle limit: %v", err)
+	}
+	f.clock.t = f.clock.t.Add(DefaultSessionPolicy.Idle - time.Minute)
+	if _, _, err := f.svc.Session(ctx, secret); err != nil {
+		t.Fatalf("session used again within the idle limit: %v", err)
+	}
+	f.clock.t = f.clock.t.Add(DefaultSessionPolicy.Idle)
+	if _, _, err := f.svc.Session(ctx, secret); !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session after the idle limit: %v, want ErrNoSession", err)
+	}
+	// Absolute limit, however busy.
+	_, secret, err = f.svc.Login(ctx, "ada", "correct horse battery", "127.0.0.1", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for elapsed := time.Duration(0); elapsed < DefaultSessionPolicy.Absolute; elapsed += 20 * time.Minute {
+		f.clock.t = f.clock.t.Add(20 * time.Minute)
+		_, _, err = f.svc.Session(ctx, secret)
+	}
+	if !errors.Is(err, ErrNoSession) {
+		t.Fatalf("session past the absolute limit: %v, want ErrNoSession", err)
+	}
+	// Unknown and malformed secrets.
+	for _, s := range []string{"", "cks_nope", "ck_token", secret + "x"} {
+		if _, _, err := f.svc.Session(ctx, s); !errors.Is(err, ErrNoSession) {
+			t.Errorf("Session(%q) = %v, want ErrNoSession", s, err)
+		}
+	}
+}
+
+func TestLogoutAndDisable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, n := range []string{"ada", "bob"} {
+		if _, err := f.svc.Create(ctx, "test", n, inventory.RoleAdmin, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, s1, _ := f.svc.Login(ctx, "ada", "correct horse battery", "", "")
+	_, s2, _ := f.svc.Login(ctx, "ada", "correct horse battery", "", "")
+	_, s3, _ := f.svc.Login(ctx, "bob", "correct horse battery", "", "")
+	if err := f.svc.Logout(ctx, s1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Session(ctx, s1); !errors.Is(err, ErrNoSession) {
+		t.Errorf("signed-out session still works: %v", err)
+	}
+	if err := f.svc.Logout(ctx, s1); err != nil {
+		t.Errorf("second logout: %v", err)
+	}
+	ada, _ := f.st.UserByName(ctx, "ada")
+	if n, err := f.svc.LogoutEverywhere(ctx, "user:ada", ada); err != nil || n != 1 {
+		t.Errorf("LogoutEverywhere = %d, %v; want 1", n, err)
+	}
+	if _, _, err := f.svc.Session(ctx, s2); !errors.Is(err, ErrNoSession) {
+		t.Errorf("session survived logout everywhere: %v", err)
+	}
+	// A disabled user's session stops working.
+	if err := f.svc.Disable(ctx, "test", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Session(ctx, s3); !errors.Is(err, ErrNoSession) {
+		t.Errorf("disabled user's session: %v", err)
+	}
+	if _, _, err := f.svc.Login(ctx, "bob", "correct horse battery", "", ""); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("disabled user signs in: %v", err)
+	}
+	text := f.auditText(t)
+	for _, want := range []string{"user.login", "user.logout", "user.logout_everywhere"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("audit lacks %s:\n%s", want, text)
+		}
+	}
+}
+
+func TestLoginLockout(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	p := DefaultSessionPolicy
+	for i := 1; i < p.MaxFailures; i++ {
+		if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+	}
+	if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("failure %d: %v, want ErrLocked", p.MaxFailures, err)
+	}
+	// Locked: even the right password is refused.
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); !errors.Is(err, ErrLocked) {
+		t.Fatalf("right password while locked: %v", err)
+	}
+	f.clock.t = f.clock.t.Add(p.LockFor + time.Second)
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	u, _ := f.st.UserByName(ctx, "ada")
+	if u.FailedLogins != 0 || u.LockedUntil != nil {
+		t.Errorf("after a good sign-in: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
+	}
+	// Unknown users are never "locked": the answer does not tell them apart.
+	for range p.MaxFailures + 1 {
+		if _, _, err := f.svc.Login(ctx, "nobody", "wrong password!", "", ""); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("unknown user: %v", err)
+		}
+	}
+	if text := f.auditText(t); !strings.Contains(text, "user.locked") || strings.Contains(text, "wrong password!") {
+		t.Errorf("audit should record the lock and never a password:\n%s", text)
+	}
+}
+
+func TestLoginFailuresCountedConcurrently(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Sessions.MaxFailures = 100
+	var wg sync.WaitGroup
+	for range 12 {
+		wg.Go(func() { f.svc.Login(ctx, "ada", "wrong password!", "", "") })
+	}
+	wg.Wait()
+	if u, _ := f.st.UserByName(ctx, "ada"); u.FailedLogins != 12 {
+		t.Errorf("FailedLogins = %d, want 12", u.FailedLogins)
+	}
+}
+
+func TestChangePassword(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	generated, err := f.svc.Create(ctx, "test", "ada", inventory.RoleAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, keep, err := f.svc.Login(ctx, "ada", generated, "", "")
+	if err != nil || !u.MustChangePassword {
+		t.Fatalf("login with the generated password: %+v, %v", u, err)
+	}
+	_, other, _ := f.svc.Login(ctx, "ada", generated, "", "")
+	_, sess, _ := f.svc.Session(ctx, keep)
+	for _, tt := range []struct{ current, next, field string }{
+		{"not the password", "a brand new password", "current_password"},
+		{generated, generated, "password"},
+		{generated, "short", "password"},
+		{generated, "ada", "password"},
+	} {
+		var fe *inventory.FieldError
+		if err := f.svc.ChangePassword(ctx, u, tt.current, tt.next, sess.ID); !errors.As(err, &fe) || fe.Field != tt.field {
+			t.Errorf("ChangePassword(%q -> %q) = %v, want a %s field error", tt.current, tt.next, err, tt.field)
+		}
+	}
+	if err := f.svc.ChangePassword(ctx, u, generated, "a brand new password", sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Session(ctx, keep); err != nil {
+		t.Errorf("the changing session ended: %v", err)
+	}
+	if _, _, err := f.svc.Session(ctx, other); !errors.Is(err, ErrNoSession) {
+		t.Errorf("another session survived the password change: %v", err)
+	}
+	u, _, err = f.svc.Login(ctx, "ada", "a brand new password", "", "")
+	if err != nil || u.MustChangePassword {
+		t.Fatalf("login with the new password: %+v, %v", u, err)
+	}
+	if _, _, err := f.svc.Login(ctx, "ada", generated, "", ""); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("old password still works: %v", err)
+	}
+}
+
+func TestCSRFToken(t *testing.T) {
+	a, b := CSRFToken("cks_one"), CSRFToken("cks_two")
+	if a == b || a == "" || !CheckCSRF("cks_one", a) || CheckCSRF("cks_two", a) || CheckCSRF("cks_one", "") {
+		t.Errorf("CSRF tokens: %q %q", a, b)
+	}
+}
+
+func TestExpireSessions(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Login(ctx, "ada", "correct horse battery", "", "")
+	f.clock.t = f.clock.t.Add(time.Hour)
+	_, fresh, _ := f.svc.Login(ctx, "ada", "correct horse battery", "", "")
+	if n, err := f.svc.ExpireSessions(ctx); err != nil || n != 1 {
+		t.Errorf("ExpireSessions = %d, %v; want 1", n, err)
+	}
+	if _, _, err := f.svc.Session(ctx, fresh); err != nil {
+		t.Errorf("the fresh session was expired: %v", err)
+	}
+}

@@ -1,0 +1,212 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// TestSignInAndSessions covers sign-in, the session cookie, sign-out and
+// the redirect target.
+func TestSignInAndSessions(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	res, _ := b.get("/certificates?q=x")
+	if res.Request.URL.Path != "/login" || res.Request.URL.Query().Get("next") != "/certificates?q=x" {
+		t.Fatalf("signed out: landed on %s", res.Request.URL)
+	}
+	res, body := b.post("/login", url.Values{"username": {"ada"}, "password": {"wrong password here"}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong username or password.") {
+		t.Fatalf("wrong password: %d\n%s", res.StatusCode, body)
+	}
+	// Sign in, straight on to where the user was going.
+	res, _ = b.post("/login", url.Values{"username": {"ada"}, "password": {adaPassword}, "next": {"/certificates?q=x"}})
+	if res.Request.URL.RequestURI() != "/certificates?q=x" {
+		t.Fatalf("after sign-in: at %s", res.Request.URL)
+	}
+	cookie := sessionCookie(t, b)
+	// A second sign-in gets a new session, never the old one.
+	res, _ = b.post("/login", url.Values{"username": {"ada"}, "password": {adaPassword}})
+	if res.StatusCode != http.StatusOK || sessionCookie(t, b).Value == cookie.Value {
+		t.Fatalf("second sign-in kept the session id (%d)", res.StatusCode)
+	}
+	// An off-site target is ignored.
+	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
+		res, _ = b.post("/login", url.Values{"username": {"ada"}, "password": {adaPassword}, "next": {next}})
+		if res.Request.URL.Host != strings.TrimPrefix(s.srv.URL, "https://") || res.Request.URL.Path != "/" {
+			t.Errorf("next=%q led to %s", next, res.Request.URL)
+		}
+	}
+	// Sign out ends the session: its cookie no longer works.
+	old := sessionCookie(t, b)
+	res, _ = b.post("/logout", nil)
+	if res.Request.URL.Path != "/login" {
+		t.Fatalf("after sign-out: at %s", res.Request.URL)
+	}
+	replay := s.browser()
+	u, _ := url.Parse(s.srv.URL)
+	replay.hc.Jar.SetCookies(u, []*http.Cookie{{Name: old.Name, Value: old.Value, Path: "/"}})
+	if res, _ := replay.get("/"); res.Request.URL.Path != "/login" {
+		t.Errorf("a signed-out session still opens %s", res.Request.URL)
+	}
+}
+
+// sessionCookie returns the browser's session cookie as the server set
+// it (the jar hides attributes, so the response header is read instead).
+func sessionCookie(t *testing.T, b *browser) *http.Cookie {
+	t.Helper()
+	u, _ := url.Parse(b.site.srv.URL)
+	for _, c := range b.hc.Jar.Cookies(u) {
+		if c.Name == "__Host-certkeeper" {
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+// TestCookieAndHeaders checks the session cookie's attributes and the
+// security headers on public and signed-in pages.
+func TestCookieAndHeaders(t *testing.T) {
+	s := newSite(t)
+	hc := s.srv.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := hc.PostForm(s.srv.URL+"/login", url.Values{"username": {"ada"}, "password": {adaPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var sc *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "__Host-certkeeper" {
+			sc = c
+		}
+	}
+	if sc == nil || !sc.Secure || !sc.HttpOnly || sc.SameSite != http.SameSiteStrictMode || sc.Path != "/" || sc.Domain != "" {
+		t.Fatalf("session cookie = %+v", sc)
+	}
+	b := s.signIn("ada")
+	for _, path := range []string{"/login", "/", "/static/app.css"} {
+		res, _ := b.get(path)
+		h := res.Header
+		csp := h.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") ||
+			!strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		for name, want := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+			"Referrer-Policy": "same-origin", "Strict-Transport-Security": "max-age=31536000"} {
+			if h.Get(name) != want {
+				t.Errorf("%s: %s = %q, want %q", path, name, h.Get(name), want)
+			}
+		}
+	}
+	_, body := b.get("/")
+	for _, bad := range []string{"<script>", " style=", " onclick="} {
+		if strings.Contains(body, bad) {
+			t.Errorf("dashboard holds %q, which the CSP would block", bad)
+		}
+	}
+}
+
+// TestCSRF refuses state changes without the session's token or from
+// another site, and changes nothing then.
+func TestCSRF(t *testing.T) {
+	s := newSite(t)
+	b := s.signIn("ada")
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		hdr  []string
+	}{
+		{"no token", url.Values{"csrf": {""}, "admin_email": {"evil@example.com"}}, nil},
+		{"another token", url.Values{"csrf": {"forged"}, "admin_email": {"evil@example.com"}}, nil},
+		{"cross-site", url.Values{"admin_email": {"evil@example.com"}}, []string{"Sec-Fetch-Site", "cross-site"}},
+	} {
+		form := tt.form
+		if _, ok := form["csrf"]; !ok {
+			form.Set("csrf", b.csrf())
+		}
+		res, body := b.do("POST", "/settings", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded", tt.hdr...)
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d\n%s", tt.name, res.StatusCode, body)
+		}
+	}
+	if set, err := s.stack.Settings.Get(ctx); err != nil || set.AdminEmail != "" {
+		t.Errorf("settings changed by a refused request: %+v, %v", set, err)
+	}
+	// Signed out, a state change is refused without a redirect.
+	anon := s.browser()
+	res, _ := anon.do("POST", "/definitions", strings.NewReader("name=x"), "application/x-www-form-urlencoded")
+	if res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("signed-out POST: %d", res.StatusCode)
+	}
+}
+
+// TestForcedPasswordChange sends a user with a generated password to the
+// password page before anything else.
+func TestForcedPasswordChange(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	pw, err := s.stack.Users.Create(ctx, "test", "cy", inventory.RoleUser, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.browser()
+	res, body := b.post("/login", url.Values{"username": {"cy"}, "password": {pw}})
+	if res.Request.URL.Path != "/account/password" || !strings.Contains(body, "generated password") {
+		t.Fatalf("first sign-in: at %s\n%s", res.Request.URL, body)
+	}
+	if res, _ := b.get("/certificates"); res.Request.URL.Path != "/account/password" {
+		t.Errorf("before the change, /certificates led to %s", res.Request.URL)
+	}
+	res, body = b.post("/account/password", url.Values{"current": {pw}, "password": {"a new password for cy"}, "again": {"a different one!"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "differ") {
+		t.Errorf("mismatched passwords: %d", res.StatusCode)
+	}
+	res, _ = b.post("/account/password", url.Values{"current": {pw}, "password": {"a new password for cy"}, "again": {"a new password for cy"}})
+	if res.Request.URL.Path != "/" {
+		t.Fatalf("after the change: at %s", res.Request.URL)
+	}
+	if res, _ := b.get("/certificates"); res.Request.URL.Path != "/certificates" {
+		t.Errorf("after the change, /certificates led to %s", res.Request.URL)
+	}
+}
+
+// TestLockoutAndThrottle: five wrong passwords lock the user; many
+// attempts from one address are slowed down.
+func TestLockoutAndThrottle(t *testing.T) {
+	s := newSite(t)
+	b := s.browser()
+	var res *http.Response
+	var body string
+	for range 5 {
+		res, body = b.post("/login", url.Values{"username": {"bob"}, "password": {"not bob's password"}})
+	}
+	if !strings.Contains(body, "locked") {
+		t.Fatalf("after five failures: %d\n%s", res.StatusCode, body)
+	}
+	res, body = b.post("/login", url.Values{"username": {"bob"}, "password": {bobPassword}})
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "locked") {
+		t.Errorf("right password while locked: %d", res.StatusCode)
+	}
+	throttled := false
+	for range 10 {
+		res, _ = b.post("/login", url.Values{"username": {"nobody"}, "password": {"whatever it is"}})
+		if res.StatusCode == http.StatusTooManyRequests {
+			throttled = true
+			break
+		}
+	}
+	if !throttled {
+		t.Error("16 rapid sign-in attempts from one address were never throttled")
+	}
+	if !strings.Contains(s.log.String(), "sign-in throttled") {
+		t.Error("throttling was not logged")
+	}
+}
