@@ -1,23 +1,14 @@
 package api
 
 import (
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/access"
@@ -47,18 +38,22 @@ func runSettings(t *testing.T, open opener) {
 
 // settingsEnv is env with a second API server over the same store whose
 // mailer trusts the test SMTP server and whose allow-list file is known.
+// The SMTP server offers STARTTLS and requires AUTH PLAIN as mailer /
+// smtpPassword; a failed AUTH echoes the password it was given.
 type settingsEnv struct {
 	*env
-	smtp        *smtpServer
+	smtp        *testenv.SMTPServer
 	allowPath   string
 	admin, user *client.Client
 }
 
 func newSettingsEnv(t *testing.T, open opener) *settingsEnv {
 	e := newEnv(t, open)
-	s := &settingsEnv{env: e, smtp: newSMTPServer(t), allowPath: filepath.Join(t.TempDir(), "allowlist")}
+	smtp := testenv.NewSMTPServer(t, testenv.SMTPOptions{Security: "starttls",
+		Username: "mailer", Password: smtpPassword, EchoPassword: true})
+	s := &settingsEnv{env: e, smtp: smtp, allowPath: filepath.Join(t.TempDir(), "allowlist")}
 	d := e.api.Deps
-	d.Mail = mail.New(e.st, d.Settings, mail.Config{Roots: s.smtp.roots, Timeout: 10 * time.Second}, testLogger(t))
+	d.Mail = mail.New(e.st, d.Settings, mail.Config{Roots: s.smtp.Roots, Timeout: 10 * time.Second}, testLogger(t))
 	var err error
 	if d.Access, err = access.Open(s.allowPath, e.st, testLogger(t)); err != nil {
 		t.Fatal(err)
@@ -96,7 +91,7 @@ func testSettingsRoles(t *testing.T, e *settingsEnv) {
 // smtpUpdate points the settings at the test SMTP server.
 func (e *settingsEnv) smtpUpdate(password string) client.SettingsUpdate {
 	return client.SettingsUpdate{AdminEmail: sp("pki@example.com"), ExternalURL: sp("https://ck.example.com"),
-		SMTPHost: sp(e.smtp.addr), SMTPSecurity: sp("starttls"), SMTPUsername: sp("mailer"),
+		SMTPHost: sp(e.smtp.Addr), SMTPSecurity: sp("starttls"), SMTPUsername: sp("mailer"),
 		SMTPFrom: sp("certkeeper@example.com"), SMTPPassword: sp(password)}
 }
 
@@ -108,7 +103,7 @@ func testSettings(t *testing.T, e *settingsEnv) {
 	if got, err = e.admin.UpdateSettings(ctx, e.smtpUpdate(smtpPassword)); err != nil {
 		t.Fatal(err)
 	}
-	want := client.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com", SMTPHost: e.smtp.addr,
+	want := client.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com", SMTPHost: e.smtp.Addr,
 		SMTPSecurity: "starttls", SMTPUsername: "mailer", SMTPFrom: "certkeeper@example.com", SMTPPasswordSet: true}
 	if *got != want {
 		t.Errorf("UpdateSettings = %+v, want %+v", got, want)
@@ -184,9 +179,9 @@ func testTestEmail(t *testing.T, e *settingsEnv) {
 	if err != nil || sent.Status != "sent" || sent.Subject != "certkeeper test e-mail" || sent.To[0] != "ops@example.com" {
 		t.Fatalf("SendTestEmail = %+v, %v; want sent to ops@example.com", sent, err)
 	}
-	msgs := e.smtp.messages()
-	if len(msgs) != 1 || msgs[0].from != "certkeeper@example.com" || msgs[0].to[0] != "ops@example.com" ||
-		!strings.Contains(string(msgs[0].data), "Subject: certkeeper test e-mail") {
+	msgs := e.smtp.Messages()
+	if len(msgs) != 1 || msgs[0].From != "certkeeper@example.com" || msgs[0].To[0] != "ops@example.com" ||
+		!strings.Contains(string(msgs[0].Data), "Subject: certkeeper test e-mail") {
 		t.Fatalf("SMTP server received %+v, want the test e-mail", msgs)
 	}
 	_, err = e.admin.SendTestEmail(ctx, client.TestEmail{To: "Eve <eve@example.com>"})
@@ -259,99 +254,3 @@ func testAllowList(t *testing.T, e *settingsEnv) {
 		t.Errorf("allow-list file %q, want the new list", now)
 	}
 }
-
-// smtpServer is a real SMTP server (go-smtp) on 127.0.0.1 offering
-// STARTTLS with a throwaway certificate and requiring AUTH PLAIN as
-// mailer / smtpPassword. A failed AUTH echoes the password it was given.
-type smtpServer struct {
-	addr  string
-	roots *x509.CertPool
-	mu    sync.Mutex
-	msgs  []smtpMessage
-}
-
-type smtpMessage struct {
-	from string
-	to   []string
-	data []byte
-}
-
-func newSMTPServer(t *testing.T) *smtpServer {
-	t.Helper()
-	cert, key := selfSigned(t, "localhost", time.Now().Add(time.Hour))
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	s := &smtpServer{roots: roots}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key}},
-		MinVersion: tls.VersionTLS12}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The certificate names localhost, so the settings do too.
-	s.addr = "localhost:" + strings.TrimPrefix(l.Addr().String(), "127.0.0.1:")
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-			t.Errorf("SMTP server: %v", err)
-		}
-	})
-	return s
-}
-
-func (s *smtpServer) messages() []smtpMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]smtpMessage(nil), s.msgs...)
-}
-
-type smtpSession struct {
-	srv    *smtpServer
-	authed bool
-	msg    smtpMessage
-}
-
-func (s *smtpSession) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *smtpSession) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, password string) error {
-		if user != "mailer" || password != smtpPassword {
-			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
-				Message: "no such user " + user + " with password " + password}
-		}
-		s.authed = true
-		return nil
-	}), nil
-}
-
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	if !s.authed {
-		return smtp.ErrAuthRequired
-	}
-	s.msg.from = from
-	return nil
-}
-
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.msg.data = b
-	s.srv.mu.Lock()
-	s.srv.msgs = append(s.srv.msgs, s.msg)
-	s.srv.mu.Unlock()
-	return nil
-}
-
-func (s *smtpSession) Reset()        { s.msg = smtpMessage{} }
-func (s *smtpSession) Logout() error { return nil }

@@ -3,30 +3,17 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"errors"
-	"io"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -80,101 +67,14 @@ func newSiteWith(t *testing.T, configure func(cfg *stack.Config, st inventory.St
 	return s
 }
 
-// admSMTP is a real SMTP server (go-smtp) on 127.0.0.1 offering
+// admSMTP is the shared test SMTP server (testenv.SMTPServer) offering
 // STARTTLS with a certificate that Roots trust; it keeps what it
 // receives.
-type admSMTP struct {
-	Addr  string
-	Roots *x509.CertPool
+type admSMTP struct{ *testenv.SMTPServer }
 
-	mu       sync.Mutex
-	received []admMessage
-}
-
-type admMessage struct {
-	From string
-	To   []string
-	Data []byte
-}
-
-func newAdmSMTP(t *testing.T) *admSMTP {
+func newAdmSMTP(t *testing.T) admSMTP {
 	t.Helper()
-	cert, roots := admServerCert(t)
-	s := &admSMTP{Roots: roots}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &admSession{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Addr = l.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		srv.Close()
-		if err := <-done; err != nil && !errors.Is(err, smtp.ErrServerClosed) {
-			t.Errorf("SMTP server: %v", err)
-		}
-	})
-	return s
+	return admSMTP{testenv.NewSMTPServer(t, testenv.SMTPOptions{Security: "starttls"})}
 }
 
-func (s *admSMTP) messages() []admMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]admMessage(nil), s.received...)
-}
-
-type admSession struct {
-	srv *admSMTP
-	msg admMessage
-}
-
-func (s *admSession) Mail(from string, _ *smtp.MailOptions) error { s.msg.From = from; return nil }
-func (s *admSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.msg.To = append(s.msg.To, to)
-	return nil
-}
-
-func (s *admSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.msg.Data = b
-	s.srv.mu.Lock()
-	s.srv.received = append(s.srv.received, s.msg)
-	s.srv.mu.Unlock()
-	return nil
-}
-
-func (s *admSession) Reset()        { s.msg = admMessage{} }
-func (s *admSession) Logout() error { return nil }
-
-// admServerCert makes a self-signed certificate for 127.0.0.1 and a pool
-// that trusts it.
-func admServerCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:   pkix.Name{CommonName: "smtp test server"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(c)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: c}, pool
-}
+func (s admSMTP) messages() []testenv.SMTPMessage { return s.Messages() }
