@@ -31,7 +31,7 @@ type DashboardCounts struct {
 	Expired     int `json:"expired"`
 	NotYetValid int `json:"not_yet_valid"`
 	Revoked     int `json:"revoked"`
-	// Expiring30 is the valid certificates expiring within 30 days.
+	// Expiring30 is the valid leaf certificates expiring within 30 days.
 	Expiring30 int `json:"expiring_30"`
 }
 

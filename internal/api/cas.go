@@ -378,19 +378,23 @@ const (
 )
 
 // getDashboard answers the figures of the dashboard, read concurrently.
+// The status counts and the timeline are one query each (see
+// inventory.Store.CountCertificatesByStatus and CountCertificatesByDay).
+// Expiring30 and the timeline count the same certificates: valid leaf
+// certificates (OCSP responder certificates included, CA certificates
+// not) at At; Expiring30 those with NotAfter before At plus 30 days.
 func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	at := a.now()
 	out := client.Dashboard{At: at}
-	var st statusCounts
+	var byStatus map[inventory.Status]int
 	err := concurrently(r.Context(),
 		// The one query reading every row goes first.
-		a.count(&st.notYetValid, inventory.CertificateFilter{Status: inventory.StatusNotYetValid, At: at}),
+		func(ctx context.Context) (err error) {
+			byStatus, err = a.Store.CountCertificatesByStatus(ctx, inventory.CertificateFilter{At: at})
+			return err
+		},
 		func(ctx context.Context) (err error) { out.Timeline, err = a.timeline(ctx, at); return err },
-		a.count(&st.total, inventory.CertificateFilter{}),
-		a.count(&st.live, inventory.CertificateFilter{NotExpiredAt: at}),
-		a.count(&out.Counts.Expiring30, inventory.CertificateFilter{Status: inventory.StatusValid, At: at,
-			ExpiringBefore: at.Add(expiringSoon)}),
-		func(ctx context.Context) error { return a.countRevoked(ctx, at, &st) },
+		a.count(&out.Counts.Expiring30, expiringFilter(at)),
 		func(ctx context.Context) (err error) { out.Definitions, err = a.countDefinitions(ctx); return err },
 		func(ctx context.Context) (err error) { out.OpenAcquisitions, err = a.countOpen(ctx); return err },
 		func(ctx context.Context) (err error) { out.Attention, err = a.countAttention(ctx); return err },
@@ -398,53 +402,25 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out.Counts.Valid = st.live - st.notYetValid - st.revokedLive
-	out.Counts.Expired = st.total - st.live - st.revokedDead
-	out.Counts.NotYetValid = st.notYetValid
-	out.Counts.Revoked = st.revokedLive + st.revokedDead
+	out.Counts.Valid = byStatus[inventory.StatusValid]
+	out.Counts.Expired = byStatus[inventory.StatusExpired]
+	out.Counts.NotYetValid = byStatus[inventory.StatusNotYetValid]
+	out.Counts.Revoked = byStatus[inventory.StatusRevoked]
 	return ok(w, out)
 }
 
-// statusCounts are what the status counts are worked out from. Counting
-// a status directly reads every row (the store indexes expiry only), so
-// the dashboard counts what the expiry index answers alone (total, live:
-// not expired), the revoked certificates from the CAs' revocation
-// records, and reads every row for not-yet-valid only:
-//
-//	valid = live - notYetValid - revokedLive
-//	expired = total - live - revokedDead
-type statusCounts struct {
-	total, live, notYetValid int
-	// revokedLive and revokedDead are the revoked certificates that are
-	// not expired and expired (by NotAfter alone).
-	revokedLive, revokedDead int
+// timelineFilter selects what the timeline and Expiring30 count: the
+// leaf certificates valid at at.
+func timelineFilter(at time.Time) inventory.CertificateFilter {
+	return inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true}
 }
 
-// countRevoked counts the revoked certificates: only the Revocation
-// service revokes, and it records each revocation under the issuing CA.
-func (a *API) countRevoked(ctx context.Context, at time.Time, st *statusCounts) error {
-	cas, err := a.Store.ListCAs(ctx)
-	if err != nil && !isNotFound(err) {
-		return err
-	}
-	for i := range cas {
-		revs, err := a.Store.ListRevocations(ctx, cas[i].ID)
-		if err != nil {
-			return err
-		}
-		for _, rv := range revs {
-			c, err := a.Store.GetCertificate(ctx, rv.CertificateID)
-			if err != nil {
-				return fmt.Errorf("api: revoked certificate %d: %w", rv.CertificateID, err)
-			}
-			if at.After(c.NotAfter) {
-				st.revokedDead++
-			} else {
-				st.revokedLive++
-			}
-		}
-	}
-	return nil
+// expiringFilter selects the certificates of Expiring30: those of
+// timelineFilter with NotAfter before at plus expiringSoon.
+func expiringFilter(at time.Time) inventory.CertificateFilter {
+	f := timelineFilter(at)
+	f.ExpiringBefore = at.Add(expiringSoon)
+	return f
 }
 
 // concurrently runs the jobs at once and returns the first error.
@@ -465,21 +441,18 @@ func (a *API) count(n *int, f inventory.CertificateFilter) func(context.Context)
 	}
 }
 
-// timeline counts the valid leaf certificates expiring on each of the
-// timelineDays UTC days from at's on: one count per day, each reading
-// that day's slice of the expiry index.
+// timeline counts the certificates of timelineFilter by the UTC day of
+// their NotAfter, for the timelineDays UTC days from at's on, in one
+// query.
 func (a *API) timeline(ctx context.Context, at time.Time) ([]client.TimelineDay, error) {
-	day := at.Truncate(dashboardDays)
+	counts, err := a.Store.CountCertificatesByDay(ctx, timelineFilter(at), at, timelineDays)
+	if err != nil {
+		return nil, err
+	}
+	day := at.UTC().Truncate(dashboardDays)
 	out := make([]client.TimelineDay, timelineDays)
 	for i := range out {
-		start := day.Add(time.Duration(i) * dashboardDays)
-		f := inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true,
-			NotExpiredAt: start, ExpiringBefore: start.Add(dashboardDays)}
-		n, err := a.Store.CountCertificates(ctx, f)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = client.TimelineDay{Date: start.Format(time.DateOnly), Count: n}
+		out[i] = client.TimelineDay{Date: day.AddDate(0, 0, i).Format(time.DateOnly), Count: counts[i]}
 	}
 	return out, nil
 }

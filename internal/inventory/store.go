@@ -45,6 +45,18 @@ type Store interface {
 	CertificateBySHA256(ctx context.Context, sha256 string) (*Certificate, error)
 	ListCertificates(ctx context.Context, f CertificateFilter, p Page) (*CertificatePage, error)
 	CountCertificates(ctx context.Context, f CertificateFilter) (int, error)
+	// CountCertificatesByStatus counts the certificates f selects (f.Status
+	// is ignored) by their status at f.At (now when zero), as
+	// Certificate.StatusAt decides it: revoked first, then expired, then
+	// not yet valid. The map holds all four statuses, zero counts
+	// included.
+	CountCertificatesByStatus(ctx context.Context, f CertificateFilter) (map[Status]int, error)
+	// CountCertificatesByDay counts the certificates f selects by the UTC
+	// day of their NotAfter, for days days from the UTC day of from on:
+	// element i counts NotAfter in [day0+i*24h, day0+(i+1)*24h), where
+	// day0 is from's UTC midnight. Certificates outside those days are
+	// not counted. days outside [0, MaxCountDays] gives ErrInvalid.
+	CountCertificatesByDay(ctx context.Context, f CertificateFilter, from time.Time, days int) ([]int, error)
 	// Chain returns the certificate followed by its known issuers up to a
 	// self-signed root, the first unknown issuer, a loop, or ten
 	// certificates.
@@ -61,6 +73,10 @@ type Store interface {
 
 	Close() error
 }
+
+// MaxCountDays is the most days CountCertificatesByDay counts at once
+// (about 100 years).
+const MaxCountDays = 36525
 
 // PutResult reports what PutCertificates did with one certificate.
 type PutResult struct {

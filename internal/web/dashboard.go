@@ -63,7 +63,7 @@ func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := dashboardData{D: d, Chart: timelineChart(d.Timeline), AttentionMore: att.Next != ""}
+	data := dashboardData{D: d, Chart: timelineChart(d.Timeline, d.Counts.Expiring30), AttentionMore: att.Next != ""}
 	for _, def := range att.Items {
 		row := definitionRow{Def: def}
 		if def.CurrentCertificateID != 0 {
@@ -154,18 +154,17 @@ const (
 )
 
 // timelineChart lays out one bar per day, scaled to the busiest day.
-func timelineChart(days []client.TimelineDay) chart {
+// within30 is the API's count of certificates expiring within 30 days,
+// quoted as is so the summary agrees with the dashboard's card (day
+// buckets end at midnight, the API's 30 days at this very time).
+func timelineChart(days []client.TimelineDay, within30 int) chart {
 	c := chart{Width: 2*chartMargin + len(days)*(chartBarW+chartGap), Height: chartTop + chartPlotH + chartAxisH}
 	c.Base = chartTop + chartPlotH
 	busiest := ""
-	within30 := 0
-	for i, d := range days {
+	for _, d := range days {
 		c.Total += d.Count
 		if d.Count > c.Max {
 			c.Max, busiest = d.Count, d.Date
-		}
-		if i < 30 {
-			within30 += d.Count
 		}
 	}
 	for i, d := range days {
