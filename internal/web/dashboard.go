@@ -2,10 +2,12 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
@@ -55,29 +57,51 @@ type stuckProcess struct {
 
 func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	d, err := ui.api.Dashboard(ctx)
-	if err != nil {
+	// The three parts are independent: fetch them at the same time.
+	var (
+		d          *client.Dashboard
+		data       dashboardData
+		dErr, sErr error
+		wg         sync.WaitGroup
+	)
+	wg.Go(func() { d, dErr = ui.api.Dashboard(ctx) })
+	wg.Go(func() { data.Stuck, sErr = ui.stuckProcesses(ctx, ui.Now()) })
+	aErr := ui.attention(ctx, &data)
+	wg.Wait()
+	if err := errors.Join(dErr, aErr, sErr); err != nil {
 		return err
 	}
+	data.D, data.Chart = d, timelineChart(d.Timeline, d.Counts.Expiring30)
+	ui.render(w, r, page{name: "dashboard", title: "Dashboard", section: "dashboard", data: data})
+	return nil
+}
+
+// attention fills the definitions expiring without an open process, with
+// their current certificates (looked up at the same time).
+func (ui *UI) attention(ctx context.Context, data *dashboardData) error {
 	att, err := ui.api.Attention(ctx, 0, client.Page{Limit: attentionShown})
 	if err != nil {
 		return err
 	}
-	data := dashboardData{D: d, Chart: timelineChart(d.Timeline, d.Counts.Expiring30), AttentionMore: att.Next != ""}
-	for _, def := range att.Items {
-		row := definitionRow{Def: def}
-		if def.CurrentCertificateID != 0 {
-			if row.Cert, err = ui.api.GetCertificate(ctx, def.CurrentCertificateID); err != nil && !client.IsNotFound(err) {
-				return err
-			}
+	data.AttentionMore = att.Next != ""
+	data.Attention = make([]definitionRow, len(att.Items))
+	errs := make([]error, len(att.Items))
+	var wg sync.WaitGroup
+	for i, def := range att.Items {
+		data.Attention[i].Def = def
+		if def.CurrentCertificateID == 0 {
+			continue
 		}
-		data.Attention = append(data.Attention, row)
+		wg.Go(func() {
+			c, err := ui.api.GetCertificate(ctx, def.CurrentCertificateID)
+			if err != nil && !client.IsNotFound(err) {
+				errs[i] = err
+			}
+			data.Attention[i].Cert = c
+		})
 	}
-	if data.Stuck, err = ui.stuckProcesses(ctx, ui.Now()); err != nil {
-		return err
-	}
-	ui.render(w, r, page{name: "dashboard", title: "Dashboard", section: "dashboard", data: data})
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // stuckProcesses returns the open processes unchanged for stuckAfter.
