@@ -194,3 +194,29 @@ func view(a *inventory.VendorAccount) *Account {
 	return &Account{ID: a.ID, IssuerID: a.IssuerID, Name: a.Name, Username: a.Username,
 		HasPassword: a.SealedPassword != nil, Email: a.Email, URL: a.URL, Notes: a.Notes, CreatedAt: a.CreatedAt}
 }
+
+// RewrapPasswords re-encrypts every stored vendor-account password with
+// rewrap (a master-key rotation: see "certkeeper rekey") and returns how
+// many there were. Run again after an interruption: rewrap leaves a
+// password already under the new key as it is.
+func (s *Service) RewrapPasswords(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error) {
+	list, err := s.store.ListVendorAccounts(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range list {
+		a := &list[i]
+		if len(a.SealedPassword) == 0 {
+			continue
+		}
+		if a.SealedPassword, err = rewrap(a.SealedPassword); err != nil {
+			return n, fmt.Errorf("catalogue: vendor account %q: rewrap password: %w", a.Name, err)
+		}
+		if err := s.store.UpdateVendorAccount(ctx, a); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

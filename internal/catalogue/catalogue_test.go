@@ -323,3 +323,34 @@ func TestEditVendorAccount(t *testing.T) {
 		t.Errorf("update audit summaries (-want +got):\n%s", diff)
 	}
 }
+
+// TestRewrapPasswords: after a master-key rotation the vendor passwords
+// open under the new key alone.
+func TestRewrapPasswords(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.vendor(t, "V")
+	a, err := f.svc.AddVendorAccount(ctx, "test", "V", NewAccount{Name: "ops", Password: "s3cret vendor pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AddVendorAccount(ctx, "test", "V", NewAccount{Name: "nopw"}); err != nil {
+		t.Fatal(err)
+	}
+	oldKey, newKey := bytes.Repeat([]byte{7}, keys.MasterKeySize), bytes.Repeat([]byte{9}, keys.MasterKeySize)
+	ring, err := keys.NewSealer(nil, newKey, oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.RewrapPasswords(ctx, ring.Rewrap); err != nil || n != 1 {
+		t.Fatalf("RewrapPasswords = %d, %v; want 1", n, err)
+	}
+	only, err := keys.NewSealer(nil, newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := New(f.st, only, nil)
+	if pw, err := after.Password(ctx, "test", a.ID); err != nil || pw != "s3cret vendor pw" {
+		t.Fatalf("password under the new key alone = %q, %v", pw, err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -14,10 +15,11 @@ import (
 func (a *app) rekeyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "rekey",
-		Short: "Re-encrypt every private key under a new master key",
+		Short: "Re-encrypt every private key and stored password under a new master key",
 		Long: "rekey creates a new master key, re-wraps every stored key under it in one\n" +
-			"transaction, then replaces the master key file. If it is interrupted, run it\n" +
-			"again: until it finishes, both keys open the inventory.",
+			"transaction, then the vendor-account and SMTP passwords, and then replaces the\n" +
+			"master key file. If it is interrupted, run it again: until it finishes, both keys\n" +
+			"open the inventory.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.env.Getenv("CERTKEEPER_MASTER_KEY") != "" {
@@ -33,6 +35,11 @@ func (a *app) rekeyCommand() *cobra.Command {
 			}
 			n, err := a.store.RewrapKeys(cmd.Context(), ring.Rewrap)
 			if err != nil {
+				return err
+			}
+			// The other secrets sealed under the master key: vendor-account
+			// passwords and the SMTP password.
+			if _, err := catalogue.New(a.store, ring, a.env.Now).RewrapPasswords(cmd.Context(), ring.Rewrap); err != nil {
 				return err
 			}
 			if err := settings.New(a.store, ring, a.env.Now).Rewrap(cmd.Context(), ring.Rewrap); err != nil {
