@@ -227,9 +227,15 @@ func selfSignedPair(t *testing.T, cn string) (certPEM, keyPEM []byte) {
 }
 
 // writeFile replaces path's content as an admin's editor might, in place.
+// writeFile replaces path in one step (a temporary file renamed over
+// it), as an operator's "mv" would: the watcher never sees half a file.
 func writeFile(t *testing.T, path string, parts ...[]byte) {
 	t.Helper()
-	if err := os.WriteFile(path, bytes.Join(parts, nil), 0o600); err != nil {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, bytes.Join(parts, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }
