@@ -157,9 +157,7 @@ func running(t *testing.T, content string) (*List, string, *logBuffer) {
 
 func TestRunReloadsOnChange(t *testing.T) {
 	l, path, logs := running(t, "10.0.0.0/8\n")
-	if err := os.WriteFile(path, []byte("192.0.2.0/24\n2001:db8::/32 # lab\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	replaceFile(t, path, "192.0.2.0/24\n2001:db8::/32 # lab\n")
 	waitFor(t, "the edited list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.7")) })
 	if l.Allows(netip.MustParseAddr("10.1.1.1")) {
 		t.Error("the old entry 10.0.0.0/8 is still allowed after the reload")
@@ -172,9 +170,7 @@ func TestRunReloadsOnChange(t *testing.T) {
 
 func TestRunKeepsListWhenFileBroken(t *testing.T) {
 	l, path, logs := running(t, "10.0.0.0/8\n")
-	if err := os.WriteFile(path, []byte("192.0.2.0/24\nnot-an-address\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	replaceFile(t, path, "192.0.2.0/24\nnot-an-address\n")
 	waitFor(t, "the broken-file log line", func() bool { return strings.Contains(logs.String(), "broken") })
 	line := lineWith(logs.String(), "broken")
 	if !strings.Contains(line, "line 2") || !strings.Contains(line, "not-an-address") {
@@ -187,8 +183,21 @@ func TestRunKeepsListWhenFileBroken(t *testing.T) {
 	if n := strings.Count(logs.String(), "broken"); n != 1 {
 		t.Errorf("the broken file was logged %d times, want once", n)
 	}
-	os.WriteFile(path, []byte("192.0.2.0/24\n"), 0o600)
+	replaceFile(t, path, "192.0.2.0/24\n")
 	waitFor(t, "the fixed list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.1")) })
+}
+
+// replaceFile swaps the file's content in one step (a renamed temporary
+// file), so the watcher never reads it half-written or empty.
+func replaceFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func lineWith(s, sub string) string {
