@@ -3,63 +3,23 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 // TestCatalogueMigrationKeepsRows checks that 0004_catalogue converts rows
 // written under the first schema (lower-case levels, multi_domain) and
 // keeps the links of definitions to products.
 func TestCatalogueMigrationKeepsRows(t *testing.T) {
-	for _, b := range []struct {
-		name    string
-		dialect dialect
-		pool    func(t *testing.T) *sql.DB
-	}{
-		{"sqlite", sqliteDialect, func(t *testing.T) *sql.DB {
-			p, err := openSQLitePool(filepath.Join(t.TempDir(), "old.db"), true, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-		{"postgres", postgresDialect, func(t *testing.T) *sql.DB {
-			p, err := sql.Open("pgx", testenv.PostgresDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			pool := b.pool(t)
-			d := newDB(pool, pool, b.dialect)
-			t.Cleanup(func() { d.Close() })
-			testCatalogueMigration(t, d)
-		})
-	}
+	onEmptyDatabases(t, testCatalogueMigration)
 }
 
 func testCatalogueMigration(t *testing.T, d *db) {
 	ctx := context.Background()
-	all, err := migrations(d.dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []migration
-	for _, m := range all {
-		if m.version < 4 {
-			before = append(before, m)
-		}
-	}
-	if err := d.apply(ctx, before); err != nil {
-		t.Fatal(err)
-	}
+	all := migrateBefore(t, d, 4)
 	now := d.t(d.now())
 	exec := func(query string, args ...any) {
 		t.Helper()

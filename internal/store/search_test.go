@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 // searchRecords are certificates whose names hold LIKE wildcards, FTS5
@@ -204,80 +202,44 @@ func testSearchIndexInStep(t *testing.T, e *env) {
 // TestSearchMigrationIndexesStoredCertificates checks that 0007 indexes
 // the certificates stored before it.
 func TestSearchMigrationIndexesStoredCertificates(t *testing.T) {
-	for _, b := range []struct {
-		name    string
-		dialect dialect
-		pool    func(t *testing.T) *sql.DB
-	}{
-		{"sqlite", sqliteDialect, func(t *testing.T) *sql.DB {
-			p, err := openSQLitePool(filepath.Join(t.TempDir(), "old.db"), true, 1)
+	onEmptyDatabases(t, func(t *testing.T, d *db) {
+		ctx := context.Background()
+		all := migrateBefore(t, d, 7)
+		// Store certificates as the code before 0007 did: without
+		// adding them to a search index.
+		recs := searchRecords()
+		err := d.withTx(ctx, func(tx *sql.Tx) error {
+			b, err := d.prepareCertBatch(ctx, tx)
 			if err != nil {
-				t.Fatal(err)
+				return err
 			}
-			return p
-		}},
-		{"postgres", postgresDialect, func(t *testing.T) *sql.DB {
-			p, err := sql.Open("pgx", testenv.PostgresDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			pool := b.pool(t)
-			d := newDB(pool, pool, b.dialect)
-			t.Cleanup(func() { d.Close() })
-			all, err := migrations(d.dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var before []migration
-			for _, m := range all {
-				if m.version < 7 {
-					before = append(before, m)
-				}
-			}
-			if err := d.apply(ctx, before); err != nil {
-				t.Fatal(err)
-			}
-			// Store certificates as the code before 0007 did: without
-			// adding them to a search index.
-			recs := searchRecords()
-			err = d.withTx(ctx, func(tx *sql.Tx) error {
-				b, err := d.prepareCertBatch(ctx, tx)
-				if err != nil {
+			defer b.close()
+			for _, c := range recs {
+				if _, err := b.put(ctx, c); err != nil {
 					return err
 				}
-				defer b.close()
-				for _, c := range recs {
-					if _, err := b.put(ctx, c); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.apply(ctx, all); err != nil {
+			t.Fatal(err)
+		}
+		id := func(i int) int64 {
+			c, err := d.CertificateBySHA256(ctx, recs[i].SHA256)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := d.apply(ctx, all); err != nil {
-				t.Fatal(err)
+			return c.ID
+		}
+		for text, want := range map[string]int64{"gateway.INTERNAL": id(0), "50%_": id(1), "ACME": id(0)} {
+			if got := listAllIDs(t, d, inventory.CertificateFilter{Text: text}, 0); !gocmp.Equal(got, []int64{want}) {
+				t.Errorf("Text %q after migration = %v, want [%d]", text, got, want)
 			}
-			id := func(i int) int64 {
-				c, err := d.CertificateBySHA256(ctx, recs[i].SHA256)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c.ID
-			}
-			for text, want := range map[string]int64{"gateway.INTERNAL": id(0), "50%_": id(1), "ACME": id(0)} {
-				if got := listAllIDs(t, d, inventory.CertificateFilter{Text: text}, 0); !gocmp.Equal(got, []int64{want}) {
-					t.Errorf("Text %q after migration = %v, want [%d]", text, got, want)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // testTextSearchBroad checks texts with more candidates than ftsNarrow,

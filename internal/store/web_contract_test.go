@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 var webContractCases = []struct {
@@ -345,52 +342,14 @@ func testLoginFailedConcurrent(t *testing.T, e *env) {
 // TestWebMigrationKeepsUsers checks that 0008_web applies to a database
 // with users and gives them no failures and no lock.
 func TestWebMigrationKeepsUsers(t *testing.T) {
-	for _, b := range []struct {
-		name    string
-		dialect dialect
-		pool    func(t *testing.T) *sql.DB
-	}{
-		{"sqlite", sqliteDialect, func(t *testing.T) *sql.DB {
-			p, err := openSQLitePool(filepath.Join(t.TempDir(), "old.db"), true, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-		{"postgres", postgresDialect, func(t *testing.T) *sql.DB {
-			p, err := sql.Open("pgx", testenv.PostgresDSN(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return p
-		}},
-	} {
-		t.Run(b.name, func(t *testing.T) {
-			pool := b.pool(t)
-			d := newDB(pool, pool, b.dialect)
-			t.Cleanup(func() { d.Close() })
-			testWebMigration(t, d)
-		})
-	}
+	onEmptyDatabases(t, testWebMigration)
 }
 
 func testWebMigration(t *testing.T, d *db) {
 	ctx := context.Background()
-	all, err := migrations(d.dialect)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var before []migration
-	for _, m := range all {
-		if m.version < 8 {
-			before = append(before, m)
-		}
-	}
-	if err := d.apply(ctx, before); err != nil {
-		t.Fatal(err)
-	}
+	all := migrateBefore(t, d, 8)
 	now := d.t(d.now())
-	_, err = d.w.ExecContext(ctx, d.q(`INSERT INTO users (username, role, password_hash, must_change_password,
+	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO users (username, role, password_hash, must_change_password,
 		disabled, created_at, updated_at) VALUES ('kim', 'admin', 'h', ?, ?, ?, ?)`), false, false, now, now)
 	if err != nil {
 		t.Fatal(err)
