@@ -1,25 +1,17 @@
 package web_test
 
 import (
-	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/stack"
-	"github.com/certkeeper/certkeeper/internal/store"
-	"github.com/certkeeper/certkeeper/internal/users"
 	"github.com/certkeeper/certkeeper/internal/web"
 )
 
@@ -40,44 +32,7 @@ const (
 
 func newSite(t *testing.T) *site {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "certkeeper.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &site{t: t, log: &lockedWriter{w: &bytes.Buffer{}}}
-	log := slog.New(slog.NewTextHandler(s.log, nil))
-	s.stack, err = stack.New(ctx, st, sealer, stack.Config{PasswordParams: &users.Params{Memory: 64, Time: 1, Threads: 1}, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := s.stack.Authority.EnsureDefault(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// As serve does: the new CA joins the issuer catalogue.
-	if err := s.stack.Catalogue.SyncBuiltin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for name, role := range map[string]inventory.Role{"ada": inventory.RoleAdmin, "bob": inventory.RoleUser} {
-		if _, err := s.stack.Users.Create(ctx, "test", name, role, "correct horse battery "+name); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ui, err := s.stack.UI("", log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/api/", s.stack.API.Handler())
-	mux.Handle("/", ui.Handler())
-	s.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(s.srv.Close)
-	return s
+	return newSiteWith(t, nil)
 }
 
 // browser is a cookie-keeping HTTPS client of the site.

@@ -144,16 +144,6 @@ func (b *browser) newDefinition(name string, extra url.Values) string {
 	return p
 }
 
-// lifecycleSite is a site whose default CA is in the issuer catalogue.
-func lifecycleSite(t *testing.T) *site {
-	t.Helper()
-	s := newSite(t)
-	if err := s.stack.Catalogue.SyncBuiltin(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // adminAPI returns an in-process API client acting as ada, for setting up
 // what the lifecycle screens do not do themselves.
 func (s *site) adminAPI() (context.Context, *client.Client) {
@@ -198,7 +188,7 @@ func TestLifecycleEmptyScreens(t *testing.T) {
 }
 
 func TestLifecycleBuiltinCA(t *testing.T) {
-	s := lifecycleSite(t)
+	s := newSite(t)
 	ada, bob := s.signInOwn("ada"), s.signInOwn("bob")
 
 	// A form with a bad field comes back with the field's error, keeps
@@ -401,7 +391,7 @@ func TestLifecycleBuiltinCA(t *testing.T) {
 // TestLifecycleVendor runs a process at a vendor: the product choice,
 // the order and the upload of the certificate the vendor signed.
 func TestLifecycleVendor(t *testing.T) {
-	s := lifecycleSite(t)
+	s := newSite(t)
 	ctx := context.Background()
 	if _, err := s.stack.Catalogue.AddIssuer(ctx, "test", inventory.Issuer{Name: "acme-vendor", Kind: inventory.IssuerManualVendor}); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,10 @@ func newSiteWith(t *testing.T, configure func(cfg *stack.Config, st inventory.St
 	if _, _, err := s.stack.Authority.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// As serve does: the new CA joins the issuer catalogue.
+	if err := s.stack.Catalogue.SyncBuiltin(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for name, role := range map[string]inventory.Role{"ada": inventory.RoleAdmin, "bob": inventory.RoleUser} {
 		if _, err := s.stack.Users.Create(ctx, "test", name, role, "correct horse battery "+name); err != nil {
 			t.Fatal(err)
