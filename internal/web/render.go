@@ -83,28 +83,41 @@ func (ui *UI) render(w http.ResponseWriter, r *http.Request, p page) {
 		ui.fail(w, r, fmt.Errorf("web: no template %q", p.name))
 		return
 	}
-	s := sessionOf(r)
-	v := &view{Title: p.title, Section: p.section, Data: p.data, Now: ui.Now().UTC(), Path: r.URL.Path,
-		Query: r.URL.Query(), Error: p.err, Fields: p.fields}
-	if s != nil {
-		v.User, v.CSRF = s.user, s.csrf
-	}
+	v := ui.view(r, p.title, p.data)
+	v.Section, v.Error, v.Fields, v.Query = p.section, p.err, p.fields, r.URL.Query()
 	v.Flash = takeFlash(w, r)
 	name := "layout"
 	if r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-Target") == "results" && t.Lookup("results") != nil {
 		name = "results"
 	}
+	if err := write(w, t, name, v, p.status); err != nil {
+		ui.fail(w, r, fmt.Errorf("web: render %s: %w", p.name, err))
+	}
+}
+
+// view is the data every template gets, with the signed-in user.
+func (ui *UI) view(r *http.Request, title string, data any) *view {
+	v := &view{Title: title, Data: data, Now: ui.Now().UTC(), Path: r.URL.Path}
+	if s := sessionOf(r); s != nil {
+		v.User, v.CSRF = s.user, s.csrf
+	}
+	return v
+}
+
+// write executes template name into a buffer, so that a failing template
+// sends nothing, then sends the page with status (0: 200).
+func write(w http.ResponseWriter, t *template.Template, name string, v *view, status int) error {
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, name, v); err != nil {
-		ui.fail(w, r, fmt.Errorf("web: render %s: %w", p.name, err))
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	if p.status != 0 {
-		w.WriteHeader(p.status)
+	if status != 0 {
+		w.WriteHeader(status)
 	}
 	_, _ = buf.WriteTo(w)
+	return nil
 }
 
 // fail answers an error that the page could not handle: the API's refusal
@@ -122,24 +135,9 @@ func (ui *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 		ui.Log.Error("web: error", "path", r.URL.Path, "err", err)
 	}
 	t := ui.pages["error"]
-	if t == nil {
+	if t == nil || write(w, t, "layout", ui.view(r, http.StatusText(status), errorData{Status: status, Message: msg}), status) != nil {
 		http.Error(w, msg, status)
-		return
 	}
-	s := sessionOf(r)
-	v := &view{Title: http.StatusText(status), Data: errorData{Status: status, Message: msg}, Now: ui.Now().UTC(), Path: r.URL.Path}
-	if s != nil {
-		v.User, v.CSRF = s.user, s.csrf
-	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
-		http.Error(w, msg, status)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = buf.WriteTo(w)
 }
 
 type errorData struct {
