@@ -17,10 +17,12 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/access"
+	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -42,6 +44,10 @@ type Deps struct {
 	Revocation   *revocation.Service
 	Settings     *settings.Service
 	Mail         *mail.Service
+	// Deploy runs targets and deployment processes; Agents enrolls and
+	// lists deployment agents.
+	Deploy *deploy.Service
+	Agents *agent.Registry
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

@@ -18,6 +18,7 @@ type Store interface {
 	SessionStore
 	SettingsStore
 	EmailStore
+	DeployStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

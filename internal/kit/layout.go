@@ -35,6 +35,12 @@ const (
 	// ContentCombined is the full chain then the private key in one PEM
 	// file (the web-server.pem style).
 	ContentCombined Content = "combined"
+	// ContentPKCS12 is a PKCS#12 key store (certificate, chain and key
+	// under Material.Password; modern AES-256 encryption).
+	ContentPKCS12 Content = "pkcs12"
+	// ContentJKS is a Java key store (private-key entry with its chain,
+	// under Material.Password).
+	ContentJKS Content = "jks"
 )
 
 // Contents lists every content in a stable order.

@@ -20,6 +20,9 @@ type Material struct {
 	Chain []*x509.Certificate
 	// Key is the leaf's private key.
 	Key crypto.Signer
+	// Password protects key-store contents (pkcs12, jks); rendering one
+	// without a password is refused.
+	Password string
 }
 
 // Output is one rendered file.

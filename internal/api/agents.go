@@ -1,0 +1,5 @@
+package api
+
+// PLACEHOLDER: replaced by the agent routes.
+
+func (a *API) agentRoutes() []route { return nil }

@@ -1,0 +1,6 @@
+package deploy
+
+// PLACEHOLDER: replaced by the deployment service.
+
+// Service runs deployment processes.
+type Service struct{}
