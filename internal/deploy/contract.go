@@ -26,8 +26,8 @@ const (
 // PlanFile is one file to write.
 type PlanFile struct {
 	// Path is relative to Plan.Directory, forward slashes, no "..".
-	Path string `json:"path"`
-	Data []byte `json:"data"`
+	Path string      `json:"path"`
+	Data []byte      `json:"data"`
 	Mode fs.FileMode `json:"mode"`
 	// Secret marks files holding a private key (never logged, never
 	// shown).
