@@ -484,6 +484,56 @@ func TestBrowser(t *testing.T) {
 		return
 	}
 
+	ok = t.Run("Deploy", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "tls")
+		b.open(t, "/targets/new")
+		display := func(css string) string {
+			return get(t, b, "display of "+css, chromedp.Evaluate[string](
+				fmt.Sprintf("getComputedStyle(document.querySelector(%s)).display", jsString(css))))
+		}
+		choose := func(css, value string) {
+			b.step(t, "choose "+value+" in "+css, chromedp.SetValue(chromedp.CSS(css), value),
+				chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+					"document.querySelector(%s).dispatchEvent(new Event('change', {bubbles: true}))", jsString(css))))
+		}
+		// The method select shows only its own fieldset.
+		b.check(t, display("fieldset.m-ssh") == "none", "the SSH fieldset shows for the directory method")
+		choose("#t-method", "ssh")
+		b.check(t, display("fieldset.m-ssh") != "none", "the SSH fieldset stays hidden for the ssh method")
+		choose("#t-method", "directory")
+		// Choosing the preset brings its files and default commands.
+		choose("#t-preset", "generic")
+		b.step(t, "wait for the generic preset's help", chromedp.Poll[chromedp.Void](
+			`document.querySelector("#preset-block").textContent.includes("generic writes") && document.querySelector("#t-test").value === ""`,
+			chromedp.WithPollingTimeout(stepTimeout)))
+		b.submit(t, `form[action="/targets"]`, field{"name", "web-dir"}, field{"directory", dir})
+		targetID := idAfter(t, b.path(t), "/targets/")
+		b.check(t, strings.Contains(b.mainText(t), "Target web-dir created"), "creating the target did not confirm")
+
+		b.open(t, fmt.Sprintf("/certificates/%d", certID))
+		b.submit(t, `form[action="/deployments"]`, field{"target_id", strconv.FormatInt(targetID, 10)})
+		depID := idAfter(t, b.path(t), "/deployments/")
+		b.check(t, strings.Contains(b.mainText(t), "prepared"), "the new deployment is not prepared")
+		b.check(t, b.count(t, "#install-status.htmx-indicator") == 1 && display("#install-status") != "none",
+			"the install form has no running indicator")
+		b.submit(t, fmt.Sprintf(`form[action="/deployments/%d/install"]`, depID))
+		b.check(t, b.path(t) == fmt.Sprintf("/deployments/%d", depID), "after install the browser is at %s", b.path(t))
+		b.check(t, b.count(t, "main h1 .badge.installed, main h1 .badge.confirmed") == 1,
+			"the deployment page does not show the deployment installed or confirmed")
+		for _, name := range []string{"cert.pem", "fullchain.pem", "privkey.pem"} {
+			if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+				t.Errorf("after the install: %v", err)
+			}
+		}
+		sh.take(t, b, "deployment")
+		b.open(t, "/deployments")
+		b.check(t, b.count(t, fmt.Sprintf(`main a[href="/deployments/%d"]`, depID)) > 0, "/deployments does not list #%d", depID)
+		sh.take(t, b, "deployments")
+	})
+	if !ok {
+		return
+	}
+
 	ok = t.Run("Revoke", func(t *testing.T) {
 		b.open(t, fmt.Sprintf("/certificates/%d", certID))
 		before := len(b.dialogMessages())

@@ -19,8 +19,8 @@ import (
 // served is a running "certkeeper serve" over a ck's data directory.
 type served struct {
 	// URL is the HTTPS base URL of the web UI and API; PKI the plain-HTTP
-	// base URL of the CA publication.
-	URL, PKI string
+	// base URL of the CA publication; Agent the agent endpoint's.
+	URL, PKI, Agent string
 	// FirstPassword is the first admin's one-time password, when this
 	// start made the admin.
 	FirstPassword string
@@ -69,6 +69,9 @@ func serve(t *testing.T, c *ck, args ...string) *served {
 	}
 	if !hasFlag(args, "--pki-listen") {
 		argv = append(argv, "--pki-listen", "127.0.0.1:0")
+	}
+	if !hasFlag(args, "--agent-listen") {
+		argv = append(argv, "--agent-listen", "127.0.0.1:0")
 	}
 	cmd := exec.Command(binary, argv...)
 	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
@@ -131,7 +134,10 @@ func hasOff(args []string) bool {
 // read takes what serve prints: the first password and the two addresses.
 func (s *served) read(line string) {
 	const main, pki, first = "certkeeper is serving on ", "CA certificates, CRLs and OCSP over plain HTTP on ", "First start: "
+	const agent = "deployment agents connect to "
 	switch {
+	case strings.HasPrefix(line, agent):
+		s.Agent = strings.Fields(strings.TrimPrefix(line, agent))[0]
 	case strings.HasPrefix(line, main):
 		s.URL = strings.Fields(strings.TrimPrefix(line, main))[0]
 	case strings.HasPrefix(line, pki):

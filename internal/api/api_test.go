@@ -38,6 +38,7 @@ var suite = []struct {
 	{"tokens of another user", testUserTokens},
 	{"audit and cas", testAuditCAs},
 	{"acquisitions", testAcquisitions},
+	{"deployments", testDeployments},
 }
 
 func runSuite(t *testing.T, open opener) {

@@ -25,6 +25,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -89,10 +90,12 @@ func newEnv(t *testing.T, open opener) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mailer := mail.New(st, set, mail.Config{}, testLogger(t))
 	e.api = New(Deps{Store: st, Sealer: sealer, Authority: e.auth, Users: e.users,
 		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
 		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{}), Settings: set,
-		Mail: mail.New(st, set, mail.Config{}, testLogger(t)), Access: allow, Log: testLogger(t)})
+		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t)}),
+		Access: allow, Log: testLogger(t)})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

@@ -17,9 +17,9 @@ func (a *app) rekeyCommand() *cobra.Command {
 		Use:   "rekey",
 		Short: "Re-encrypt every private key and stored password under a new master key",
 		Long: "rekey creates a new master key, re-wraps every stored key under it in one\n" +
-			"transaction, then the vendor-account and SMTP passwords, and then replaces the\n" +
-			"master key file. If it is interrupted, run it again: until it finishes, both keys\n" +
-			"open the inventory.",
+			"transaction, then the vendor-account and SMTP passwords and the deploy targets'\n" +
+			"secrets, and then replaces the master key file. If it is interrupted, run it\n" +
+			"again: until it finishes, both keys open the inventory.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.env.Getenv("CERTKEEPER_MASTER_KEY") != "" {
@@ -38,11 +38,14 @@ func (a *app) rekeyCommand() *cobra.Command {
 				return err
 			}
 			// The other secrets sealed under the master key: vendor-account
-			// passwords and the SMTP password.
+			// passwords, the SMTP password and the deploy targets' secrets.
 			if _, err := catalogue.New(a.store, ring, a.env.Now).RewrapPasswords(cmd.Context(), ring.Rewrap); err != nil {
 				return err
 			}
 			if err := settings.New(a.store, ring, a.env.Now).Rewrap(cmd.Context(), ring.Rewrap); err != nil {
+				return err
+			}
+			if _, err := a.store.RewrapTargetSecrets(cmd.Context(), ring.Rewrap); err != nil {
 				return err
 			}
 			if err := keys.CommitRekey(path); err != nil {

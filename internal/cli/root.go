@@ -69,7 +69,10 @@ func (a *app) rootCommand() *cobra.Command {
 		a.tokenCommand(),
 		a.auditCommand(),
 		a.acquisitionCommand(), a.keyCommand(), a.certificateCommand(),
+		a.agentCommand(),
 	)
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
+	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),
+		a.packageCommand(), a.installCommand(), a.checkCommand())
 	return root
 }

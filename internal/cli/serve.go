@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/internal/access"
+	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/revocation"
@@ -27,6 +28,7 @@ import (
 type serveOptions struct {
 	listen         string
 	pkiListen      string
+	agentListen    string
 	hostnames      []string
 	tlsCert        string
 	tlsKey         string
@@ -49,7 +51,8 @@ func (a *app) serveCommand() *cobra.Command {
 			"certificate, issued by the default CA for the host names given plus localhost and renewed\n" +
 			"before it expires. A custom certificate (chain and key in one PEM file) dropped at\n" +
 			"DATA-DIR/certs/web-server.pem replaces it without a restart. The IP allow-list is\n" +
-			"DATA-DIR/allowlist.txt, reloaded when it changes.",
+			"DATA-DIR/allowlist.txt, reloaded when it changes. Deployment agents enroll and fetch their jobs\n" +
+			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), &o)
@@ -58,6 +61,7 @@ func (a *app) serveCommand() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "", "HTTPS listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8443)")
 	f.StringVar(&o.pkiListen, "pki-listen", "", "plain-HTTP listen address for CA certificates, CRLs and OCSP, or \"off\" (env CERTKEEPER_PKI_LISTEN; default 127.0.0.1:8080)")
+	f.StringVar(&o.agentListen, "agent-listen", "", "HTTPS listen address for deployment agents (mutual TLS; certificates in DATA-DIR/certs/agent when all of ca.crt, server.crt and server.key are there), or \"off\" (env CERTKEEPER_AGENT_LISTEN; default "+agent.DefaultListen+")")
 	f.StringSliceVar(&o.hostnames, "hostname", nil, "host name or IP address the web UI is reached by, for its certificate (repeatable; env CERTKEEPER_HOSTNAMES, comma-separated)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "custom HTTPS certificate file with its chain, instead of DATA-DIR/certs/web-server.pem (env CERTKEEPER_TLS_CERT; needs --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "key of --tls-cert (env CERTKEEPER_TLS_KEY)")
@@ -119,7 +123,8 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 		return err
 	}
 	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Access: allow, Proxies: proxies,
-		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh}, Now: a.env.Now, Log: log})
+		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh}, Now: a.env.Now, Log: log,
+		AgentCertDir: filepath.Join(dataDir, "certs", "agent")})
 	if err != nil {
 		return err
 	}
@@ -134,9 +139,10 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	if err := writeCAFile(ctx, st, filepath.Join(certs, caFileName)); err != nil {
 		return err
 	}
+	names := listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES"))
 	inv := webtls.NewInventory(a.store, auth, a.sealer)
 	web, err := webtls.New(ctx, webtls.Config{
-		Names:      listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
+		Names:      names,
 		CustomFile: filepath.Join(certs, "web-server.pem"), CertFile: tlsCert, KeyFile: tlsKey, Now: a.env.Now,
 	}, inv, inv, log)
 	if err != nil {
@@ -160,12 +166,37 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 		API: st.API.Handler(),
 		UI:  ui.Handler(),
 	}, a.store, log)
-	return a.serveUntilDone(ctx, srv, []func(context.Context) error{
+	loops := []func(context.Context) error{
 		revocation.NewRefresher(st.Revocation, nil, log).Run,
 		web.Run,
 		allow.Run,
 		func(ctx context.Context) error { return expireSessions(ctx, st, log) },
-	})
+	}
+	if run, err := a.agentEndpoint(ctx, st, o, names, log); err != nil {
+		return err
+	} else if run != nil {
+		loops = append(loops, run)
+	}
+	return a.serveUntilDone(ctx, srv, loops)
+}
+
+// agentEndpoint prepares the HTTPS listener for deployment agents and
+// returns its loop, or nil when --agent-listen is off.
+func (a *app) agentEndpoint(ctx context.Context, st *stack.Stack, o *serveOptions, names []string, log *slog.Logger) (func(context.Context) error, error) {
+	addr := first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN"), agent.DefaultListen)
+	if addr == "off" {
+		return nil, nil
+	}
+	ep, err := agent.NewEndpoint(ctx, st.Agents, st.Deploy, a.sealer, agent.EndpointConfig{Addr: addr, Names: names}, log)
+	if err != nil {
+		return nil, err
+	}
+	bound, err := ep.Listen()
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(a.env.Stdout, "deployment agents connect to https://%s (enrollment and jobs, mutual TLS)\n", bound)
+	return ep.Run, nil
 }
 
 // caFileName is the default CA chain, written into DATA-DIR/certs at
@@ -201,7 +232,8 @@ func expireSessions(ctx context.Context, st *stack.Stack, log *slog.Logger) erro
 // apiHandler builds the REST API over the open inventory for the local
 // command line.
 func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logger) (http.Handler, error) {
-	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Now: a.env.Now, Log: log})
+	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Now: a.env.Now, Log: log,
+		AgentCertDir: filepath.Join(a.cfg.resolvedDataDir(), "certs", "agent")})
 	if err != nil {
 		return nil, err
 	}

@@ -99,6 +99,10 @@ type Want struct {
 	Intermediates []*x509.Certificate
 	// Roots verify the served chain; nil means the system roots.
 	Roots *x509.CertPool
+	// ExpectedSHA256 is the lowercase hex SHA-256 of the leaf that should
+	// be served, for when the certificate itself is not at hand (a Job
+	// carries only its hash). When Leaf is set, Leaf's hash wins.
+	ExpectedSHA256 string
 }
 
 // CheckOptions tune a deploy check.

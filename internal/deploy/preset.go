@@ -152,7 +152,13 @@ var builtin = []Preset{
 }
 
 // Builtin returns the built-in presets.
-func Builtin() []Preset { return slices.Clone(builtin) }
+func Builtin() []Preset {
+	out := slices.Clone(builtin)
+	for i := range out {
+		out[i].Builtin = true
+	}
+	return out
+}
 
 // FromLayout turns a stored user layout into a preset, validating it.
 // l.Files is the "files" array of a kit layout file (docs/kit.md).

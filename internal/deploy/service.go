@@ -1,6 +1,127 @@
 package deploy
 
-// PLACEHOLDER: replaced by the deployment service.
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
-// Service runs deployment processes.
-type Service struct{}
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/mail"
+)
+
+// Mailer sends an e-mail with files attached; *mail.Service is one.
+type Mailer interface {
+	SendWithAttachments(ctx context.Context, kind string, to []string, subject, body string,
+		files []mail.Attachment) (*inventory.Email, error)
+}
+
+// ServiceOptions tune a Service. The zero value works (without e-mail).
+type ServiceOptions struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Log receives what the service does; nil discards.
+	Log *slog.Logger
+	// Mail sends install requests; nil means they are refused as not set
+	// up.
+	Mail Mailer
+	// CheckTimeout bounds one deploy check; 0 means 15 seconds.
+	CheckTimeout time.Duration
+	// SSHTimeout bounds connecting to an SSH target; 0 means 20 seconds.
+	SSHTimeout time.Duration
+}
+
+// Service keeps targets and runs deployment processes: installs on the
+// local machine or over SSH, jobs for agents, packages and install
+// requests for manual targets, and deploy checks. Every change is
+// recorded as steps of its process and in the audit trail, without
+// secrets. It is safe for concurrent use.
+type Service struct {
+	store  inventory.Store
+	sealer *keys.Sealer
+	o      ServiceOptions
+	locks  keyedMutex
+}
+
+// NewService returns the deployment service over st; target secrets are
+// sealed with sealer.
+func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.CheckTimeout <= 0 {
+		o.CheckTimeout = 15 * time.Second
+	}
+	if o.SSHTimeout <= 0 {
+		o.SSHTimeout = 20 * time.Second
+	}
+	return &Service{store: st, sealer: sealer, o: o, locks: keyedMutex{held: map[int64]*lockEntry{}}}
+}
+
+func (s *Service) now() time.Time { return s.o.Now().UTC() }
+
+// audit appends one audit event.
+func (s *Service) audit(ctx context.Context, actor, action, object, summary string) error {
+	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now(), Actor: actor, Action: action,
+		Object: object, Summary: summary})
+}
+
+func deploymentObject(id int64) string { return fmt.Sprintf("deployment:%d", id) }
+
+// keyedMutex is one mutex per deployment ID, dropped when nobody holds
+// or waits for it.
+type keyedMutex struct {
+	mu   sync.Mutex
+	held map[int64]*lockEntry
+}
+
+type lockEntry struct {
+	mu    sync.Mutex
+	users int
+}
+
+// lock takes the mutex of id, waiting for it; the result releases it.
+func (k *keyedMutex) lock(id int64) func() {
+	e := k.enter(id)
+	e.mu.Lock()
+	return func() { e.mu.Unlock(); k.leave(id, e) }
+}
+
+// tryLock takes the mutex of id when it is free.
+func (k *keyedMutex) tryLock(id int64) (func(), bool) {
+	e := k.enter(id)
+	if !e.mu.TryLock() {
+		k.leave(id, e)
+		return nil, false
+	}
+	return func() { e.mu.Unlock(); k.leave(id, e) }, true
+}
+
+func (k *keyedMutex) enter(id int64) *lockEntry {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	e := k.held[id]
+	if e == nil {
+		e = &lockEntry{}
+		k.held[id] = e
+	}
+	e.users++
+	return e
+}
+
+func (k *keyedMutex) leave(id int64, e *lockEntry) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if e.users--; e.users == 0 {
+		delete(k.held, id)
+	}
+}
+
+// flatLine folds the lines and runs of spaces of s into single spaces.
+func flatLine(s string) string { return strings.Join(strings.Fields(s), " ") }

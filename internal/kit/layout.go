@@ -45,7 +45,7 @@ const (
 
 // Contents lists every content in a stable order.
 var Contents = []Content{ContentCACert, ContentCACertDER, ContentCert, ContentChain,
-	ContentFullchain, ContentKey, ContentCombined}
+	ContentFullchain, ContentKey, ContentCombined, ContentPKCS12, ContentJKS}
 
 // Encoding is how a file is written.
 type Encoding string
@@ -97,7 +97,13 @@ var (
 func Builtin() []Layout { return []Layout{LicenseServer, LicenseClient} }
 
 // holdsKey reports whether c carries a private key.
-func (c Content) holdsKey() bool { return c == ContentKey || c == ContentCombined }
+func (c Content) holdsKey() bool {
+	return c == ContentKey || c == ContentCombined || c.keyStore()
+}
+
+// keyStore reports whether c is a password-protected key store, a binary
+// format of its own that takes no encoding.
+func (c Content) keyStore() bool { return c == ContentPKCS12 || c == ContentJKS }
 
 // multi reports whether c may hold several certificates.
 func (c Content) multi() bool {
@@ -167,6 +173,8 @@ func (f File) validate() error {
 
 func (f File) validateFormat() error {
 	switch e := f.encoding(); {
+	case f.Content.keyStore() && f.Encoding != "":
+		return fmt.Errorf("file %q: content %s has a format of its own; leave the encoding empty", f.Path, f.Content)
 	case e != EncodingPEM && e != EncodingDER:
 		return fmt.Errorf("file %q: unknown encoding %q (valid: pem, der)", f.Path, f.Encoding)
 	case e == EncodingDER && f.Content.multi():

@@ -66,6 +66,10 @@ func renderFile(f File, m Material) ([]byte, error) {
 		return keyBytes(m, der)
 	case ContentCombined:
 		return encode(m, format.TargetCombinedPEM)
+	case ContentPKCS12:
+		return encodeKeyStore(m, format.TargetPFX)
+	case ContentJKS:
+		return encodeKeyStore(m, format.TargetJKS)
 	}
 	return nil, fmt.Errorf("unknown content %q", f.Content)
 }
@@ -108,6 +112,21 @@ func keyBytes(m Material, der bool) ([]byte, error) {
 }
 
 func encode(m Material, t format.Target) ([]byte, error) {
-	b := &format.Bundle{Chain: append([]*x509.Certificate{m.Leaf}, m.Chain...), Key: m.Key, KeyMatchesLeaf: true}
-	return format.Encode(b, t, format.EncodeOptions{})
+	return format.Encode(bundle(m), t, format.EncodeOptions{})
+}
+
+// keyStoreAlias names the key entry of JKS outputs (and is the alias the
+// presets' instructions give).
+const keyStoreAlias = "certkeeper"
+
+// encodeKeyStore writes a PKCS#12 or JKS key store under m.Password.
+func encodeKeyStore(m Material, t format.Target) ([]byte, error) {
+	if m.Password == "" {
+		return nil, errors.New("a key store needs a password")
+	}
+	return format.Encode(bundle(m), t, format.EncodeOptions{Password: []byte(m.Password), Alias: keyStoreAlias})
+}
+
+func bundle(m Material) *format.Bundle {
+	return &format.Bundle{Chain: append([]*x509.Certificate{m.Leaf}, m.Chain...), Key: m.Key, KeyMatchesLeaf: true}
 }

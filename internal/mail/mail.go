@@ -72,6 +72,22 @@ func New(st Store, s *settings.Service, cfg Config, log *slog.Logger) *Service {
 // text never holds the SMTP password) and returned wrapping ErrFailed,
 // together with the record.
 func (s *Service) Send(ctx context.Context, kind string, to []string, subject, body string) (*inventory.Email, error) {
+	return s.SendWithAttachments(ctx, kind, to, subject, body, nil)
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	// Name is the file name the recipient sees.
+	Name string
+	// ContentType is the MIME type; "" means application/octet-stream.
+	ContentType string
+	Data        []byte
+}
+
+// SendWithAttachments is Send with files attached. The record keeps the
+// body and names the attachments, never their contents.
+func (s *Service) SendWithAttachments(ctx context.Context, kind string, to []string, subject, body string,
+	files []Attachment) (*inventory.Email, error) {
 	set, err := s.settings.Get(ctx)
 	if err != nil {
 		return nil, err
@@ -87,9 +103,10 @@ func (s *Service) Send(ctx context.Context, kind string, to []string, subject, b
 		Subject: subject, Body: body, Status: inventory.EmailSent}
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	if err := s.deliver(dctx, &set.SMTP, password, e); err != nil {
+	if err := s.deliver(dctx, &set.SMTP, password, e, files); err != nil {
 		e.Status, e.Error = inventory.EmailFailed, redact(oneLine(err.Error()), set.SMTP.Username, password)
 	}
+	e.Body += attachmentNote(files)
 	// The attempt is recorded even when the caller has gone away.
 	if err := s.store.PutEmail(context.WithoutCancel(ctx), e); err != nil {
 		return nil, fmt.Errorf("mail: record e-mail to %s: %w", strings.Join(to, ", "), err)
@@ -163,6 +180,18 @@ func testBody(set *settings.Settings, actor string, now time.Time) string {
 // List returns one page of sent e-mails, newest first.
 func (s *Service) List(ctx context.Context, p inventory.Page) ([]inventory.Email, string, error) {
 	return s.store.ListEmails(ctx, p)
+}
+
+// attachmentNote lists the attached files for the record of a message.
+func attachmentNote(files []Attachment) string {
+	if len(files) == 0 {
+		return ""
+	}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = fmt.Sprintf("%s (%d bytes)", f.Name, len(f.Data))
+	}
+	return "\n[attached: " + strings.Join(names, ", ") + "]\n"
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -23,7 +24,8 @@ import (
 // server's certificate is verified against Config.Roots. With a username,
 // SMTP AUTH (RFC 4954) uses the best mechanism the server offers; go-mail
 // offers PLAIN and LOGIN only over TLS.
-func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string, e *inventory.Email) error {
+func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string, e *inventory.Email,
+	files []Attachment) error {
 	host, portText, err := net.SplitHostPort(c.Host)
 	if err != nil {
 		return fmt.Errorf("SMTP server %q: %w", c.Host, err)
@@ -50,15 +52,15 @@ func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string
 	if err != nil {
 		return err
 	}
-	m, err := message(e)
+	m, err := message(e, files)
 	if err != nil {
 		return err
 	}
 	return client.DialAndSendWithContext(ctx, m)
 }
 
-// message builds the plain-text message of e.
-func message(e *inventory.Email) (*gomail.Msg, error) {
+// message builds the plain-text message of e with files attached.
+func message(e *inventory.Email, files []Attachment) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	if err := m.From(e.From); err != nil {
 		return nil, fmt.Errorf("sender %q: %w", e.From, err)
@@ -71,6 +73,13 @@ func message(e *inventory.Email) (*gomail.Msg, error) {
 	m.SetMessageID()
 	m.SetGenHeader(gomail.HeaderXMailer, "certkeeper")
 	m.SetBodyString(gomail.TypeTextPlain, e.Body)
+	for _, f := range files {
+		ct := f.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		m.AttachReadSeeker(f.Name, bytes.NewReader(f.Data), gomail.WithFileContentType(gomail.ContentType(ct)))
+	}
 	return m, nil
 }
 

@@ -12,10 +12,12 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -42,6 +44,9 @@ type Config struct {
 	Proxies access.Proxies
 	// PasswordParams, when set, replace the argon2id costs (tests).
 	PasswordParams *users.Params
+	// AgentCertDir holds the agent endpoint's custom certificates
+	// (DATA-DIR/certs/agent); "" means the built-in ones only.
+	AgentCertDir string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives the services' errors; nil discards them.
@@ -60,6 +65,8 @@ type Stack struct {
 	Revocation   *revocation.Service
 	Settings     *settings.Service
 	Mail         *mail.Service
+	Deploy       *deploy.Service
+	Agents       *agent.Registry
 	API          *api.API
 	now          func() time.Time
 }
@@ -97,10 +104,12 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	}
 	s.Settings = settings.New(st, sealer, cfg.Now)
 	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now}, cfg.Log)
+	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail})
+	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.API = api.New(api.Deps{
 		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Access: cfg.Access, Proxies: cfg.Proxies,
+		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log,
 	})
 	return s, nil

@@ -80,6 +80,9 @@ type certificateData struct {
 	Reasons []string
 	// Format is the export format chosen in a refused form.
 	Format string
+	// Targets are the choices of the "Deploy to" form (certificates with
+	// a key only).
+	Targets []client.Target
 }
 
 func (ui *UI) certificateShow(w http.ResponseWriter, r *http.Request) error {
@@ -111,6 +114,13 @@ func (ui *UI) renderCertificate(w http.ResponseWriter, r *http.Request, id int64
 				data.OwnCA = true
 			}
 		}
+	}
+	if c.KeyID != 0 {
+		targets, err := ui.api.ListTargets(ctx, client.Page{Limit: 1000})
+		if err != nil {
+			return err
+		}
+		data.Targets = targets.Items
 	}
 	title := c.CommonName
 	if title == "" {

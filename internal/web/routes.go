@@ -28,7 +28,8 @@ const (
 func (ui *UI) table() []route {
 	var rs []route
 	for _, group := range [][]route{ui.accountRoutes(), ui.dashboardRoutes(), ui.definitionRoutes(),
-		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.catalogueRoutes(), ui.caRoutes(),
+		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(),
+		ui.catalogueRoutes(), ui.caRoutes(),
 		ui.auditRoutes(), ui.settingsRoutes()} {
 		rs = append(rs, group...)
 	}

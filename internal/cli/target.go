@@ -1,0 +1,865 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/kit"
+)
+
+func (a *app) targetCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "target",
+		Short: "Manage deploy targets: the servers certificates are installed on",
+		Long: "A target is one server: its preset (which files, in which formats), the method\n" +
+			"(directory, ssh, agent or manual), the directory, the test and reload commands, and\n" +
+			"where the deploy check connects. Secrets (SSH password or key, key-store password)\n" +
+			"are read from files (- for standard input), never from the command line.\n" +
+			"With --server the commands work against a certkeeper server; without, on the local data directory.",
+	}
+	cmd.AddCommand(a.targetAddCommand(), a.targetListCommand(), a.targetShowCommand(),
+		a.targetEditCommand(), a.targetDeleteCommand())
+	return cmd
+}
+
+// targetFlags are the fields of a target as command-line flags.
+type targetFlags struct {
+	name, preset, method, dir, owner  string
+	testCommand, reloadCommand, notes string
+	timeout                           time.Duration
+	sshHost, sshUser, sshHostKey      string
+	sshPort                           int
+	sshKeyFile, sshPasswordFile       string
+	keystorePasswordFile              string
+	agent, check, sni, clientCert     string
+	adminEmail                        string
+	noRollback, yes                   bool
+	clear                             []string
+}
+
+func (f *targetFlags) bind(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.name, "name", "", "target name (unique)")
+	fl.StringVar(&f.preset, "preset", "", "preset or user layout: nginx, apache, haproxy, tomcat-pkcs12, tomcat-jks, license-server, license-client, certkeeper, generic (see \"certkeeper preset list\")")
+	fl.StringVar(&f.method, "method", "", "how files reach the target: directory, ssh, agent or manual")
+	fl.StringVar(&f.dir, "dir", "", "absolute directory the preset's files are written to on the target")
+	fl.StringVar(&f.owner, "owner", "", "owner of the written files: user or user:group (default: the writer's)")
+	fl.StringVar(&f.testCommand, "test-command", "", "command that checks the server's configuration before a reload (default: the preset's; \"\" for none)")
+	fl.StringVar(&f.reloadCommand, "reload-command", "", "command that makes the server use the new files (default: the preset's; \"\" for none)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "time limit of each command, e.g. 90s (default 60s)")
+	fl.StringVar(&f.sshHost, "ssh-host", "", "ssh: host name or IP of the server")
+	fl.IntVar(&f.sshPort, "ssh-port", 0, "ssh: port (default 22)")
+	fl.StringVar(&f.sshUser, "ssh-user", "", "ssh: user to log in as")
+	fl.StringVar(&f.sshHostKey, "ssh-host-key", "", "ssh: the server's host key as an authorized_keys line, @FILE (a .pub or authorized_keys file), or scan (fetch it now; needs --yes)")
+	fl.StringVar(&f.sshKeyFile, "ssh-key-file", "", "ssh: unencrypted private key file (OpenSSH or PEM; - for standard input)")
+	fl.StringVar(&f.sshPasswordFile, "ssh-password-file", "", "ssh: read the password from the first line of this file (- for standard input)")
+	fl.StringVar(&f.keystorePasswordFile, "keystore-password-file", "", "key-store password of PKCS#12 and JKS presets, from the first line of this file (- for standard input)")
+	fl.StringVar(&f.agent, "agent", "", "agent: name or ID of the enrolled agent serving the target")
+	fl.StringVar(&f.check, "check", "", "where the deploy check connects: HOST[:PORT] (port 443 by default)")
+	fl.StringVar(&f.sni, "sni", "", "server name the check sends (default: the check host)")
+	fl.StringVar(&f.clientCert, "client-cert", "", "certificate ID (or SHA-256) presented by the check to servers that demand mutual TLS")
+	fl.StringVar(&f.adminEmail, "admin-email", "", "e-mail address that receives install requests")
+	fl.BoolVar(&f.noRollback, "no-rollback", false, "keep the new files when the check after an install fails (default: restore the old ones)")
+	fl.StringVar(&f.notes, "notes", "", "free-text notes")
+	fl.BoolVar(&f.yes, "yes", false, "trust the host key found by --ssh-host-key scan")
+}
+
+func (a *app) targetAddCommand() *cobra.Command {
+	var f targetFlags
+	cmd := &cobra.Command{
+		Use:   "add --name NAME --preset P --method directory|ssh|agent|manual [--dir DIR] [flags]",
+		Short: "Add a target; commands not given come from the preset",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				in := client.TargetInput{Name: f.name, Preset: f.preset, Method: f.method, Directory: f.dir,
+					Owner: f.owner, AdminEmail: f.adminEmail, Notes: f.notes}
+				if err := a.applyTargetFlags(ctx, cmd, c, &f, &in); err != nil {
+					return err
+				}
+				t, err := c.CreateTarget(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "added target %s (%d): %s, %s\n", t.Name, t.ID, t.Preset, targetWhere(t))
+				return nil
+			})
+		},
+	}
+	f.bind(cmd)
+	_ = cmd.MarkFlagRequired("name")
+	_ = cmd.MarkFlagRequired("preset")
+	_ = cmd.MarkFlagRequired("method")
+	return cmd
+}
+
+func (a *app) targetEditCommand() *cobra.Command {
+	var f targetFlags
+	cmd := &cobra.Command{
+		Use:   "edit TARGET [flags]",
+		Short: "Change a target (name or ID); only the flags given change",
+		Long: "edit changes only what its flags give. --test-command \"\" removes the test command;\n" +
+			"--no-rollback=false turns rolling back on again; --clear ssh-password|ssh-key|keystore-password\n" +
+			"removes a stored secret.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				t, err := findTarget(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				in := targetInputOf(t)
+				set := cmd.Flags().Changed
+				for _, s := range []struct {
+					flag     string
+					dst, src *string
+				}{{"name", &in.Name, &f.name}, {"preset", &in.Preset, &f.preset}, {"method", &in.Method, &f.method},
+					{"dir", &in.Directory, &f.dir}, {"owner", &in.Owner, &f.owner}, {"admin-email", &in.AdminEmail, &f.adminEmail},
+					{"notes", &in.Notes, &f.notes}} {
+					if set(s.flag) {
+						*s.dst = *s.src
+					}
+				}
+				if err := a.applyTargetFlags(ctx, cmd, c, &f, &in); err != nil {
+					return err
+				}
+				if err := applyClear(f.clear, &in); err != nil {
+					return err
+				}
+				if t, err = c.UpdateTarget(ctx, t.ID, t.Version, in); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "updated target %s (version %d)\n", t.Name, t.Version)
+				return nil
+			})
+		},
+	}
+	f.bind(cmd)
+	cmd.Flags().StringSliceVar(&f.clear, "clear", nil, "remove a stored secret: ssh-password, ssh-key or keystore-password (repeatable)")
+	return cmd
+}
+
+// targetInputOf is the input that leaves t as it is: commands and
+// rollback nil (unchanged), secrets nil (kept).
+func targetInputOf(t *client.Target) client.TargetInput {
+	in := client.TargetInput{Name: t.Name, Preset: t.Preset, Method: t.Method, Directory: t.Directory,
+		Owner: t.Owner, ReloadTimeoutSeconds: t.ReloadTimeoutSeconds, AgentID: t.AgentID, Check: t.Check,
+		AdminEmail: t.AdminEmail, Notes: t.Notes}
+	if t.SSH != nil {
+		s := *t.SSH
+		in.SSH = &s
+	}
+	return in
+}
+
+func applyClear(names []string, in *client.TargetInput) error {
+	empty := ""
+	for _, n := range names {
+		switch n {
+		case "ssh-password":
+			in.SSHPassword = &empty
+		case "ssh-key":
+			in.SSHPrivateKey = &empty
+		case "keystore-password":
+			in.KeystorePassword = &empty
+		default:
+			return fmt.Errorf("--clear %q: use ssh-password, ssh-key or keystore-password", n)
+		}
+	}
+	return nil
+}
+
+// applyTargetFlags copies onto in the flags given that need more than a
+// copy: commands, timeout, SSH, agent, check, rollback and secrets.
+func (a *app) applyTargetFlags(ctx context.Context, cmd *cobra.Command, c *client.Client, f *targetFlags, in *client.TargetInput) error {
+	set := cmd.Flags().Changed
+	if set("test-command") {
+		in.TestCommand = &f.testCommand
+	}
+	if set("reload-command") {
+		in.ReloadCommand = &f.reloadCommand
+	}
+	if set("no-rollback") {
+		on := !f.noRollback
+		in.RollbackOnFailure = &on
+	}
+	if set("timeout") {
+		if f.timeout < time.Second {
+			return fmt.Errorf("--timeout %s: give at least 1s", f.timeout)
+		}
+		in.ReloadTimeoutSeconds = int((f.timeout + time.Second - 1) / time.Second)
+	}
+	if err := a.applyCheckFlags(ctx, cmd, c, f, in); err != nil {
+		return err
+	}
+	if set("agent") {
+		id, err := findAgent(ctx, c, f.agent)
+		if err != nil {
+			return err
+		}
+		in.AgentID = id
+	}
+	if err := a.applySSHFlags(ctx, cmd, f, in); err != nil {
+		return err
+	}
+	return a.applySecrets(f, in)
+}
+
+func (a *app) applyCheckFlags(ctx context.Context, cmd *cobra.Command, c *client.Client, f *targetFlags, in *client.TargetInput) error {
+	set := cmd.Flags().Changed
+	if set("check") {
+		host, port, err := parseCheckAddress(f.check)
+		if err != nil {
+			return err
+		}
+		in.Check.Host, in.Check.Port = host, port
+	}
+	if set("sni") {
+		in.Check.SNI = f.sni
+	}
+	if set("client-cert") {
+		in.Check.ClientCertificateID = 0
+		if f.clientCert != "" {
+			id, err := certificateRef(ctx, c, f.clientCert)
+			if err != nil {
+				return fmt.Errorf("--client-cert: %w", err)
+			}
+			in.Check.ClientCertificateID = id
+		}
+	}
+	return nil
+}
+
+// parseCheckAddress reads HOST[:PORT] ("[v6]:PORT" for IPv6 with a
+// port); "" means no check from the manager.
+func parseCheckAddress(s string) (string, int, error) {
+	if s == "" {
+		return "", 0, nil
+	}
+	host, portText, err := net.SplitHostPort(s)
+	if err != nil {
+		if strings.Count(s, ":") == 1 {
+			return "", 0, fmt.Errorf("--check %q: write HOST or HOST:PORT", s)
+		}
+		return strings.Trim(s, "[]"), 0, nil
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 1 || port > 65535 || host == "" {
+		return "", 0, fmt.Errorf("--check %q: write HOST or HOST:PORT with a port from 1 to 65535", s)
+	}
+	return host, port, nil
+}
+
+func (a *app) applySSHFlags(ctx context.Context, cmd *cobra.Command, f *targetFlags, in *client.TargetInput) error {
+	set := cmd.Flags().Changed
+	if !set("ssh-host") && !set("ssh-port") && !set("ssh-user") && !set("ssh-host-key") {
+		return nil
+	}
+	if in.SSH == nil {
+		in.SSH = &client.SSHAccess{}
+	}
+	if set("ssh-host") {
+		in.SSH.Host = f.sshHost
+	}
+	if set("ssh-port") {
+		in.SSH.Port = f.sshPort
+	}
+	if set("ssh-user") {
+		in.SSH.User = f.sshUser
+	}
+	if set("ssh-host-key") {
+		key, err := a.hostKey(ctx, f, in.SSH)
+		if err != nil {
+			return err
+		}
+		in.SSH.HostKey = key
+	}
+	return nil
+}
+
+func (a *app) applySecrets(f *targetFlags, in *client.TargetInput) error {
+	stdinUsed := false
+	read := func(file string, whole bool) (*string, error) {
+		if file == "" {
+			return nil, nil
+		}
+		if file == "-" {
+			if stdinUsed {
+				return nil, fmt.Errorf("only one secret can come from standard input")
+			}
+			stdinUsed = true
+		}
+		s, err := a.readSecretFile(file, whole)
+		return &s, err
+	}
+	var err error
+	if in.SSHPrivateKey, err = read(f.sshKeyFile, true); err != nil {
+		return fmt.Errorf("--ssh-key-file: %w", err)
+	}
+	if in.SSHPassword, err = read(f.sshPasswordFile, false); err != nil {
+		return fmt.Errorf("--ssh-password-file: %w", err)
+	}
+	if in.KeystorePassword, err = read(f.keystorePasswordFile, false); err != nil {
+		return fmt.Errorf("--keystore-password-file: %w", err)
+	}
+	return nil
+}
+
+func (a *app) targetListCommand() *cobra.Command {
+	var (
+		p      client.Page
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List targets by name",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				list, err := c.ListTargets(ctx, p)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, list)
+				}
+				writeTargetList(a.env.Stdout, list)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().IntVar(&p.Limit, "limit", 100, "page size (at most 1000)")
+	cmd.Flags().StringVar(&p.After, "after", "", "cursor printed with the previous page")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func writeTargetList(w io.Writer, list *client.TargetList) {
+	if len(list.Items) == 0 {
+		fmt.Fprintln(w, "no targets; add one with \"certkeeper target add\"")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tPRESET\tMETHOD\tWHERE\tCHECK")
+	for i := range list.Items {
+		t := &list.Items[i]
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Preset, t.Method, targetWhere(t), checkText(t.Check))
+	}
+	tw.Flush()
+	if list.Next != "" {
+		fmt.Fprintf(w, "more: --after %s\n", list.Next)
+	}
+}
+
+// targetWhere says where a target's files go.
+func targetWhere(t *client.Target) string {
+	switch {
+	case t.Method == "ssh" && t.SSH != nil:
+		port := t.SSH.Port
+		if port == 0 {
+			port = 22
+		}
+		return fmt.Sprintf("%s@%s:%s", t.SSH.User, net.JoinHostPort(t.SSH.Host, strconv.Itoa(port)), t.Directory)
+	case t.Method == "agent":
+		return fmt.Sprintf("agent %s: %s", first(t.Agent, strconv.FormatInt(t.AgentID, 10)), t.Directory)
+	}
+	return orDash(t.Directory)
+}
+
+// checkText is the check address, with the SNI when it differs.
+func checkText(s client.CheckSpec) string {
+	if s.Host == "" {
+		return "-"
+	}
+	port := s.Port
+	if port == 0 {
+		port = 443
+	}
+	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
+	if s.SNI != "" && s.SNI != s.Host {
+		addr += " (SNI " + s.SNI + ")"
+	}
+	return addr
+}
+
+func (a *app) targetShowCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show TARGET [--json]",
+		Short: "Show a target (name or ID)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				t, err := findTarget(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, t)
+				}
+				writeTarget(a.env.Stdout, t)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func writeTarget(w io.Writer, t *client.Target) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t"+format+"\n", append([]any{k}, args...)...) }
+	row("target", "%s (%d)", t.Name, t.ID)
+	row("preset", "%s", t.Preset)
+	row("method", "%s", t.Method)
+	row("directory", "%s", orDash(t.Directory))
+	row("owner", "%s", orDash(t.Owner))
+	row("test command", "%s", orDash(t.TestCommand))
+	row("reload command", "%s", orDash(t.ReloadCommand))
+	if t.ReloadTimeoutSeconds > 0 {
+		row("timeout", "%ds", t.ReloadTimeoutSeconds)
+	}
+	if s := t.SSH; s != nil {
+		row("ssh", "%s", targetWhere(t))
+		row("host key", "%s", hostKeyText(s.HostKey))
+		row("ssh secret", "%s", secretText(t.HasSSHKey, "private key", t.HasSSHPassword, "password"))
+	}
+	if t.Method == "agent" {
+		row("agent", "%s (%d)", orDash(t.Agent), t.AgentID)
+	}
+	row("check", "%s", checkText(t.Check))
+	if t.Check.ClientCertificateID != 0 {
+		row("client cert", "%d", t.Check.ClientCertificateID)
+	}
+	row("roll back", "%s", yesNo(t.RollbackOnFailure))
+	if t.HasKeystorePassword {
+		row("key store", "password set")
+	}
+	row("admin e-mail", "%s", orDash(t.AdminEmail))
+	if t.Notes != "" {
+		row("notes", "%s", strings.Join(strings.Fields(t.Notes), " "))
+	}
+	row("updated", "%s (version %d)", stamp(t.UpdatedAt), t.Version)
+	tw.Flush()
+}
+
+func secretText(a bool, aName string, b bool, bName string) string {
+	switch {
+	case a && b:
+		return aName + " and " + bName + " set"
+	case a:
+		return aName + " set"
+	case b:
+		return bName + " set"
+	}
+	return "none"
+}
+
+func (a *app) targetDeleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete TARGET",
+		Short: "Delete a target (name or ID) and its deployment history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				t, err := findTarget(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteTarget(ctx, t.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "deleted target %s (%d)\n", t.Name, t.ID)
+				return nil
+			})
+		},
+	}
+}
+
+// findTarget returns the target called ref, or whose ID ref is.
+func findTarget(ctx context.Context, c *client.Client, ref string) (*client.Target, error) {
+	if id, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64); err == nil && id > 0 {
+		return c.GetTarget(ctx, id)
+	}
+	p := client.Page{Limit: 1000}
+	for {
+		list, err := c.ListTargets(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if list.Items[i].Name == ref {
+				return &list.Items[i], nil
+			}
+		}
+		if list.Next == "" {
+			return nil, fmt.Errorf("no target is called %q (see \"certkeeper target list\")", ref)
+		}
+		p.After = list.Next
+	}
+}
+
+// findAgent returns the ID of the agent called ref, or whose ID ref is;
+// "" gives 0 (none).
+func findAgent(ctx context.Context, c *client.Client, ref string) (int64, error) {
+	if ref == "" {
+		return 0, nil
+	}
+	list, err := c.ListAgents(ctx)
+	if err != nil {
+		return 0, err
+	}
+	id, idErr := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64)
+	for _, ag := range list.Items {
+		if ag.Name == ref || (idErr == nil && ag.ID == id) {
+			return ag.ID, nil
+		}
+	}
+	return 0, fmt.Errorf("--agent: no enrolled agent is called %q", ref)
+}
+
+// maxSecretFile bounds a secret read from a file or standard input.
+const maxSecretFile = 1 << 20
+
+// readSecretFile reads a secret from file ("-" for standard input): the
+// whole content when whole (a private key), else the first line.
+func (a *app) readSecretFile(file string, whole bool) (string, error) {
+	var r io.Reader
+	if file == "-" {
+		r = a.env.Stdin
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxSecretFile+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > maxSecretFile {
+		return "", fmt.Errorf("%s is larger than %d bytes", file, maxSecretFile)
+	}
+	if whole {
+		return string(data), nil
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return string(bytes.TrimSuffix(line, []byte("\r"))), nil
+}
+
+// scanTimeout bounds --ssh-host-key scan.
+const scanTimeout = 15 * time.Second
+
+// hostKey resolves --ssh-host-key to an authorized_keys line: given as
+// one, read from @FILE, or fetched from the server (scan), which is
+// trusted only with --yes after its fingerprint is shown. The scan runs
+// from this machine, also with --server.
+func (a *app) hostKey(ctx context.Context, f *targetFlags, s *client.SSHAccess) (string, error) {
+	v := strings.TrimSpace(f.sshHostKey)
+	switch {
+	case v == "":
+		return "", nil
+	case v == "scan":
+		return a.scanHostKey(ctx, f, s)
+	case strings.HasPrefix(v, "@"):
+		data, err := os.ReadFile(v[1:])
+		if err != nil {
+			return "", fmt.Errorf("--ssh-host-key: %w", err)
+		}
+		v = firstKeyLine(data)
+	}
+	line, err := normalHostKey(v)
+	if err != nil {
+		return "", fmt.Errorf("--ssh-host-key: %w", err)
+	}
+	return line, nil
+}
+
+func (a *app) scanHostKey(ctx context.Context, f *targetFlags, s *client.SSHAccess) (string, error) {
+	if s.Host == "" {
+		return "", errors.New("--ssh-host-key scan needs --ssh-host")
+	}
+	port := s.Port
+	if port == 0 {
+		port = 22
+	}
+	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
+	line, err := deploy.ScanHostKey(ctx, addr, scanTimeout)
+	if err != nil {
+		return "", err
+	}
+	if line, err = normalHostKey(line); err != nil {
+		return "", fmt.Errorf("%s: %w", addr, err)
+	}
+	fmt.Fprintf(a.env.Stdout, "%s presents the host key %s\n", addr, hostKeyText(line))
+	if !f.yes {
+		return "", fmt.Errorf("the host key of %s is not trusted yet: compare its fingerprint with the server's own "+
+			"(ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the server), then run again with --yes", addr)
+	}
+	return line, nil
+}
+
+// firstKeyLine returns the first line of data that is neither empty nor
+// a comment.
+func firstKeyLine(data []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			return l
+		}
+	}
+	return ""
+}
+
+// normalHostKey checks an authorized_keys line and returns it as "TYPE
+// BASE64", without options or comment.
+func normalHostKey(line string) (string, error) {
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return "", errors.New("not an SSH public key in authorized_keys form (ssh-ed25519 AAAA...)")
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))), nil
+}
+
+// hostKeyText shows a host key as its type and SHA-256 fingerprint.
+func hostKeyText(line string) string {
+	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+	if err != nil {
+		return orDash(line)
+	}
+	return pub.Type() + " " + ssh.FingerprintSHA256(pub)
+}
+
+func (a *app) presetCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "preset",
+		Short: "List the software presets and manage user layouts (which files a target gets)",
+		Long: "A preset names the files a target is given (paths, contents, formats, modes), the\n" +
+			"command that tests the server's configuration and the one that reloads it. The\n" +
+			"built-in ones cover nginx, apache, haproxy, tomcat, the license server and its\n" +
+			"clients, certkeeper itself and a generic set; user layouts add your own.",
+	}
+	cmd.AddCommand(a.presetListCommand(), a.presetShowCommand(), a.presetAddCommand(), a.presetDeleteCommand())
+	return cmd
+}
+
+// presetFileJSON is the file "preset add --file" reads: one layout in the
+// kit layout-file form plus the commands and install steps.
+type presetFileJSON struct {
+	Name          string              `json:"name"`
+	Files         []client.PresetFile `json:"files"`
+	TestCommand   string              `json:"test_command"`
+	ReloadCommand string              `json:"reload_command"`
+	Instructions  string              `json:"instructions"`
+}
+
+const presetFileHelp = `add stores a user layout read from a JSON file of this shape:
+
+  {
+    "name": "myapp",
+    "files": [
+      {"path": "tls/fullchain.pem", "content": "fullchain"},
+      {"path": "tls/private/key.pem", "content": "key", "mode": "0600"},
+      {"path": "trust/root.cer", "content": "ca-cert-der"}
+    ],
+    "test_command": "myapp --check-config",
+    "reload_command": "systemctl reload myapp",
+    "instructions": "1. Copy the files into /etc/myapp.\n2. systemctl reload myapp"
+  }
+
+name: no spaces or slashes, not a built-in preset's. files: as in a kit layout file
+(docs/kit.md): path relative to the target's directory; content one of ca-cert,
+ca-cert-der, cert, chain, fullchain, key, combined, pkcs12, jks; encoding pem or der
+(default: DER for ca-cert-der, PEM otherwise); mode an octal string (default 0600 for
+key and combined, 0644 otherwise). test_command, reload_command: defaults copied onto
+targets created with the layout ("" for none). instructions: install steps for the
+conventional package's README. A layout of the same name is replaced.`
+
+func (a *app) presetAddCommand() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "add --file LAYOUT.json",
+		Short: "Add or replace a user layout from a JSON file",
+		Long:  presetFileHelp,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, err := readPresetFile(file)
+			if err != nil {
+				return err
+			}
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				p, err := c.PutPreset(ctx, in)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "saved user layout %s: %s\n", p.Name, presetPaths(p.Files))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&file, "file", "", "layout file (JSON)")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// readPresetFile reads and checks a user layout file; the layout is
+// validated as a kit layout so mistakes are named with the file.
+func readPresetFile(file string) (client.Preset, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return client.Preset{}, fmt.Errorf("preset: %w", err)
+	}
+	var doc presetFileJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return client.Preset{}, fmt.Errorf("preset: %s: %w", file, err)
+	}
+	if dec.Decode(&struct{}{}) != io.EOF {
+		return client.Preset{}, fmt.Errorf("preset: %s: extra data after the JSON object", file)
+	}
+	layout, err := json.Marshal(map[string]any{"layouts": []any{map[string]any{"name": doc.Name, "files": doc.Files}}})
+	if err != nil {
+		return client.Preset{}, err
+	}
+	if _, err := kit.ParseLayouts(layout); err != nil {
+		return client.Preset{}, fmt.Errorf("preset: %s: %w", file, err)
+	}
+	return client.Preset{Name: doc.Name, Files: doc.Files, TestCommand: doc.TestCommand,
+		ReloadCommand: doc.ReloadCommand, Instructions: doc.Instructions}, nil
+}
+
+func presetPaths(files []client.PresetFile) string {
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = f.Path
+	}
+	return strings.Join(paths, ", ")
+}
+
+func (a *app) presetListCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list [--json]",
+		Short: "List the built-in presets and the user layouts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				list, err := c.ListPresets(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, list)
+				}
+				tw := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tKIND\tFILES\tTEST\tRELOAD")
+				for _, p := range list.Items {
+					kind := "user"
+					if p.Builtin {
+						kind = "built-in"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, kind, presetPaths(p.Files), orDash(p.TestCommand), orDash(p.ReloadCommand))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func (a *app) presetShowCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show NAME [--json]",
+		Short: "Show a preset: its files, commands and install steps",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				p, err := findPreset(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(a.env.Stdout, p)
+				}
+				writePreset(a.env.Stdout, p)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func findPreset(ctx context.Context, c *client.Client, name string) (*client.Preset, error) {
+	list, err := c.ListPresets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(list.Items))
+	for i := range list.Items {
+		if list.Items[i].Name == name {
+			return &list.Items[i], nil
+		}
+		names[i] = list.Items[i].Name
+	}
+	return nil, fmt.Errorf("no preset is called %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+func writePreset(w io.Writer, p *client.Preset) {
+	kind := "user layout"
+	if p.Builtin {
+		kind = "built-in preset"
+	}
+	fmt.Fprintf(w, "%s (%s)\n", p.Name, kind)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FILE\tCONTENT\tENCODING\tMODE")
+	for _, f := range p.Files {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Path, f.Content, orDash(f.Encoding), orDash(f.Mode))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "test command:   %s\nreload command: %s\n", orDash(p.TestCommand), orDash(p.ReloadCommand))
+	if p.NeedsPassword {
+		fmt.Fprintln(w, "needs a key-store password on the target (--keystore-password-file)")
+	}
+	if p.Instructions != "" {
+		fmt.Fprintf(w, "\nInstall steps:\n%s\n", p.Instructions)
+	}
+}
+
+func (a *app) presetDeleteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a user layout that no target uses",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				if err := c.DeletePreset(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "deleted user layout %s\n", args[0])
+				return nil
+			})
+		},
+	}
+}

@@ -1,0 +1,211 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+)
+
+// Apply installs p on h:
+//
+//  1. every file of p that exists is copied to a new backup folder,
+//     <Directory>/.certkeeper-backup/<UTC time>[-N]/, with its mode, and
+//     manifest.json records what the install writes and creates (only
+//     the newest 10 backup folders are kept);
+//  2. every file is replaced atomically with its mode (a zero mode is
+//     written as 0600) and p.Owner;
+//  3. p.TestCommand runs; when it fails, the files are restored and the
+//     server is not reloaded;
+//  4. p.ReloadCommand runs; when it fails, the files are restored and
+//     the server reloaded again.
+//
+// Commands run in p.Directory on the local host, each within p.Timeout
+// (zero means DefaultCommandTimeout). The report is returned with the
+// error when the install got as far as writing: RolledBack says whether
+// the previous files are back.
+func Apply(ctx context.Context, h Host, p Plan, now time.Time) (*InstallReport, error) {
+	if err := p.validate(); err != nil {
+		return nil, fmt.Errorf("deploy: %w", err)
+	}
+	in, err := snapshot(ctx, h, p)
+	if err != nil {
+		return nil, fmt.Errorf("deploy: %s: read current files: %w", h, err)
+	}
+	rep := &InstallReport{Written: in.m.Written, Created: in.m.Created}
+	if rep.Backup, err = in.backup(ctx, now); err != nil {
+		return nil, fmt.Errorf("deploy: %s: back up: %w", h, err)
+	}
+	if err := in.write(ctx); err != nil {
+		return rep, in.fail(ctx, rep, fmt.Errorf("deploy: %s: %w", h, err), false)
+	}
+	return rep, in.commands(ctx, rep)
+}
+
+// install is one Apply under way: the plan, and the files it replaces.
+type install struct {
+	h   Host
+	p   Plan
+	m   *manifest
+	old map[string]oldFile
+}
+
+// oldFile is a file as it was before the install.
+type oldFile struct {
+	data []byte
+	mode fs.FileMode
+}
+
+// snapshot reads the files p replaces.
+func snapshot(ctx context.Context, h Host, p Plan) (*install, error) {
+	in := &install{h: h, p: p, m: &manifest{Version: 1, Label: p.Label}, old: map[string]oldFile{}}
+	for _, f := range p.Files {
+		in.m.Written = append(in.m.Written, f.Path)
+		data, mode, err := h.ReadFile(ctx, in.abs(f.Path))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			in.m.Created = append(in.m.Created, f.Path)
+		case err != nil:
+			return nil, err
+		default:
+			in.old[f.Path] = oldFile{data: data, mode: mode}
+		}
+	}
+	return in, nil
+}
+
+func (in *install) abs(rel string) string { return path.Join(in.p.Directory, rel) }
+
+// write replaces every file of the plan.
+func (in *install) write(ctx context.Context) error {
+	for _, f := range in.p.Files {
+		if err := in.h.WriteFile(ctx, in.abs(f.Path), f.Data, writeMode(f.Mode), in.p.Owner); err != nil {
+			return fmt.Errorf("write %s: %w", f.Path, err)
+		}
+	}
+	return nil
+}
+
+// writeMode is m, or 0600 for zero.
+func writeMode(m fs.FileMode) fs.FileMode {
+	if m == 0 {
+		return 0o600
+	}
+	return m
+}
+
+// commands runs the test then the reload command, restoring the previous
+// files when one fails.
+func (in *install) commands(ctx context.Context, rep *InstallReport) error {
+	timeout := commandTimeout(in.p.Timeout)
+	if in.p.TestCommand != "" {
+		out, err := runIn(ctx, in.h, in.p.Directory, in.p.TestCommand, timeout)
+		rep.TestOutput = out
+		if err != nil {
+			return in.fail(ctx, rep, commandError("test", err, out), false)
+		}
+	}
+	if in.p.ReloadCommand != "" {
+		out, err := runIn(ctx, in.h, in.p.Directory, in.p.ReloadCommand, timeout)
+		rep.ReloadOutput = out
+		if err != nil {
+			return in.fail(ctx, rep, commandError("reload", err, out), true)
+		}
+	}
+	return nil
+}
+
+// fail restores the previous files after cause and, when reload is set,
+// reloads the server again. It returns the error to report.
+func (in *install) fail(ctx context.Context, rep *InstallReport, cause error, reload bool) error {
+	if err := restore(ctx, in.h, in.p.Directory, in.p.Owner, in.m, in.previous); err != nil {
+		return fmt.Errorf("%w; roll back failed: %v", cause, err)
+	}
+	rep.RolledBack = true
+	if !reload {
+		return cause
+	}
+	out, err := runIn(ctx, in.h, in.p.Directory, in.p.ReloadCommand, commandTimeout(in.p.Timeout))
+	rep.ReloadOutput += "\n[after roll back]\n" + out
+	if err != nil {
+		return fmt.Errorf("%w; reload after roll back failed: %v", cause, err)
+	}
+	return cause
+}
+
+func (in *install) previous(_ context.Context, rel string) ([]byte, fs.FileMode, error) {
+	f, ok := in.old[rel]
+	if !ok {
+		return nil, 0, fmt.Errorf("%s: no previous content", rel)
+	}
+	return f.data, f.mode, nil
+}
+
+// commandError says which command failed, how, and its last output line.
+func commandError(which string, err error, output string) error {
+	msg := fmt.Sprintf("deploy: %s command failed (%v)", which, err)
+	if l := lastLine(output); l != "" {
+		msg += ": " + l
+	}
+	return errors.New(oneLine(msg))
+}
+
+// restore undoes an install recorded in m under dir: the replaced files
+// get their previous content (from source) and mode back, owned by owner
+// as the install made them, and the created ones are removed.
+func restore(ctx context.Context, h Host, dir, owner string, m *manifest,
+	source func(context.Context, string) ([]byte, fs.FileMode, error)) error {
+	var errs []string
+	for _, rel := range m.replaced() {
+		data, mode, err := source(ctx, rel)
+		if err == nil {
+			err = h.WriteFile(ctx, path.Join(dir, rel), data, mode, owner)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("restore %s: %v", rel, err))
+		}
+	}
+	for _, rel := range m.Created {
+		if err := h.Remove(ctx, path.Join(dir, rel)); err != nil {
+			errs = append(errs, fmt.Sprintf("remove %s: %v", rel, err))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.New(strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// validate checks a plan before anything is touched.
+func (p Plan) validate() error {
+	switch {
+	case !path.IsAbs(p.Directory) || strings.ContainsAny(p.Directory, "\\\x00"):
+		return fmt.Errorf("directory %q must be an absolute path", p.Directory)
+	case len(p.Files) == 0:
+		return errors.New("the plan has no files")
+	case len(p.Files) > maxManifestPaths/2:
+		return fmt.Errorf("the plan has %d files, more than %d", len(p.Files), maxManifestPaths/2)
+	case p.Timeout < 0:
+		return fmt.Errorf("negative timeout %s", p.Timeout)
+	}
+	seen := map[string]bool{}
+	for _, f := range p.Files {
+		if err := checkRelPath(f.Path); err != nil {
+			return err
+		}
+		if f.Mode&^fs.ModePerm != 0 {
+			return fmt.Errorf("file %q: mode %#o is not a permission mode", f.Path, uint32(f.Mode))
+		}
+		if seen[f.Path] {
+			return fmt.Errorf("file %q appears twice", f.Path)
+		}
+		seen[f.Path] = true
+	}
+	return nil
+}
+
+// oneLine joins the lines of s with spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
