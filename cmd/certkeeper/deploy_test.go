@@ -143,14 +143,22 @@ func nginxSite(t *testing.T, name string) (*testenv.Nginx, string) {
 	return n, dir
 }
 
+// addNginxTarget adds the nginx-preset target called target, delivered
+// by method into dir, with n's test and reload commands and a check of
+// n's server; it returns the check address.
+func addNginxTarget(c *ck, n *testenv.Nginx, target, method, dir string) string {
+	srv := n.Servers[0]
+	c.ok("target", "add", "--name", target, "--preset", "nginx", "--method", method, "--dir", dir,
+		"--test-command", n.TestCommand(), "--reload-command", n.ReloadCommand(), "--check", srv.Listen, "--sni", srv.Name)
+	return srv.Listen
+}
+
 func TestDeployNginxConfirmFailRollBack(t *testing.T) {
 	c := newCK(t)
 	c.ok("ca", "init", "--name", "corp")
 	const name = "www.deploy.test"
 	n, dir := nginxSite(t, name)
-	addr := n.Servers[0].Listen
-	c.ok("target", "add", "--name", "web", "--preset", "nginx", "--method", "directory", "--dir", dir,
-		"--test-command", n.TestCommand(), "--reload-command", n.ReloadCommand(), "--check", addr, "--sni", name)
+	addr := addNginxTarget(c, n, "web", "directory", dir)
 	if out := c.ok("target", "show", "web"); !strings.Contains(out, n.TestCommand()) || !strings.Contains(out, addr) {
 		t.Errorf("target show lacks the test command or the check address:\n%s", out)
 	}
@@ -329,11 +337,9 @@ func TestPackageInstallRoundTrip(t *testing.T) {
 	c.ok("ca", "init", "--name", "corp")
 	const name = "pkg.deploy.test"
 	n, dir := nginxSite(t, name)
-	addr := n.Servers[0].Listen
 	// The package names another directory; install --dir puts the files
 	// where this nginx reads them.
-	c.ok("target", "add", "--name", "far", "--preset", "nginx", "--method", "manual", "--dir", "/srv/elsewhere/tls",
-		"--test-command", n.TestCommand(), "--reload-command", n.ReloadCommand(), "--check", addr, "--sni", name)
+	addr := addNginxTarget(c, n, "far", "manual", "/srv/elsewhere/tls")
 	cert := issue(t, c, "--name", name)
 	d := deployOK(t, c, cert, "far", "prepared")
 	id := strconv.FormatInt(d.ID, 10)

@@ -8,13 +8,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
 
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -78,37 +75,15 @@ func (r *Registry) Enroll(ctx context.Context, in EnrollRequest, remoteAddr stri
 		return nil, fmt.Errorf("agent: issue the certificate of %q: %w", a.Name, err)
 	}
 	sum := inventory.SHA256Hex(is.Certificate.Raw)
-	if err := r.setCertificate(ctx, a, sum, now); err != nil {
-		return nil, err
+	if err := r.st.SetAgentCertificate(ctx, a.ID, sum); err != nil {
+		return nil, fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
 	}
+	a.CertificateSHA256 = sum
 	summary := fmt.Sprintf("enrolled from %s, certificate %s", remoteAddr, sum)
 	if err := r.audit(ctx, "agent:"+a.Name, "agent.enroll", a.Name, summary); err != nil {
 		return nil, err
 	}
 	return &EnrollResponse{Name: a.Name, Certificate: string(pemCert(is.Certificate)), Chain: string(pemCerts(is.Chain))}, nil
-}
-
-// setCertificate records sum as the certificate of the agent a just
-// enrolled. The store changes an agent's certificate only through
-// EnrollAgent, so a token made here for the purpose, valid for a minute,
-// is used at once.
-func (r *Registry) setCertificate(ctx context.Context, a *inventory.Agent, sum string, now time.Time) error {
-	secret := make([]byte, 32)
-	if _, err := io.ReadFull(r.cfg.Rand, secret); err != nil {
-		return fmt.Errorf("agent: token: %w", err)
-	}
-	hash := tokenHash(TokenPrefix + base64.RawURLEncoding.EncodeToString(secret))
-	t := &inventory.AgentToken{Hash: hash, Name: a.Name, CreatedBy: "certkeeper", CreatedAt: now,
-		ExpiresAt: now.Add(time.Minute)}
-	if err := r.st.PutAgentToken(ctx, t); err != nil {
-		return err
-	}
-	b := &inventory.Agent{Name: a.Name, CertificateSHA256: sum, EnrolledAt: now, RemoteAddr: a.RemoteAddr}
-	if err := r.st.EnrollAgent(ctx, hash, b); err != nil {
-		return fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
-	}
-	*a = *b
-	return nil
 }
 
 // parseCSR reads one PEM certificate request with a valid signature and

@@ -48,6 +48,7 @@ type Store interface {
 	inventory.SettingsStore
 	PutAgentToken(ctx context.Context, t *inventory.AgentToken) error
 	EnrollAgent(ctx context.Context, tokenHash string, a *inventory.Agent) error
+	SetAgentCertificate(ctx context.Context, id int64, sha256 string) error
 	GetAgent(ctx context.Context, id int64) (*inventory.Agent, error)
 	AgentByCertificate(ctx context.Context, sha256 string) (*inventory.Agent, error)
 	ListAgents(ctx context.Context) ([]inventory.Agent, error)

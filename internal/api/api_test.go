@@ -39,6 +39,7 @@ var suite = []struct {
 	{"audit and cas", testAuditCAs},
 	{"acquisitions", testAcquisitions},
 	{"deployments", testDeployments},
+	{"agents", testAgents},
 }
 
 func runSuite(t *testing.T, open opener) {

@@ -98,11 +98,7 @@ func (a *API) listTargets(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createTarget(w http.ResponseWriter, r *http.Request) error {
-	var in client.TargetInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	ti, err := targetIn(&in)
+	ti, err := decodeTarget(r)
 	if err != nil {
 		return err
 	}
@@ -149,11 +145,7 @@ func (a *API) updateTarget(w http.ResponseWriter, r *http.Request) error {
 	if cur.Version != version {
 		return staleTarget(cur.Version, version)
 	}
-	var in client.TargetInput
-	if err := decode(r, &in); err != nil {
-		return err
-	}
-	ti, err := targetIn(&in)
+	ti, err := decodeTarget(r)
 	if err != nil {
 		return err
 	}
@@ -199,6 +191,15 @@ func (a *API) deleteTarget(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// decodeTarget reads the JSON body as a target input for the service.
+func decodeTarget(r *http.Request) (deploy.TargetInput, error) {
+	var in client.TargetInput
+	if err := decode(r, &in); err != nil {
+		return deploy.TargetInput{}, err
+	}
+	return targetIn(&in)
 }
 
 // targetIn maps the wire input to the service's.
@@ -405,25 +406,28 @@ func (a *API) deploymentAction(act deploymentActionFunc) func(http.ResponseWrite
 }
 
 func (a *API) continueDeployment(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var in client.ContinueInput
-	if err := decode(r, &in); err != nil {
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
 		return err
 	}
 	v, err := a.Deploy.Continue(r.Context(), actor(r), id, in.Reason)
 	return writeDeployment(w, v, err)
 }
 
-func (a *API) deploymentPackage(w http.ResponseWriter, r *http.Request) error {
+// pathIDAndBody reads the path's {id}, then the JSON body into in.
+func pathIDAndBody(r *http.Request, in any) (int64, error) {
 	id, err := pathID(r)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	return id, decode(r, in)
+}
+
+func (a *API) deploymentPackage(w http.ResponseWriter, r *http.Request) error {
 	var in client.PackageInput
-	if err := decode(r, &in); err != nil {
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
 		return err
 	}
 	data, name, err := a.Deploy.Package(r.Context(), actor(r), id, in.Password)
@@ -448,12 +452,9 @@ func (a *API) deploymentZip(w http.ResponseWriter, r *http.Request) error {
 // requestInstall e-mails the install request; a failed delivery is 502
 // with the mail server's reason.
 func (a *API) requestInstall(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
 	var in client.InstallRequest
-	if err := decode(r, &in); err != nil {
+	id, err := pathIDAndBody(r, &in)
+	if err != nil {
 		return err
 	}
 	v, err := a.Deploy.RequestInstall(r.Context(), actor(r), id, in.To, in.Password, in.Message)

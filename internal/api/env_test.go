@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/certkeeper/certkeeper/internal/agent"
 	"io"
 	"math/big"
 	"net/http"
@@ -95,7 +96,7 @@ func newEnv(t *testing.T, open opener) *env {
 		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
 		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{}), Settings: set,
 		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t)}),
-		Access: allow, Log: testLogger(t)})
+		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t)})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

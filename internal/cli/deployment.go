@@ -423,6 +423,16 @@ func checkVerdict(d *client.Deployment) string {
 	return "failed"
 }
 
+// withDeployment reads the deployment ID ref, then runs f with it
+// through the API.
+func (a *app) withDeployment(cmd *cobra.Command, ref string, f func(context.Context, *client.Client, int64) error) error {
+	id, err := parseObjectID("deployment", ref)
+	if err != nil {
+		return err
+	}
+	return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error { return f(ctx, c, id) })
+}
+
 func (a *app) deploymentShowCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -430,11 +440,7 @@ func (a *app) deploymentShowCommand() *cobra.Command {
 		Short: "Show a deployment: state, last check, and every step with the commands' output",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseObjectID("deployment", args[0])
-			if err != nil {
-				return err
-			}
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+			return a.withDeployment(cmd, args[0], func(ctx context.Context, c *client.Client, id int64) error {
 				d, err := c.GetDeployment(ctx, id)
 				if err != nil {
 					return err
@@ -499,11 +505,7 @@ func (a *app) deploymentActionCommand(name, short string, call func(*client.Clie
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseObjectID("deployment", args[0])
-			if err != nil {
-				return err
-			}
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+			return a.withDeployment(cmd, args[0], func(ctx context.Context, c *client.Client, id int64) error {
 				d, err := call(c, ctx, id)
 				if err != nil {
 					return err
@@ -545,11 +547,7 @@ func (a *app) deploymentContinueCommand() *cobra.Command {
 		Short: "Confirm a deployment without a passing check (recorded with the reason)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseObjectID("deployment", args[0])
-			if err != nil {
-				return err
-			}
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+			return a.withDeployment(cmd, args[0], func(ctx context.Context, c *client.Client, id int64) error {
 				d, err := c.ContinueDeployment(ctx, id, client.ContinueInput{Reason: reason})
 				if err != nil {
 					return err
@@ -575,11 +573,7 @@ func (a *app) deploymentZipCommand() *cobra.Command {
 			"delete it once installed.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseObjectID("deployment", args[0])
-			if err != nil {
-				return err
-			}
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+			return a.withDeployment(cmd, args[0], func(ctx context.Context, c *client.Client, id int64) error {
 				data, err := c.DeploymentZip(ctx, id)
 				if err != nil {
 					return err

@@ -321,32 +321,39 @@ func (a *app) applySecrets(f *targetFlags, in *client.TargetInput) error {
 	return nil
 }
 
+// viewCommand gives cmd its --json flag and a run that fetches a value
+// through the API and prints it: as JSON with --json, else with write.
+func viewCommand[T any](a *app, cmd *cobra.Command, fetch func(context.Context, *client.Client, []string) (T, error),
+	write func(io.Writer, T)) *cobra.Command {
+	var asJSON bool
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+			v, err := fetch(ctx, c, args)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(a.env.Stdout, v)
+			}
+			write(a.env.Stdout, v)
+			return nil
+		})
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
 func (a *app) targetListCommand() *cobra.Command {
-	var (
-		p      client.Page
-		asJSON bool
-	)
-	cmd := &cobra.Command{
+	var p client.Page
+	cmd := viewCommand(a, &cobra.Command{
 		Use:   "list [--json]",
 		Short: "List targets by name",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				list, err := c.ListTargets(ctx, p)
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.env.Stdout, list)
-				}
-				writeTargetList(a.env.Stdout, list)
-				return nil
-			})
-		},
-	}
+	}, func(ctx context.Context, c *client.Client, _ []string) (*client.TargetList, error) {
+		return c.ListTargets(ctx, p)
+	}, writeTargetList)
 	cmd.Flags().IntVar(&p.Limit, "limit", 100, "page size (at most 1000)")
 	cmd.Flags().StringVar(&p.After, "after", "", "cursor printed with the previous page")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }
 
@@ -399,27 +406,13 @@ func checkText(s client.CheckSpec) string {
 }
 
 func (a *app) targetShowCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
+	return viewCommand(a, &cobra.Command{
 		Use:   "show TARGET [--json]",
 		Short: "Show a target (name or ID)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				t, err := findTarget(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.env.Stdout, t)
-				}
-				writeTarget(a.env.Stdout, t)
-				return nil
-			})
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, func(ctx context.Context, c *client.Client, args []string) (*client.Target, error) {
+		return findTarget(ctx, c, args[0])
+	}, writeTarget)
 }
 
 func writeTarget(w io.Writer, t *client.Target) {
@@ -788,27 +781,13 @@ func (a *app) presetListCommand() *cobra.Command {
 }
 
 func (a *app) presetShowCommand() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
+	return viewCommand(a, &cobra.Command{
 		Use:   "show NAME [--json]",
 		Short: "Show a preset: its files, commands and install steps",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				p, err := findPreset(ctx, c, args[0])
-				if err != nil {
-					return err
-				}
-				if asJSON {
-					return writeJSON(a.env.Stdout, p)
-				}
-				writePreset(a.env.Stdout, p)
-				return nil
-			})
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	return cmd
+	}, func(ctx context.Context, c *client.Client, args []string) (*client.Preset, error) {
+		return findPreset(ctx, c, args[0])
+	}, writePreset)
 }
 
 func findPreset(ctx context.Context, c *client.Client, name string) (*client.Preset, error) {

@@ -125,15 +125,11 @@ func wantOf(b *format.Bundle, cert *inventory.Certificate) (Want, error) {
 // passes and the process was installed, install requested or failed;
 // the state stays otherwise. The result is always recorded.
 func (s *Service) Check(ctx context.Context, actor string, id int64) (*DeploymentView, error) {
-	unlock, ok := s.locks.tryLock(id)
-	if !ok {
-		return nil, deploymentBusy(id)
-	}
-	defer unlock()
-	p, err := s.load(ctx, id)
+	p, unlock, err := s.loadIdle(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if p.t.Check.Host == "" {
 		return nil, fmt.Errorf("deploy: target %s has no server name for check: set one, or upload a report "+
 			"made on site (certkeeper check --report): %w", p.t.Name, inventory.ErrState)
@@ -211,15 +207,11 @@ func (s *Service) Continue(ctx context.Context, actor string, id int64, reason s
 // target replaced, and reloads the server. A roll back that fails leaves
 // the process failed, with the reason in its steps.
 func (s *Service) Rollback(ctx context.Context, actor string, id int64) (*DeploymentView, error) {
-	unlock, ok := s.locks.tryLock(id)
-	if !ok {
-		return nil, deploymentBusy(id)
-	}
-	defer unlock()
-	p, err := s.load(ctx, id)
+	p, unlock, err := s.loadIdle(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	if p.t.Method != inventory.MethodDirectory && p.t.Method != inventory.MethodSSH {
 		return nil, fmt.Errorf("deploy: target %s (%s): only directory and ssh targets are rolled back from here: %w",
 			p.t.Name, p.t.Method, inventory.ErrState)

@@ -69,25 +69,13 @@ func (s *Service) Start(ctx context.Context, actor string, certID, targetID int6
 }
 
 // definitionOf returns the definition whose current certificate certID
-// is, or 0. The store has no index for it, so the definitions are read
-// page by page.
+// is, or 0.
 func (s *Service) definitionOf(ctx context.Context, certID int64) (int64, error) {
-	p := inventory.Page{Limit: inventory.MaxPageSize}
-	for {
-		res, err := s.store.ListDefinitions(ctx, inventory.DefinitionFilter{}, p)
-		if err != nil {
-			return 0, err
-		}
-		for _, d := range res.Items {
-			if d.CurrentCertificateID == certID {
-				return d.ID, nil
-			}
-		}
-		if res.Next == "" {
-			return 0, nil
-		}
-		p.After = res.Next
+	res, err := s.store.ListDefinitions(ctx, inventory.DefinitionFilter{CurrentCertificateID: certID}, inventory.Page{Limit: 1})
+	if err != nil || len(res.Items) == 0 {
+		return 0, err
 	}
+	return res.Items[0].ID, nil
 }
 
 // step makes a step of the current time.
@@ -112,12 +100,20 @@ type deployProcess struct {
 	cert *inventory.Certificate
 }
 
-// load reads deployment id with its target and certificate.
-func (s *Service) load(ctx context.Context, id int64) (*deployProcess, error) {
+// getDeployment reads deployment id; a missing one is named in the
+// error.
+func (s *Service) getDeployment(ctx context.Context, id int64) (*inventory.Deployment, error) {
 	d, err := s.store.GetDeployment(ctx, id)
 	if errors.Is(err, inventory.ErrNotFound) {
 		return nil, fmt.Errorf("deploy: no deployment %d: %w", id, inventory.ErrNotFound)
-	} else if err != nil {
+	}
+	return d, err
+}
+
+// load reads deployment id with its target and certificate.
+func (s *Service) load(ctx context.Context, id int64) (*deployProcess, error) {
+	d, err := s.getDeployment(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	p := &deployProcess{d: d}
@@ -130,6 +126,21 @@ func (s *Service) load(ctx context.Context, id int64) (*deployProcess, error) {
 	return p, nil
 }
 
+// loadIdle takes the lock of deployment id when no other action holds it,
+// then loads the deployment; unlock releases the lock. A held lock is
+// deploymentBusy.
+func (s *Service) loadIdle(ctx context.Context, id int64) (p *deployProcess, unlock func(), err error) {
+	unlock, ok := s.locks.tryLock(id)
+	if !ok {
+		return nil, nil, deploymentBusy(id)
+	}
+	if p, err = s.load(ctx, id); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return p, unlock, nil
+}
+
 // busy is the error of an action on a deployment another action holds.
 func deploymentBusy(id int64) error {
 	return fmt.Errorf("deploy: deployment %d is busy (an install, check or roll back is running); try again: %w",
@@ -138,10 +149,8 @@ func deploymentBusy(id int64) error {
 
 // GetDeployment returns deployment id with its steps.
 func (s *Service) GetDeployment(ctx context.Context, id int64) (*DeploymentView, error) {
-	d, err := s.store.GetDeployment(ctx, id)
-	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, fmt.Errorf("deploy: no deployment %d: %w", id, inventory.ErrNotFound)
-	} else if err != nil {
+	d, err := s.getDeployment(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	return s.deploymentView(ctx, d, true)
@@ -208,15 +217,11 @@ func (s *Service) namedView(ctx context.Context, d *inventory.Deployment, n *vie
 // refused. The outcome is in the returned process: a failed install is
 // state failed, not an error.
 func (s *Service) Install(ctx context.Context, actor string, id int64) (*DeploymentView, error) {
-	unlock, ok := s.locks.tryLock(id)
-	if !ok {
-		return nil, deploymentBusy(id)
-	}
-	defer unlock()
-	p, err := s.load(ctx, id)
+	p, unlock, err := s.loadIdle(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	defer unlock()
 	switch p.t.Method {
 	case inventory.MethodManual:
 		return nil, fmt.Errorf("deploy: target %s is installed by hand: download the encrypted package "+

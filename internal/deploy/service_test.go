@@ -285,14 +285,7 @@ func TestInstallNginx(t *testing.T) {
 // alone: nginx serves it, the check finds the intermediate missing, and
 // the roll back brings back the certificate served before.
 func testMissingIntermediates(t *testing.T, f *svcFixture, s *site, served string) {
-	f.putLayout(t, "leaf-only", `[{"path":"fullchain.pem","content":"cert"},{"path":"privkey.pem","content":"key"}]`)
-	tg := f.target(t, s.input(t, "web-leaf-only", "leaf-only"))
-	b := f.issue(t)
-	d := f.start(t, b.Record.ID, tg.ID)
-	got, err := f.svc.Install(t.Context(), svcActor, d.ID)
-	if err != nil {
-		t.Fatalf("Install: %v", err)
-	}
+	got := installWithLayout(t, f, s, "leaf-only", `[{"path":"fullchain.pem","content":"cert"},{"path":"privkey.pem","content":"key"}]`)
 	if got.State != inventory.DeployFailed || got.LastCheck == nil || got.LastCheck.Passed || got.LastCheck.IntermediatesServed {
 		t.Fatalf("state %s, check %+v; want failed for the missing intermediate", got.State, got.LastCheck)
 	}
@@ -301,7 +294,7 @@ func testMissingIntermediates(t *testing.T, f *svcFixture, s *site, served strin
 	}
 	waitServed(t, s.addr, served)
 	// Check from the manager fails the same way and changes no state.
-	checked, err := f.svc.Check(t.Context(), svcActor, d.ID)
+	checked, err := f.svc.Check(t.Context(), svcActor, got.ID)
 	if err != nil || checked.State != inventory.DeployFailed || checked.LastCheck.Passed {
 		t.Errorf("Check = %+v, %v; want failed still", checked, err)
 	}
@@ -311,14 +304,7 @@ func testMissingIntermediates(t *testing.T, f *svcFixture, s *site, served strin
 // the certificate no longer matches the key nginx loads, nginx -t fails
 // and the replaced file comes back.
 func testFailingTestCommand(t *testing.T, f *svcFixture, s *site, served string) {
-	f.putLayout(t, "wrong-key", `[{"path":"fullchain.pem","content":"fullchain"},{"path":"other.pem","content":"key"}]`)
-	tg := f.target(t, s.input(t, "web-wrong-key", "wrong-key"))
-	c := f.issue(t)
-	d := f.start(t, c.Record.ID, tg.ID)
-	got, err := f.svc.Install(t.Context(), svcActor, d.ID)
-	if err != nil {
-		t.Fatalf("Install: %v", err)
-	}
+	got := installWithLayout(t, f, s, "wrong-key", `[{"path":"fullchain.pem","content":"fullchain"},{"path":"other.pem","content":"key"}]`)
 	if got.State != inventory.DeployFailed || got.LastCheck != nil {
 		t.Fatalf("state %s, check %+v; want failed before any check", got.State, got.LastCheck)
 	}
@@ -330,6 +316,22 @@ func testFailingTestCommand(t *testing.T, f *svcFixture, s *site, served string)
 		t.Errorf("install_failed step = %+v, want a one-line detail naming the test command, and its output", failed)
 	}
 	waitServed(t, s.addr, served)
+}
+
+// installWithLayout stores the user layout name with files, adds target
+// web-NAME of s using it and installs a new certificate there; it
+// returns the deployment after the install.
+func installWithLayout(t *testing.T, f *svcFixture, s *site, name, files string) *deploy.DeploymentView {
+	t.Helper()
+	f.putLayout(t, name, files)
+	tg := f.target(t, s.input(t, "web-"+name, name))
+	cert := f.issue(t)
+	d := f.start(t, cert.Record.ID, tg.ID)
+	got, err := f.svc.Install(t.Context(), svcActor, d.ID)
+	if err != nil {
+		t.Fatalf("Install: %v", err)
+	}
+	return got
 }
 
 // TestInstallSSH installs over SSH (a real sshd) into a directory a real

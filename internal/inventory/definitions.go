@@ -89,6 +89,9 @@ type DefinitionFilter struct {
 	// Text keeps definitions whose name, common name, SANs, requester or
 	// notes contain this text (case-insensitive).
 	Text string
+	// CurrentCertificateID keeps the definitions whose current
+	// certificate it is; 0 means any.
+	CurrentCertificateID int64
 }
 
 // DefinitionPage is one page of definitions ordered by ID.

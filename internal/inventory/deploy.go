@@ -345,6 +345,10 @@ type DeployStore interface {
 	// time and sets a.ID). A token that is unknown, used or expired at
 	// a.EnrolledAt gives ErrNotFound.
 	EnrollAgent(ctx context.Context, tokenHash string, a *Agent) error
+	// SetAgentCertificate records the agent's current client certificate
+	// (after EnrollAgent, once the certificate is issued); an unknown ID
+	// gives ErrNotFound.
+	SetAgentCertificate(ctx context.Context, id int64, sha256 string) error
 	GetAgent(ctx context.Context, id int64) (*Agent, error)
 	AgentByCertificate(ctx context.Context, sha256 string) (*Agent, error)
 	AgentByName(ctx context.Context, name string) (*Agent, error)

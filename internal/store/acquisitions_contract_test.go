@@ -286,6 +286,12 @@ func testAcquisitionSwitch(t *testing.T, e *env) {
 		t.Errorf("definition current %d v%d updated %v; want %d v%d updated %v",
 			d.CurrentCertificateID, d.Version, d.UpdatedAt, f.newCert, f.def.Version+1, a.UpdatedAt)
 	}
+	for cert, want := range map[int64]int{f.newCert: 1, f.oldCert: 0} {
+		page, err := e.s.ListDefinitions(ctx, inventory.DefinitionFilter{CurrentCertificateID: cert}, inventory.Page{})
+		if err != nil || len(page.Items) != want || (want == 1 && page.Items[0].ID != f.def.ID) {
+			t.Errorf("ListDefinitions(current %d) = %+v, %v; want %d definition(s)", cert, page, err, want)
+		}
+	}
 
 	// A stale switch changes nothing either.
 	stale.CertificateID = f.oldCert

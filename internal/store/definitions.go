@@ -198,6 +198,10 @@ func (s *db) definitionWhere(f inventory.DefinitionFilter) ([]string, []any) {
 			" ? ESCAPE '\\' OR d.requester "+like+" ? ESCAPE '\\' OR d.notes "+like+" ? ESCAPE '\\')")
 		args = append(args, text, text, text, text, text)
 	}
+	if f.CurrentCertificateID != 0 {
+		where = append(where, "d.current_certificate_id = ?")
+		args = append(args, f.CurrentCertificateID)
+	}
 	return where, args
 }
 

@@ -804,6 +804,13 @@ func (s *db) EnrollAgent(ctx context.Context, tokenHash string, a *inventory.Age
 	return nil
 }
 
+// SetAgentCertificate records the agent's current certificate; see
+// inventory.DeployStore.
+func (s *db) SetAgentCertificate(ctx context.Context, id int64, sha256 string) error {
+	res, err := s.w.ExecContext(ctx, s.q("UPDATE agents SET certificate_sha256 = ? WHERE id = ?"), sha256, id)
+	return wrapIf(fmt.Sprintf("set certificate of agent %d", id), affectedOne(res, err))
+}
+
 // GetAgent returns the agent with the given ID, or inventory.ErrNotFound.
 func (s *db) GetAgent(ctx context.Context, id int64) (*inventory.Agent, error) {
 	return s.oneAgent(ctx, fmt.Sprintf("agent %d", id), "id = ?", id)

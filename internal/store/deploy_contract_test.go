@@ -964,4 +964,16 @@ func testTouchAndDisableAgent(t *testing.T, e *env) {
 	if err := e.s.SetAgentDisabled(ctx, a.ID+100, true); !errors.Is(err, inventory.ErrNotFound) {
 		t.Errorf("SetAgentDisabled(unknown): %v, want ErrNotFound", err)
 	}
+	if err := e.s.SetAgentCertificate(ctx, a.ID, "ff"); err != nil {
+		t.Fatalf("SetAgentCertificate: %v", err)
+	}
+	if got, err := e.s.AgentByCertificate(ctx, "ff"); err != nil || got.ID != a.ID {
+		t.Errorf("AgentByCertificate(new) = %+v, %v; want agent %d", got, err, a.ID)
+	}
+	if _, err := e.s.AgentByCertificate(ctx, "ee"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("AgentByCertificate(old) = %v, want ErrNotFound", err)
+	}
+	if err := e.s.SetAgentCertificate(ctx, a.ID+100, "aa"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("SetAgentCertificate(unknown): %v, want ErrNotFound", err)
+	}
 }

@@ -318,22 +318,35 @@ func (ui *UI) targetCreate(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		t, err = ui.api.CreateTarget(r.Context(), in)
 	}
+	return ui.targetSaved(w, r, f, t, err,
+		"Target %s created. Deploy a certificate to it from here or from the certificate's page.")
+}
+
+// targetSaved answers a submitted target form: the form again with the
+// API's refusal, else a redirect to target t with done (its name filled
+// in) as the message.
+func (ui *UI) targetSaved(w http.ResponseWriter, r *http.Request, f targetForm, t *client.Target, err error, done string) error {
 	if msg, fields, ok := formError(err); ok {
 		return ui.renderTargetForm(w, r, f, http.StatusUnprocessableEntity, msg, fields)
 	}
 	if err != nil {
 		return err
 	}
-	redirect(w, r, fmt.Sprintf("/targets/%d", t.ID), fmt.Sprintf("Target %s created. Deploy a certificate to it from here or from the certificate's page.", t.Name))
+	redirect(w, r, fmt.Sprintf("/targets/%d", t.ID), fmt.Sprintf(done, t.Name))
 	return nil
 }
 
-func (ui *UI) targetEdit(w http.ResponseWriter, r *http.Request) error {
+// pathTarget returns the target whose ID is the path's {id}.
+func (ui *UI) pathTarget(r *http.Request) (*client.Target, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	t, err := ui.api.GetTarget(r.Context(), id)
+	return ui.api.GetTarget(r.Context(), id)
+}
+
+func (ui *UI) targetEdit(w http.ResponseWriter, r *http.Request) error {
+	t, err := ui.pathTarget(r)
 	if err != nil {
 		return err
 	}
@@ -341,22 +354,17 @@ func (ui *UI) targetEdit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (ui *UI) targetUpdate(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	cur, err := ui.api.GetTarget(ctx, id)
+	cur, err := ui.pathTarget(r)
 	if err != nil {
 		return err
 	}
 	f := readTargetForm(r)
-	f.Edit, f.ID = true, id
+	f.Edit, f.ID = true, cur.ID
 	f.HasSSHPassword, f.HasSSHKey, f.HasKeystorePassword = cur.HasSSHPassword, cur.HasSSHKey, cur.HasKeystorePassword
 	in, err := f.input(r)
 	var t *client.Target
 	if err == nil {
-		t, err = ui.api.UpdateTarget(ctx, id, f.Version, in)
+		t, err = ui.api.UpdateTarget(r.Context(), cur.ID, f.Version, in)
 	}
 	if client.IsPreconditionFailed(err) {
 		msg := fmt.Sprintf("Someone changed this target after you opened it, so your changes were not saved. "+
@@ -364,28 +372,17 @@ func (ui *UI) targetUpdate(w http.ResponseWriter, r *http.Request) error {
 			"(You edited version %d; it is now at version %d, last changed %s.)", f.Version, cur.Version, fmtDateTime(cur.UpdatedAt))
 		return ui.renderTargetForm(w, r, f, http.StatusConflict, msg, nil)
 	}
-	if msg, fields, ok := formError(err); ok {
-		return ui.renderTargetForm(w, r, f, http.StatusUnprocessableEntity, msg, fields)
-	}
-	if err != nil {
-		return err
-	}
-	redirect(w, r, fmt.Sprintf("/targets/%d", t.ID), fmt.Sprintf("Target %s saved.", t.Name))
-	return nil
+	return ui.targetSaved(w, r, f, t, err, "Target %s saved.")
 }
 
 func (ui *UI) targetDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
+	t, err := ui.pathTarget(r)
 	if err != nil {
 		return err
 	}
-	t, err := ui.api.GetTarget(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	err = ui.api.DeleteTarget(r.Context(), id)
+	err = ui.api.DeleteTarget(r.Context(), t.ID)
 	if msg, fields, ok := formError(err); ok {
-		return ui.renderTarget(w, r, id, http.StatusUnprocessableEntity, "The target was not deleted: "+msg, fields, "")
+		return ui.renderTarget(w, r, t.ID, http.StatusUnprocessableEntity, "The target was not deleted: "+msg, fields, "")
 	}
 	if err != nil {
 		return err
