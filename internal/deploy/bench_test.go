@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -139,7 +140,10 @@ func each(c int, fn func(i int) error) (time.Duration, error) {
 // deploy check with its settling retries, every step stored), with 8
 // installs at a time. The raw sub-benchmark is the floor for the same
 // fleet: write the two files and complete one TLS handshake per site,
-// with no test, reload, store or check logic.
+// with no test, reload, store or check logic. nginx-commands is one
+// `nginx -t` and one `nginx -s reload` of the 200-block configuration:
+// installs to sites of one server take turns for these (see serverKey),
+// so 200 of them bound the service's total from below.
 func BenchmarkDeploy200(b *testing.B) {
 	f := newBenchFleet(b)
 	const workers = 8
@@ -156,6 +160,15 @@ func BenchmarkDeploy200(b *testing.B) {
 				b.Fatal(err)
 			}
 			report(b, total, workers)
+		}
+	})
+	b.Run("nginx-commands", func(b *testing.B) {
+		for b.Loop() {
+			for _, c := range []string{f.nginx.TestCommand(), f.nginx.ReloadCommand()} {
+				if out, err := exec.Command("/bin/sh", "-c", c).CombinedOutput(); err != nil {
+					b.Fatalf("%s: %v: %s", c, err, out)
+				}
+			}
 		}
 	})
 	b.Run("raw", func(b *testing.B) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -428,6 +429,58 @@ func TestRunFirstInstallCheckFailsRemovesCreated(t *testing.T) {
 	}
 	engAssertMissing(t, filepath.Join(dir, "cert.pem"))
 	engAssertMissing(t, filepath.Join(dir, "sub/key.pem"))
+}
+
+// recordingLock is a sync.Locker that records whether it is held.
+type recordingLock struct {
+	mu    sync.Mutex
+	held  bool
+	turns int
+}
+
+func (l *recordingLock) Lock()   { l.mu.Lock(); l.held = true; l.turns++ }
+func (l *recordingLock) Unlock() { l.held = false; l.mu.Unlock() }
+
+// TestRunSerialHoldsTurnForFilesNotCheck: the serial is held while files
+// change and the commands run (install, then the roll back), never while
+// the check waits.
+func TestRunSerialHoldsTurnForFilesNotCheck(t *testing.T) {
+	engSettle(t, 50*time.Millisecond, 10*time.Millisecond)
+	dir := t.TempDir()
+	j := Job{Plan: engPlan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, RollbackOnFailure: true}
+	lock := &recordingLock{}
+	heldDuringCheck := false
+	check := func(_ context.Context, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
+		heldDuringCheck = heldDuringCheck || lock.held
+		return &inventory.CheckResult{Address: spec.Host}
+	}
+	j.Plan.TestCommand = "test -f privkey.pem"
+	out := RunSerial(context.Background(), NewLocal(), j, check, engNow, lock)
+	if !out.Installed || !out.RolledBack {
+		t.Fatalf("RunSerial: %+v, want installed then rolled back", out)
+	}
+	if lock.turns != 2 || lock.held || heldDuringCheck {
+		t.Errorf("turns %d, held at the end %v, held during the check %v; want 2 turns (install, roll back), released, never during the check",
+			lock.turns, lock.held, heldDuringCheck)
+	}
+}
+
+func TestServerKey(t *testing.T) {
+	site := func(dir, test, reload string) *inventory.Target {
+		return &inventory.Target{Method: inventory.MethodDirectory, Directory: dir, TestCommand: test, ReloadCommand: reload}
+	}
+	a, b := site("/srv/a", "nginx -t", "nginx -s reload"), site("/srv/b", "nginx -t", "nginx -s reload")
+	if serverKey(a) != serverKey(b) {
+		t.Error("two sites of one nginx have different keys; their installs would run side by side")
+	}
+	if serverKey(site("/srv/a", "", "")) == serverKey(site("/srv/b", "", "")) {
+		t.Error("two directories without commands share a key; they would wait for each other for nothing")
+	}
+	remote := site("/srv/a", "nginx -t", "nginx -s reload")
+	remote.Method, remote.SSH = inventory.MethodSSH, &inventory.SSHAccess{Host: "web1", Port: 22, User: "root"}
+	if serverKey(remote) == serverKey(a) {
+		t.Error("a remote nginx shares the local one's key")
+	}
 }
 
 func TestRunLocalFailures(t *testing.T) {

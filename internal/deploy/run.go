@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -23,14 +24,27 @@ var (
 // the server presents with check, and when the check fails and
 // j.RollbackOnFailure is set, rolls the install back. It never panics;
 // the Outcome says what happened, with a one-line Error.
-func Run(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time) (out *Outcome) {
+func Run(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time) *Outcome {
+	return RunSerial(ctx, h, j, check, now, nil)
+}
+
+// RunSerial is Run holding serial (when not nil) while files change and
+// the server is tested and reloaded: during the install and during a roll
+// back, not while the check waits for the server. Installs to sites of
+// one server pass the same serial.
+func RunSerial(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time, serial sync.Locker) (out *Outcome) {
 	out = &Outcome{}
 	defer func() {
 		if r := recover(); r != nil {
 			out.Error = oneLine(fmt.Sprintf("deploy: internal error: %v", r))
 		}
 	}()
-	rep, err := Apply(ctx, h, j.Plan, now)
+	if serial == nil {
+		serial = noLock{}
+	}
+	var rep *InstallReport
+	var err error
+	withLock(serial, func() { rep, err = Apply(ctx, h, j.Plan, now) })
 	out.Install = rep
 	if rep != nil {
 		out.RolledBack = rep.RolledBack
@@ -43,12 +57,25 @@ func Run(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time) (ou
 	if j.Check.Host == "" {
 		return out
 	}
-	runCheck(ctx, h, j, check, out)
+	runCheck(ctx, h, j, check, out, serial)
 	return out
 }
 
+// withLock runs fn holding l, released even when fn panics.
+func withLock(l sync.Locker, fn func()) {
+	l.Lock()
+	defer l.Unlock()
+	fn()
+}
+
+// noLock is the serial of an install that shares nothing.
+type noLock struct{}
+
+func (noLock) Lock()   {}
+func (noLock) Unlock() {}
+
 // runCheck checks the install and rolls it back when asked to.
-func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome) {
+func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome, serial sync.Locker) {
 	if check == nil {
 		out.Error = "deploy: no check function"
 		return
@@ -64,7 +91,7 @@ func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome)
 	}
 	msg := "deploy: check failed: " + checkProblem(out.Check)
 	if j.RollbackOnFailure {
-		msg += rollBackAfterCheck(ctx, h, j.Plan, out)
+		withLock(serial, func() { msg += rollBackAfterCheck(ctx, h, j.Plan, out) })
 	}
 	out.Error = oneLine(msg)
 }

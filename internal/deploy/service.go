@@ -43,7 +43,10 @@ type Service struct {
 	store  inventory.Store
 	sealer *keys.Sealer
 	o      ServiceOptions
-	locks  keyedMutex
+	locks  *keyedMutex[int64]
+	// servers serialises installs to targets that share one server
+	// (see serverKey).
+	servers *keyedMutex[string]
 }
 
 // NewService returns the deployment service over st; target secrets are
@@ -61,7 +64,8 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 	if o.SSHTimeout <= 0 {
 		o.SSHTimeout = 20 * time.Second
 	}
-	return &Service{store: st, sealer: sealer, o: o, locks: keyedMutex{held: map[int64]*lockEntry{}}}
+	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex[int64](),
+		servers: newKeyedMutex[string]()}
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
@@ -74,11 +78,11 @@ func (s *Service) audit(ctx context.Context, actor, action, object, summary stri
 
 func deploymentObject(id int64) string { return fmt.Sprintf("deployment:%d", id) }
 
-// keyedMutex is one mutex per deployment ID, dropped when nobody holds
-// or waits for it.
-type keyedMutex struct {
+// keyedMutex is one mutex per key (a deployment ID, a server), dropped
+// when nobody holds or waits for it.
+type keyedMutex[K comparable] struct {
 	mu   sync.Mutex
-	held map[int64]*lockEntry
+	held map[K]*lockEntry
 }
 
 type lockEntry struct {
@@ -86,40 +90,56 @@ type lockEntry struct {
 	users int
 }
 
-// lock takes the mutex of id, waiting for it; the result releases it.
-func (k *keyedMutex) lock(id int64) func() {
-	e := k.enter(id)
-	e.mu.Lock()
-	return func() { e.mu.Unlock(); k.leave(id, e) }
+func newKeyedMutex[K comparable]() *keyedMutex[K] {
+	return &keyedMutex[K]{held: map[K]*lockEntry{}}
 }
 
-// tryLock takes the mutex of id when it is free.
-func (k *keyedMutex) tryLock(id int64) (func(), bool) {
-	e := k.enter(id)
+// lock takes the mutex of key, waiting for it; the result releases it.
+func (k *keyedMutex[K]) lock(key K) func() {
+	e := k.enter(key)
+	e.mu.Lock()
+	return func() { e.mu.Unlock(); k.leave(key, e) }
+}
+
+// tryLock takes the mutex of key when it is free.
+func (k *keyedMutex[K]) tryLock(key K) (func(), bool) {
+	e := k.enter(key)
 	if !e.mu.TryLock() {
-		k.leave(id, e)
+		k.leave(key, e)
 		return nil, false
 	}
-	return func() { e.mu.Unlock(); k.leave(id, e) }, true
+	return func() { e.mu.Unlock(); k.leave(key, e) }, true
 }
 
-func (k *keyedMutex) enter(id int64) *lockEntry {
+// locker is the mutex of key as a sync.Locker.
+func (k *keyedMutex[K]) locker(key K) sync.Locker { return &keyLocker[K]{k: k, key: key} }
+
+type keyLocker[K comparable] struct {
+	k       *keyedMutex[K]
+	key     K
+	release func()
+}
+
+func (l *keyLocker[K]) Lock()   { l.release = l.k.lock(l.key) }
+func (l *keyLocker[K]) Unlock() { l.release() }
+
+func (k *keyedMutex[K]) enter(key K) *lockEntry {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	e := k.held[id]
+	e := k.held[key]
 	if e == nil {
 		e = &lockEntry{}
-		k.held[id] = e
+		k.held[key] = e
 	}
 	e.users++
 	return e
 }
 
-func (k *keyedMutex) leave(id int64, e *lockEntry) {
+func (k *keyedMutex[K]) leave(key K, e *lockEntry) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if e.users--; e.users == 0 {
-		delete(k.held, id)
+		delete(k.held, key)
 	}
 }
 

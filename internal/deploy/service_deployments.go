@@ -282,7 +282,24 @@ func (s *Service) run(ctx context.Context, t *inventory.Target, job Job) *Outcom
 	if err != nil {
 		return &Outcome{Error: flatLine(err.Error())}
 	}
-	return Run(ctx, h, job, check, s.now())
+	return RunSerial(ctx, h, job, check, s.now(), s.servers.locker(serverKey(t)))
+}
+
+// serverKey names the server configuration a target's files belong to:
+// targets with the same host and the same test and reload commands are
+// sites of one server (one nginx with many server blocks), whose test
+// reads every site's files. Their installs take turns, so that no test
+// sees one site's new certificate beside its old key. Targets without
+// commands share nothing but their directory.
+func serverKey(t *inventory.Target) string {
+	host := "local"
+	if t.Method == inventory.MethodSSH && t.SSH != nil {
+		host = fmt.Sprintf("ssh %s@%s:%d", t.SSH.User, t.SSH.Host, t.SSH.Port)
+	}
+	if t.TestCommand == "" && t.ReloadCommand == "" {
+		return host + "\x00dir\x00" + t.Directory
+	}
+	return host + "\x00cmd\x00" + t.TestCommand + "\x00" + t.ReloadCommand
 }
 
 // host returns the machine of a directory or SSH target and what closes
