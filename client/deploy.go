@@ -192,6 +192,8 @@ type DeploymentQuery struct {
 	DefinitionID  int64
 	// CheckFailed keeps deployments whose last check did not pass.
 	CheckFailed bool
+	// Newest lists the newest first.
+	Newest bool
 	Page
 }
 
@@ -311,6 +313,9 @@ func (c *Client) ListDeployments(ctx context.Context, q DeploymentQuery) (*Deplo
 	setNonZero(v, "definition_id", strconv.FormatInt(q.DefinitionID, 10))
 	if q.CheckFailed {
 		v.Set("check_failed", "true")
+	}
+	if q.Newest {
+		v.Set("order", "newest")
 	}
 	var out DeploymentList
 	return &out, c.do(ctx, call{method: "GET", path: path("deployments"), query: v, out: &out})

@@ -23,6 +23,7 @@ var (
 		{"certificate_id", "integer", "certificate"}, {"target_id", "integer", "target"},
 		{"definition_id", "integer", "definition"},
 		{"check_failed", "boolean", "true: only deployments whose last check did not pass"},
+		{"order", "string", "oldest (default) or newest first"},
 	}, pageParams...)
 	targetIfMatch = []param{{"If-Match", "string", `the target's ETag, "VERSION" (required)`}}
 )
@@ -323,6 +324,13 @@ func deploymentFilter(r *http.Request) (f inventory.DeploymentFilter, err error)
 		if *q.dst, err = queryID(r, q.name); err != nil {
 			return f, err
 		}
+	}
+	switch o := r.URL.Query().Get("order"); o {
+	case "", "oldest":
+	case "newest":
+		f.Newest = true
+	default:
+		return f, badRequest("order", "order %q: want oldest or newest", o)
 	}
 	failed, err := queryBool(r, "check_failed")
 	f.CheckFailed = failed != nil && *failed

@@ -234,6 +234,17 @@ func testDeploymentFlow(t *testing.T, e *env, certID int64, files *client.Target
 	if _, err := e.user.ListDeployments(ctx, client.DeploymentQuery{State: "asleep"}); client.StatusCode(err) != http.StatusBadRequest {
 		t.Errorf("state=asleep = %v, want 400", err)
 	}
+	all, err := e.user.ListDeployments(ctx, client.DeploymentQuery{})
+	if err != nil || len(all.Items) == 0 {
+		t.Fatalf("ListDeployments = %+v, %v; want some", all, err)
+	}
+	newest, err := e.user.ListDeployments(ctx, client.DeploymentQuery{Newest: true, Page: client.Page{Limit: 1}})
+	if err != nil || len(newest.Items) != 1 || newest.Items[0].ID != all.Items[len(all.Items)-1].ID {
+		t.Errorf("ListDeployments(newest, 1) = %+v, %v; want deployment %d", newest, err, all.Items[len(all.Items)-1].ID)
+	}
+	if resp, body := e.raw("GET", "/api/v1/deployments?order=sideways", e.userToken, "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("order=sideways = %d %s, want 400", resp.StatusCode, body)
+	}
 }
 
 // testDeploymentExports downloads the package and the zip (admin only)

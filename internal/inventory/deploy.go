@@ -240,6 +240,8 @@ type DeploymentFilter struct {
 	States  []DeploymentState
 	// CheckFailed keeps deployments whose last check did not pass.
 	CheckFailed bool
+	// Newest lists the newest first (descending ID).
+	Newest bool
 }
 
 // DeploymentPage is one page of deployments ordered by ID.

@@ -498,10 +498,18 @@ func (s *db) ListDeployments(ctx context.Context, f inventory.DeploymentFilter, 
 		return nil, err
 	}
 	from, where, args := deploymentWhere(f)
-	where = append(where, "d.id > ?")
-	args = append(args, cur[0])
+	order := " ORDER BY d.id"
+	switch {
+	case !f.Newest:
+		where, args = append(where, "d.id > ?"), append(args, cur[0])
+	case cur[0] != 0:
+		where, args = append(where, "d.id < ?"), append(args, cur[0])
+	}
+	if f.Newest {
+		order += " DESC"
+	}
 	n := limit(p)
-	query := "SELECT " + deploymentColumns + from + whereClause(where) + " ORDER BY d.id LIMIT ?"
+	query := "SELECT " + deploymentColumns + from + whereClause(where) + order + " LIMIT ?"
 	items, err := listRows(ctx, s, "list deployments", query, append(args, n+1), scanDeployment)
 	if err != nil {
 		return nil, err

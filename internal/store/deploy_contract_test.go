@@ -578,6 +578,9 @@ func testDeploymentList(t *testing.T, e *env) {
 		{"agent and state", inventory.DeploymentFilter{AgentID: f.agent.ID,
 			States: []inventory.DeploymentState{inventory.DeployFailed, inventory.DeployInstallRequested}}, pick(1, 3)},
 		{"certificate and target", inventory.DeploymentFilter{CertificateID: f.certs[2], TargetID: f.targets[1].ID}, pick(5)},
+		{"newest first", inventory.DeploymentFilter{Newest: true}, pick(5, 4, 3, 2, 1, 0)},
+		{"newest of a target", inventory.DeploymentFilter{TargetID: f.targets[0].ID, Newest: true}, pick(4, 2, 0)},
+		{"newest failed checks", inventory.DeploymentFilter{CheckFailed: true, Newest: true}, pick(5, 4)},
 	} {
 		for _, size := range []int{1, 2, 100} {
 			got := []int64{}

@@ -58,20 +58,14 @@ func (ui *UI) targetList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// latestDeployment returns the most recently changed of the first
-// thousand deployments to target id, or nil.
+// latestDeployment returns the newest deployment to target id, or nil.
 func (ui *UI) latestDeployment(r *http.Request, id int64) (*client.Deployment, error) {
-	l, err := ui.api.ListDeployments(r.Context(), client.DeploymentQuery{TargetID: id, Page: client.Page{Limit: 1000}})
-	if err != nil {
+	l, err := ui.api.ListDeployments(r.Context(), client.DeploymentQuery{TargetID: id, Newest: true,
+		Page: client.Page{Limit: 1}})
+	if err != nil || len(l.Items) == 0 {
 		return nil, err
 	}
-	var latest *client.Deployment
-	for i := range l.Items {
-		if latest == nil || !l.Items[i].UpdatedAt.Before(latest.UpdatedAt) {
-			latest = &l.Items[i]
-		}
-	}
-	return latest, nil
+	return &l.Items[0], nil
 }
 
 // targetData fills a target's page.
