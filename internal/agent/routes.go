@@ -46,6 +46,7 @@ func (e *statusError) Error() string { return e.msg }
 
 func (e *Endpoint) routes() {
 	e.mux.Handle("POST /agent/v1/enroll", e.handle(maxEnrollBody, e.enroll))
+	e.mux.Handle("POST /agent/v1/renew", e.handle(maxEnrollBody, e.renew))
 	e.mux.Handle("GET /agent/v1/jobs", e.handle(0, e.listJobs))
 	e.mux.Handle("POST /agent/v1/jobs/{id}/result", e.handle(maxResultBody, e.result))
 	e.mux.Handle("/", e.handle(0, func(http.ResponseWriter, *http.Request) error {

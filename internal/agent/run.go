@@ -48,7 +48,8 @@ type RunConfig struct {
 
 // Run asks the endpoint for jobs every Interval, over mutual TLS with the
 // agent's certificate, trusting only the CA of Dir, installs each job on
-// the host, checks and reports the outcome. A failed round is logged and
+// the host, checks and reports the outcome. When a third of the agent's
+// certificate's life is left, a round first renews it (same key). A failed round is logged and
 // retried after a growing pause; Run returns when ctx ends (nil) or,
 // with Once, after one round.
 func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
@@ -103,6 +104,17 @@ func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
 	base, err := url.Parse(st.Server)
 	if err != nil {
 		return 0, fmt.Errorf("agent: %s: server %q: %w", StateFile, st.Server, err)
+	}
+	renewed, err := renewIfDue(ctx, c, hc, base, log)
+	if err != nil {
+		return 0, err
+	}
+	if renewed {
+		hc.CloseIdleConnections()
+		if _, hc, err = loadClient(c.Dir); err != nil {
+			return 0, err
+		}
+		defer hc.CloseIdleConnections()
 	}
 	var list JobList
 	if err := call(ctx, hc, "GET", base.JoinPath("agent/v1/jobs").String(), nil, &list); err != nil {
