@@ -28,21 +28,70 @@ import (
 // error when the install got as far as writing: RolledBack says whether
 // the previous files are back.
 func Apply(ctx context.Context, h Host, p Plan, now time.Time) (*InstallReport, error) {
+	in, rep, err := stage(ctx, h, p, now)
+	if err != nil {
+		return rep, err
+	}
+	return rep, in.commands(ctx, rep)
+}
+
+// ApplyGroup installs plans that are sites of one server: the same host
+// and the same test and reload commands (those of plans[0] run). Every
+// plan is backed up and written as Apply does, then the test and the
+// reload run once for all. When either fails, every site is restored and
+// each plan is then applied on its own, so that only a plan that breaks
+// the server fails. Reports and errors are per plan.
+func ApplyGroup(ctx context.Context, h Host, plans []Plan, now time.Time) ([]*InstallReport, []error) {
+	reps, errs := make([]*InstallReport, len(plans)), make([]error, len(plans))
+	if len(plans) == 1 {
+		reps[0], errs[0] = Apply(ctx, h, plans[0], now)
+		return reps, errs
+	}
+	var staged []*install
+	var which []int
+	for i, p := range plans {
+		in, rep, err := stage(ctx, h, p, now)
+		if reps[i], errs[i] = rep, err; err == nil {
+			staged, which = append(staged, in), append(which, i)
+		}
+	}
+	if len(staged) == 0 {
+		return reps, errs
+	}
+	shared := &InstallReport{}
+	if staged[0].runCommands(ctx, shared) == nil {
+		for _, i := range which {
+			reps[i].TestOutput, reps[i].ReloadOutput = shared.TestOutput, shared.ReloadOutput
+		}
+		return reps, errs
+	}
+	for _, in := range staged {
+		_ = restore(ctx, in.h, in.p.Directory, in.p.Owner, in.m, in.previous)
+	}
+	for _, i := range which {
+		reps[i], errs[i] = Apply(ctx, h, plans[i], now)
+	}
+	return reps, errs
+}
+
+// stage validates p, backs up the files it replaces and writes the new
+// ones; a failed write restores the old ones.
+func stage(ctx context.Context, h Host, p Plan, now time.Time) (*install, *InstallReport, error) {
 	if err := p.validate(); err != nil {
-		return nil, fmt.Errorf("deploy: %w", err)
+		return nil, nil, fmt.Errorf("deploy: %w", err)
 	}
 	in, err := snapshot(ctx, h, p)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: %s: read current files: %w", h, err)
+		return nil, nil, fmt.Errorf("deploy: %s: read current files: %w", h, err)
 	}
 	rep := &InstallReport{Written: in.m.Written, Created: in.m.Created}
 	if rep.Backup, err = in.backup(ctx, now); err != nil {
-		return nil, fmt.Errorf("deploy: %s: back up: %w", h, err)
+		return nil, nil, fmt.Errorf("deploy: %s: back up: %w", h, err)
 	}
 	if err := in.write(ctx); err != nil {
-		return rep, in.fail(ctx, rep, fmt.Errorf("deploy: %s: %w", h, err), false)
+		return nil, rep, in.fail(ctx, rep, fmt.Errorf("deploy: %s: %w", h, err), false)
 	}
-	return rep, in.commands(ctx, rep)
+	return in, rep, nil
 }
 
 // install is one Apply under way: the plan, and the files it replaces.
@@ -100,19 +149,35 @@ func writeMode(m fs.FileMode) fs.FileMode {
 // commands runs the test then the reload command, restoring the previous
 // files when one fails.
 func (in *install) commands(ctx context.Context, rep *InstallReport) error {
+	if err := in.runCommands(ctx, rep); err != nil {
+		return in.fail(ctx, rep, err.cause, err.reload)
+	}
+	return nil
+}
+
+// commandFailure is a failed test or reload command; reload says the
+// server was reloaded (or tried to be) and must be again after a restore.
+type commandFailure struct {
+	cause  error
+	reload bool
+}
+
+// runCommands runs the test then the reload command, without restoring
+// anything when one fails.
+func (in *install) runCommands(ctx context.Context, rep *InstallReport) *commandFailure {
 	timeout := commandTimeout(in.p.Timeout)
 	if in.p.TestCommand != "" {
 		out, err := runIn(ctx, in.h, in.p.Directory, in.p.TestCommand, timeout)
 		rep.TestOutput = out
 		if err != nil {
-			return in.fail(ctx, rep, commandError("test", err, out), false)
+			return &commandFailure{cause: commandError("test", err, out)}
 		}
 	}
 	if in.p.ReloadCommand != "" {
 		out, err := runIn(ctx, in.h, in.p.Directory, in.p.ReloadCommand, timeout)
 		rep.ReloadOutput = out
 		if err != nil {
-			return in.fail(ctx, rep, commandError("reload", err, out), true)
+			return &commandFailure{cause: commandError("reload", err, out), reload: true}
 		}
 	}
 	return nil

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -431,37 +430,45 @@ func TestRunFirstInstallCheckFailsRemovesCreated(t *testing.T) {
 	engAssertMissing(t, filepath.Join(dir, "sub/key.pem"))
 }
 
-// recordingLock is a sync.Locker that records whether it is held.
-type recordingLock struct {
-	mu    sync.Mutex
-	held  bool
-	turns int
+// recordingTurns records what is done in turns and whether a turn is
+// being taken.
+type recordingTurns struct {
+	h               Host
+	inTurn          bool
+	installs, alone int
 }
 
-func (l *recordingLock) Lock()   { l.mu.Lock(); l.held = true; l.turns++ }
-func (l *recordingLock) Unlock() { l.held = false; l.mu.Unlock() }
+func (r *recordingTurns) Install(ctx context.Context, p Plan, now time.Time) (*InstallReport, error) {
+	r.inTurn, r.installs = true, r.installs+1
+	defer func() { r.inTurn = false }()
+	return Apply(ctx, r.h, p, now)
+}
 
-// TestRunSerialHoldsTurnForFilesNotCheck: the serial is held while files
-// change and the commands run (install, then the roll back), never while
-// the check waits.
-func TestRunSerialHoldsTurnForFilesNotCheck(t *testing.T) {
+func (r *recordingTurns) Alone(fn func()) {
+	r.inTurn, r.alone = true, r.alone+1
+	defer func() { r.inTurn = false }()
+	fn()
+}
+
+// TestRunTurnsTakesTurnsForFilesNotCheck: the install and the roll back
+// go through the turns, the check never does.
+func TestRunTurnsTakesTurnsForFilesNotCheck(t *testing.T) {
 	engSettle(t, 50*time.Millisecond, 10*time.Millisecond)
 	dir := t.TempDir()
 	j := Job{Plan: engPlan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, RollbackOnFailure: true}
-	lock := &recordingLock{}
-	heldDuringCheck := false
+	turns := &recordingTurns{h: NewLocal()}
+	inTurnDuringCheck := false
 	check := func(_ context.Context, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
-		heldDuringCheck = heldDuringCheck || lock.held
+		inTurnDuringCheck = inTurnDuringCheck || turns.inTurn
 		return &inventory.CheckResult{Address: spec.Host}
 	}
-	j.Plan.TestCommand = "test -f privkey.pem"
-	out := RunSerial(context.Background(), NewLocal(), j, check, engNow, lock)
+	out := RunTurns(context.Background(), NewLocal(), j, check, engNow, turns)
 	if !out.Installed || !out.RolledBack {
-		t.Fatalf("RunSerial: %+v, want installed then rolled back", out)
+		t.Fatalf("RunTurns: %+v, want installed then rolled back", out)
 	}
-	if lock.turns != 2 || lock.held || heldDuringCheck {
-		t.Errorf("turns %d, held at the end %v, held during the check %v; want 2 turns (install, roll back), released, never during the check",
-			lock.turns, lock.held, heldDuringCheck)
+	if turns.installs != 1 || turns.alone != 1 || inTurnDuringCheck {
+		t.Errorf("installs %d, alone %d, in a turn during the check %v; want 1, 1 (the roll back), false",
+			turns.installs, turns.alone, inTurnDuringCheck)
 	}
 }
 

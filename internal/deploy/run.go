@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"sync"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -17,7 +16,7 @@ import (
 // checkSettle.
 var (
 	checkSettle   = 15 * time.Second
-	checkInterval = 250 * time.Millisecond
+	checkInterval = 100 * time.Millisecond
 )
 
 // Run applies j.Plan on h, then, when j.Check names a host, checks what
@@ -25,26 +24,37 @@ var (
 // j.RollbackOnFailure is set, rolls the install back. It never panics;
 // the Outcome says what happened, with a one-line Error.
 func Run(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time) *Outcome {
-	return RunSerial(ctx, h, j, check, now, nil)
+	return RunTurns(ctx, h, j, check, now, soloTurns{h})
 }
 
-// RunSerial is Run holding serial (when not nil) while files change and
-// the server is tested and reloaded: during the install and during a roll
-// back, not while the check waits for the server. Installs to sites of
-// one server pass the same serial.
-func RunSerial(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time, serial sync.Locker) (out *Outcome) {
+// Turns is how an install shares its server with installs to the other
+// sites of that server: Install applies a plan (possibly grouped with
+// the others queued for the server, see ApplyGroup) and Alone runs fn
+// (a roll back) while nothing else touches the server.
+type Turns interface {
+	Install(ctx context.Context, p Plan, now time.Time) (*InstallReport, error)
+	Alone(fn func())
+}
+
+// soloTurns is the turns of an install that shares nothing.
+type soloTurns struct{ h Host }
+
+func (s soloTurns) Install(ctx context.Context, p Plan, now time.Time) (*InstallReport, error) {
+	return Apply(ctx, s.h, p, now)
+}
+
+func (soloTurns) Alone(fn func()) { fn() }
+
+// RunTurns is Run with the install and a roll back taken through turns;
+// the check, which waits for the server, runs outside them.
+func RunTurns(ctx context.Context, h Host, j Job, check CheckFunc, now time.Time, turns Turns) (out *Outcome) {
 	out = &Outcome{}
 	defer func() {
 		if r := recover(); r != nil {
 			out.Error = oneLine(fmt.Sprintf("deploy: internal error: %v", r))
 		}
 	}()
-	if serial == nil {
-		serial = noLock{}
-	}
-	var rep *InstallReport
-	var err error
-	withLock(serial, func() { rep, err = Apply(ctx, h, j.Plan, now) })
+	rep, err := turns.Install(ctx, j.Plan, now)
 	out.Install = rep
 	if rep != nil {
 		out.RolledBack = rep.RolledBack
@@ -57,25 +67,12 @@ func RunSerial(ctx context.Context, h Host, j Job, check CheckFunc, now time.Tim
 	if j.Check.Host == "" {
 		return out
 	}
-	runCheck(ctx, h, j, check, out, serial)
+	runCheck(ctx, h, j, check, out, turns)
 	return out
 }
 
-// withLock runs fn holding l, released even when fn panics.
-func withLock(l sync.Locker, fn func()) {
-	l.Lock()
-	defer l.Unlock()
-	fn()
-}
-
-// noLock is the serial of an install that shares nothing.
-type noLock struct{}
-
-func (noLock) Lock()   {}
-func (noLock) Unlock() {}
-
 // runCheck checks the install and rolls it back when asked to.
-func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome, serial sync.Locker) {
+func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome, turns Turns) {
 	if check == nil {
 		out.Error = "deploy: no check function"
 		return
@@ -91,7 +88,7 @@ func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome,
 	}
 	msg := "deploy: check failed: " + checkProblem(out.Check)
 	if j.RollbackOnFailure {
-		withLock(serial, func() { msg += rollBackAfterCheck(ctx, h, j.Plan, out) })
+		turns.Alone(func() { msg += rollBackAfterCheck(ctx, h, j.Plan, out) })
 	}
 	out.Error = oneLine(msg)
 }

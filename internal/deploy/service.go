@@ -44,9 +44,8 @@ type Service struct {
 	sealer *keys.Sealer
 	o      ServiceOptions
 	locks  *keyedMutex[int64]
-	// servers serialises installs to targets that share one server
-	// (see serverKey).
-	servers *keyedMutex[string]
+	// batches gives the sites of one server their turns (see serverKey).
+	batches *batcher
 }
 
 // NewService returns the deployment service over st; target secrets are
@@ -65,7 +64,7 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 		o.SSHTimeout = 20 * time.Second
 	}
 	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex[int64](),
-		servers: newKeyedMutex[string]()}
+		batches: newBatcher()}
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
@@ -110,18 +109,6 @@ func (k *keyedMutex[K]) tryLock(key K) (func(), bool) {
 	}
 	return func() { e.mu.Unlock(); k.leave(key, e) }, true
 }
-
-// locker is the mutex of key as a sync.Locker.
-func (k *keyedMutex[K]) locker(key K) sync.Locker { return &keyLocker[K]{k: k, key: key} }
-
-type keyLocker[K comparable] struct {
-	k       *keyedMutex[K]
-	key     K
-	release func()
-}
-
-func (l *keyLocker[K]) Lock()   { l.release = l.k.lock(l.key) }
-func (l *keyLocker[K]) Unlock() { l.release() }
 
 func (k *keyedMutex[K]) enter(key K) *lockEntry {
 	k.mu.Lock()

@@ -249,7 +249,9 @@ func (s *Service) rollback(ctx context.Context, t *inventory.Target, plan Plan, 
 		return "", err
 	}
 	defer closeHost()
-	return Rollback(ctx, h, plan, backup)
+	var out string
+	s.batches.turns(serverKey(t), h).Alone(func() { out, err = Rollback(ctx, h, plan, backup) })
+	return out, err
 }
 
 // queueForAgent asks the target's agent to install: install requested.

@@ -282,14 +282,15 @@ func (s *Service) run(ctx context.Context, t *inventory.Target, job Job) *Outcom
 	if err != nil {
 		return &Outcome{Error: flatLine(err.Error())}
 	}
-	return RunSerial(ctx, h, job, check, s.now(), s.servers.locker(serverKey(t)))
+	return RunTurns(ctx, h, job, check, s.now(), s.batches.turns(serverKey(t), h))
 }
 
 // serverKey names the server configuration a target's files belong to:
 // targets with the same host and the same test and reload commands are
 // sites of one server (one nginx with many server blocks), whose test
 // reads every site's files. Their installs take turns, so that no test
-// sees one site's new certificate beside its old key. Targets without
+// sees one site's new certificate beside its old key, and the installs
+// queued meanwhile share one test and one reload. Targets without
 // commands share nothing but their directory.
 func serverKey(t *inventory.Target) string {
 	host := "local"
