@@ -194,6 +194,9 @@ type DeploymentQuery struct {
 	CheckFailed bool
 	// Newest lists the newest first.
 	Newest bool
+	// Latest keeps each target's newest deployment only: what the target
+	// should serve now.
+	Latest bool
 	Page
 }
 
@@ -316,6 +319,9 @@ func (c *Client) ListDeployments(ctx context.Context, q DeploymentQuery) (*Deplo
 	}
 	if q.Newest {
 		v.Set("order", "newest")
+	}
+	if q.Latest {
+		v.Set("latest", "true")
 	}
 	var out DeploymentList
 	return &out, c.do(ctx, call{method: "GET", path: path("deployments"), query: v, out: &out})

@@ -24,6 +24,7 @@ var (
 		{"definition_id", "integer", "definition"},
 		{"check_failed", "boolean", "true: only deployments whose last check did not pass"},
 		{"order", "string", "oldest (default) or newest first"},
+		{"latest", "boolean", "true: only each target's newest deployment (what it should serve now)"},
 	}, pageParams...)
 	targetIfMatch = []param{{"If-Match", "string", `the target's ETag, "VERSION" (required)`}}
 )
@@ -332,6 +333,11 @@ func deploymentFilter(r *http.Request) (f inventory.DeploymentFilter, err error)
 	default:
 		return f, badRequest("order", "order %q: want oldest or newest", o)
 	}
+	latest, err := queryBool(r, "latest")
+	if err != nil {
+		return f, err
+	}
+	f.Latest = latest != nil && *latest
 	failed, err := queryBool(r, "check_failed")
 	f.CheckFailed = failed != nil && *failed
 	return f, err

@@ -245,6 +245,13 @@ func testDeploymentFlow(t *testing.T, e *env, certID int64, files *client.Target
 	if resp, body := e.raw("GET", "/api/v1/deployments?order=sideways", e.userToken, "", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("order=sideways = %d %s, want 400", resp.StatusCode, body)
 	}
+	if resp, body := e.raw("GET", "/api/v1/deployments?latest=maybe", e.userToken, "", nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("latest=maybe = %d %s, want 400", resp.StatusCode, body)
+	}
+	latest, err := e.user.ListDeployments(ctx, client.DeploymentQuery{Latest: true})
+	if err != nil || len(latest.Items) == 0 || len(latest.Items) > len(all.Items) {
+		t.Errorf("ListDeployments(latest) = %+v, %v; want one per target", latest, err)
+	}
 }
 
 // testDeploymentExports downloads the package and the zip (admin only)

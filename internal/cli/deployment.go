@@ -342,14 +342,14 @@ func (a *app) deploymentCommand() *cobra.Command {
 
 type deploymentListOptions struct {
 	state, target, certificate, after string
-	checkFailed, json                 bool
+	checkFailed, latest, json         bool
 	limit                             int
 }
 
 func (a *app) deploymentListCommand() *cobra.Command {
 	var o deploymentListOptions
 	cmd := &cobra.Command{
-		Use:   "list [--state ongoing|prepared,...] [--target T] [--certificate ID] [--check-failed] [--json]",
+		Use:   "list [--state ongoing|prepared,...] [--target T] [--certificate ID] [--check-failed] [--latest] [--json]",
 		Short: "List deployment processes",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -363,6 +363,7 @@ func (a *app) deploymentListCommand() *cobra.Command {
 	f.StringVar(&o.target, "target", "", "only this target's processes (name or ID)")
 	f.StringVar(&o.certificate, "certificate", "", "only this certificate's processes (ID or SHA-256)")
 	f.BoolVar(&o.checkFailed, "check-failed", false, "only processes whose last check did not pass")
+	f.BoolVar(&o.latest, "latest", false, "only each target's newest process (the certificate it should serve now)")
 	f.IntVar(&o.limit, "limit", 100, "page size (at most 1000)")
 	f.StringVar(&o.after, "after", "", "cursor printed with the previous page")
 	f.BoolVar(&o.json, "json", false, "print JSON")
@@ -370,7 +371,8 @@ func (a *app) deploymentListCommand() *cobra.Command {
 }
 
 func (a *app) runDeploymentList(ctx context.Context, c *client.Client, o *deploymentListOptions) error {
-	q := client.DeploymentQuery{State: o.state, CheckFailed: o.checkFailed, Page: client.Page{Limit: o.limit, After: o.after}}
+	q := client.DeploymentQuery{State: o.state, CheckFailed: o.checkFailed, Latest: o.latest,
+		Page: client.Page{Limit: o.limit, After: o.after}}
 	if o.target != "" {
 		t, err := findTarget(ctx, c, o.target)
 		if err != nil {

@@ -242,6 +242,9 @@ type DeploymentFilter struct {
 	CheckFailed bool
 	// Newest lists the newest first (descending ID).
 	Newest bool
+	// Latest keeps each target's newest deployment only: the certificate
+	// the target should be serving now.
+	Latest bool
 }
 
 // DeploymentPage is one page of deployments ordered by ID.

@@ -553,6 +553,9 @@ func deploymentWhere(f inventory.DeploymentFilter) (string, []string, []any) {
 		// NULL (never checked) does not match.
 		where = append(where, "NOT d.check_passed")
 	}
+	if f.Latest {
+		where = append(where, "d.id = (SELECT MAX(l.id) FROM deployments l WHERE l.target_id = d.target_id)")
+	}
 	return from, where, args
 }
 

@@ -581,6 +581,11 @@ func testDeploymentList(t *testing.T, e *env) {
 		{"newest first", inventory.DeploymentFilter{Newest: true}, pick(5, 4, 3, 2, 1, 0)},
 		{"newest of a target", inventory.DeploymentFilter{TargetID: f.targets[0].ID, Newest: true}, pick(4, 2, 0)},
 		{"newest failed checks", inventory.DeploymentFilter{CheckFailed: true, Newest: true}, pick(5, 4)},
+		{"latest per target", inventory.DeploymentFilter{Latest: true}, pick(4, 5)},
+		{"latest per target whose check failed", inventory.DeploymentFilter{Latest: true, CheckFailed: true}, pick(4, 5)},
+		{"latest of a target", inventory.DeploymentFilter{Latest: true, TargetID: f.targets[0].ID}, pick(4)},
+		{"latest, passed checks only by state", inventory.DeploymentFilter{Latest: true,
+			States: []inventory.DeploymentState{inventory.DeployConfirmed}}, pick()},
 	} {
 		for _, size := range []int{1, 2, 100} {
 			got := []int64{}

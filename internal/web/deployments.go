@@ -74,7 +74,7 @@ func (ui *UI) deploymentList(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data.Ongoing, data.Next = l.Items, l.Next
-	failed, err := ui.api.ListDeployments(ctx, client.DeploymentQuery{CheckFailed: true, TargetID: data.TargetID,
+	failed, err := ui.api.ListDeployments(ctx, client.DeploymentQuery{CheckFailed: true, Latest: true, TargetID: data.TargetID,
 		CertificateID: data.CertificateID, Page: client.Page{Limit: listLimit, After: q.Get("failed_after")}})
 	if err != nil {
 		return err
