@@ -28,7 +28,7 @@ const (
 func (ui *UI) table() []route {
 	var rs []route
 	for _, group := range [][]route{ui.accountRoutes(), ui.dashboardRoutes(), ui.definitionRoutes(),
-		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(),
+		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(), ui.agentRoutes(),
 		ui.catalogueRoutes(), ui.caRoutes(),
 		ui.auditRoutes(), ui.settingsRoutes()} {
 		rs = append(rs, group...)
