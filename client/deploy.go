@@ -137,6 +137,7 @@ type CheckResult struct {
 	ChainVerifies       bool     `json:"chain_verifies"`
 	NameMatches         bool     `json:"name_matches"`
 	DaysLeft            int      `json:"days_left"`
+	Revocation          string   `json:"revocation,omitempty"`
 	Problems            []string `json:"problems,omitempty"`
 	Protocol            string   `json:"protocol,omitempty"`
 	CipherSuite         string   `json:"cipher_suite,omitempty"`

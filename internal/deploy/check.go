@@ -50,6 +50,9 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOp
 	}
 	r := Evaluate(res.Chain, res.ServerName, want, now)
 	r.Address, r.Protocol, r.CipherSuite = addr, res.Version, res.CipherSuite
+	if r.Match {
+		checkRevocation(ctx, r, res.Chain, res.OCSPStaple, want, o.Timeout, now)
+	}
 	return r
 }
 

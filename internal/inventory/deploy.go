@@ -180,6 +180,11 @@ type CheckResult struct {
 	// DaysLeft is the served leaf's whole days until expiry (negative
 	// once expired).
 	DaysLeft int `json:"days_left"`
+	// Revocation is the served leaf's OCSP status when the check could
+	// learn it (stapled, or from the responder the certificate names):
+	// "good", "revoked" (fails the check) or "unknown"; "" when not
+	// learnt.
+	Revocation string `json:"revocation,omitempty"`
 	// Problems explain every failed point in plain words, one line each.
 	Problems []string `json:"problems,omitempty"`
 	// Protocol and CipherSuite are what the handshake negotiated.

@@ -50,6 +50,9 @@ type Result struct {
 	Chain []*x509.Certificate
 	// Duration is the time taken by the dial and the handshake.
 	Duration time.Duration
+	// OCSPStaple is the OCSP response the server stapled (RFC 6066,
+	// section 8), unverified; nil when none.
+	OCSPStaple []byte
 }
 
 // TLS connects to addr ("host:port"), completes a TLS handshake and returns
@@ -165,5 +168,6 @@ func (p *prober) result(st tls.ConnectionState, d time.Duration) *Result {
 		CipherSuite: tls.CipherSuiteName(st.CipherSuite),
 		Chain:       st.PeerCertificates,
 		Duration:    d,
+		OCSPStaple:  st.OCSPResponse,
 	}
 }
