@@ -168,9 +168,7 @@ func TestDeployNginxConfirmFailRollBack(t *testing.T) {
 	if d1.LastCheck == nil || !d1.LastCheck.Passed || d1.LastCheck.ServedSHA256 != first.sha256 {
 		t.Errorf("deploy: last check %+v, want passed serving %s", d1.LastCheck, first.sha256)
 	}
-	if got := servedSHA(t, addr, name); got != first.sha256 {
-		t.Fatalf("after deploy nginx serves %s, want %s", got, first.sha256)
-	}
+	waitServed(t, addr, name, first.sha256)
 	if fi, err := os.Stat(filepath.Join(dir, "privkey.pem")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("privkey.pem: %v, want mode 0600", err)
 	}

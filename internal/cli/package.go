@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -183,7 +184,7 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 		return fmt.Errorf("install failed: %s", out.Error)
 	}
 	if o.report != "" {
-		return a.writeInstallReport(ctx, pkg.Job.Check, o)
+		return a.writeInstallReport(ctx, pkg.Job.Check, pkg.Job.ExpectedSHA256, o)
 	}
 	return nil
 }
@@ -283,13 +284,24 @@ func writeOutcome(w io.Writer, out *deploy.Outcome) {
 }
 
 // writeInstallReport writes a site report of the server the job checks.
-func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, o *installOptions) error {
+// A reloaded server may still answer a connection or two with its old
+// certificate, so the report is made again, for a few seconds, while it
+// does not show the expected one.
+func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, expected string, o *installOptions) error {
 	port := spec.Port
 	if port == 0 {
 		port = 443
 	}
 	addr := net.JoinHostPort(spec.Host, strconv.Itoa(port))
-	r, err := deploy.MakeSiteReport(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, a.env.Now())
+	var r *deploy.SiteReport
+	var err error
+	for deadline := time.Now().Add(reportSettle); ; {
+		r, err = deploy.MakeSiteReport(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, a.env.Now())
+		if r == nil || reportShows(r, expected) || !time.Now().Before(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if r == nil {
 		return err
 	}
@@ -306,4 +318,13 @@ func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, 
 	}
 	fmt.Fprintf(a.env.Stdout, "report written to %s: upload it with certkeeper deployment upload-report\n", o.report)
 	return nil
+}
+
+// reportSettle is how long install --report waits for the server to
+// show the installed certificate.
+const reportSettle = 5 * time.Second
+
+// reportShows reports whether r saw the certificate with SHA-256 expected.
+func reportShows(r *deploy.SiteReport, expected string) bool {
+	return len(r.Chain) > 0 && strings.EqualFold(inventory.SHA256Hex(r.Chain[0]), expected)
 }

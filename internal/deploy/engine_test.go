@@ -391,8 +391,8 @@ func TestRunLocalCheckSettles(t *testing.T) {
 	j := Job{Plan: engPlan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, ExpectedSHA256: strings.Repeat("ab", 32)}
 	var calls int
 	out := Run(context.Background(), NewLocal(), j, engCounterCheck(3, &calls), engNow)
-	if out.Error != "" || !out.Installed || out.RolledBack || calls != 3 || !out.Check.Passed {
-		t.Errorf("Run: %+v after %d checks, want installed and passed on the third", out, calls)
+	if out.Error != "" || !out.Installed || out.RolledBack || calls != 4 || !out.Check.Passed {
+		t.Errorf("Run: %+v after %d checks, want installed and passed on the third, confirmed by the fourth", out, calls)
 	}
 	if out.Check.ExpectedSHA256 != j.ExpectedSHA256 {
 		t.Errorf("the check got want %q, want it from Job.Want", out.Check.ExpectedSHA256)

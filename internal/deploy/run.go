@@ -93,18 +93,22 @@ func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome,
 	out.Error = oneLine(msg)
 }
 
-// settle runs check until the served leaf matches or checkSettle passes,
-// and returns the last result.
+// settle runs check until the served leaf matches twice in a row or
+// checkSettle passes, and returns the last result. One match is not
+// enough: right after a reload, the server's old workers may still take a
+// connection or two with the old certificate.
 func settle(ctx context.Context, check CheckFunc, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
 	deadline := time.Now().Add(checkSettle)
+	matched := false
 	for {
 		res := check(ctx, spec, want)
 		if res == nil {
 			res = &inventory.CheckResult{Error: "the check returned no result"}
 		}
-		if res.Match || !time.Now().Add(checkInterval).Before(deadline) {
+		if (res.Match && matched) || !time.Now().Add(checkInterval).Before(deadline) {
 			return res
 		}
+		matched = res.Match
 		select {
 		case <-ctx.Done():
 			return res
