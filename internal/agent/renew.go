@@ -81,11 +81,7 @@ func renewDue(c *x509.Certificate, now time.Time) bool {
 // left, keeping its key, and rewrites the certificate file. It reports
 // whether it renewed. A certificate already expired cannot be renewed:
 // the agent must enroll again.
-func renewIfDue(ctx context.Context, c RunConfig, hc *http.Client, base *url.URL, log *slog.Logger) (bool, error) {
-	cert, err := tls.LoadX509KeyPair(filepath.Join(c.Dir, CertFile), filepath.Join(c.Dir, KeyFile))
-	if err != nil {
-		return false, fmt.Errorf("agent: certificate: %w", err)
-	}
+func renewIfDue(ctx context.Context, c RunConfig, hc *http.Client, base *url.URL, cert *tls.Certificate, log *slog.Logger) (bool, error) {
 	leaf := cert.Leaf
 	now := c.Now()
 	if !renewDue(leaf, now) {

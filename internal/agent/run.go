@@ -96,7 +96,7 @@ func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
 // round fetches the jobs and runs them, reporting each; it returns how
 // many failed.
 func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
-	st, hc, err := loadClient(c.Dir)
+	st, hc, cert, err := loadClient(c.Dir)
 	if err != nil {
 		return 0, err
 	}
@@ -105,13 +105,13 @@ func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("agent: %s: server %q: %w", StateFile, st.Server, err)
 	}
-	renewed, err := renewIfDue(ctx, c, hc, base, log)
+	renewed, err := renewIfDue(ctx, c, hc, base, cert, log)
 	if err != nil {
 		return 0, err
 	}
 	if renewed {
 		hc.CloseIdleConnections()
-		if _, hc, err = loadClient(c.Dir); err != nil {
+		if _, hc, _, err = loadClient(c.Dir); err != nil {
 			return 0, err
 		}
 		defer hc.CloseIdleConnections()
@@ -150,29 +150,30 @@ func logJob(log *slog.Logger, j deploy.AgentJob, o *deploy.Outcome) {
 	log.Info("job done", attrs...)
 }
 
-// loadClient reads the agent's files and returns its state and a client
-// presenting its certificate and trusting only its CA file.
-func loadClient(dir string) (*State, *http.Client, error) {
+// loadClient reads the agent's files and returns its state, a client
+// presenting its certificate and trusting only its CA file, and that
+// certificate.
+func loadClient(dir string) (*State, *http.Client, *tls.Certificate, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, StateFile))
 	if err != nil {
-		return nil, nil, fmt.Errorf("agent: not enrolled in %s (run \"certkeeper agent enroll\"): %w", dir, err)
+		return nil, nil, nil, fmt.Errorf("agent: not enrolled in %s (run \"certkeeper agent enroll\"): %w", dir, err)
 	}
 	var st State
 	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, nil, fmt.Errorf("agent: %s: %w", StateFile, err)
+		return nil, nil, nil, fmt.Errorf("agent: %s: %w", StateFile, err)
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
 	if err != nil {
-		return nil, nil, fmt.Errorf("agent: certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("agent: certificate: %w", err)
 	}
 	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
 	if err != nil {
-		return nil, nil, fmt.Errorf("agent: %w", err)
+		return nil, nil, nil, fmt.Errorf("agent: %w", err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		return nil, nil, fmt.Errorf("agent: %s holds no PEM certificate", CAFile)
+		return nil, nil, nil, fmt.Errorf("agent: %s holds no PEM certificate", CAFile)
 	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, Certificates: []tls.Certificate{cert}}
-	return &st, &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}, nil
+	return &st, &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}, &cert, nil
 }

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -288,11 +286,7 @@ func writeOutcome(w io.Writer, out *deploy.Outcome) {
 // certificate, so the report is made again, for a few seconds, while it
 // does not show the expected one.
 func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, expected string, o *installOptions) error {
-	port := spec.Port
-	if port == 0 {
-		port = 443
-	}
-	addr := net.JoinHostPort(spec.Host, strconv.Itoa(port))
+	addr := deploy.CheckAddress(spec)
 	var r *deploy.SiteReport
 	var err error
 	for deadline := time.Now().Add(reportSettle); ; {

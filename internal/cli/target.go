@@ -20,6 +20,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/kit"
 )
 
@@ -394,11 +395,7 @@ func checkText(s client.CheckSpec) string {
 	if s.Host == "" {
 		return "-"
 	}
-	port := s.Port
-	if port == 0 {
-		port = 443
-	}
-	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
+	addr := deploy.CheckAddress(inventory.CheckSpec(s))
 	if s.SNI != "" && s.SNI != s.Host {
 		addr += " (SNI " + s.SNI + ")"
 	}

@@ -106,17 +106,26 @@ func TestBatcherGroupsQueuedInstalls(t *testing.T) {
 	}
 }
 
-// TestBatcherSurvivesAPanic: a panic in a batch fails its items and
-// passes the turn on; nobody waits forever.
+// TestBatcherSurvivesAPanic: a panic in a batch, in a job run alone or in
+// an install, fails its items and passes the turn on; nobody waits
+// forever and the server's queue is dropped.
 func TestBatcherSurvivesAPanic(t *testing.T) {
 	b := newBatcher()
-	var panicked bool
-	func() {
-		defer func() { panicked = recover() == nil }()
+	contained := func() (ok bool) {
+		defer func() { ok = recover() == nil }()
 		b.turns("s", nil).Alone(func() { panic("boom") })
+		return true
 	}()
-	_, err := b.turns("s", nil).Install(context.Background(), Plan{}, engNow)
-	if err == nil || !panicked {
-		t.Errorf("after a panicking job: install error %v, panic swallowed %v; want an error and the panic contained", err, panicked)
+	if !contained {
+		t.Error("a panicking job's panic reached its caller")
+	}
+	// A nil host makes the install panic when it reads the current files.
+	plan := Plan{Directory: t.TempDir(), Files: []PlanFile{{Path: "cert.pem", Data: []byte("x"), Mode: 0o644}}}
+	_, err := b.turns("s", nil).Install(context.Background(), plan, engNow)
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Errorf("install that panics: %v, want an internal error", err)
+	}
+	if len(b.servers) != 0 {
+		t.Errorf("the batcher still holds %d servers", len(b.servers))
 	}
 }

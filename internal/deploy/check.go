@@ -38,7 +38,7 @@ func Check(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOpti
 }
 
 func observe(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOptions) *inventory.CheckResult {
-	addr := checkAddress(spec)
+	addr := CheckAddress(spec)
 	if spec.Host == "" {
 		return unobserved(addr, "", "no host to check", want, checkClock(o.Now)())
 	}
@@ -56,7 +56,9 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOp
 	return r
 }
 
-func checkAddress(spec inventory.CheckSpec) string {
+// CheckAddress is the host:port a check of spec connects to (port 0
+// means 443).
+func CheckAddress(spec inventory.CheckSpec) string {
 	port := spec.Port
 	if port == 0 {
 		port = 443

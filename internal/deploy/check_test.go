@@ -322,8 +322,8 @@ func TestCheckAddress(t *testing.T) {
 		{inventory.CheckSpec{Host: "::1"}, "[::1]:443"},
 	}
 	for _, tt := range tests {
-		if got := checkAddress(tt.spec); got != tt.want {
-			t.Errorf("checkAddress(%+v) = %q, want %q", tt.spec, got, tt.want)
+		if got := CheckAddress(tt.spec); got != tt.want {
+			t.Errorf("CheckAddress(%+v) = %q, want %q", tt.spec, got, tt.want)
 		}
 	}
 }

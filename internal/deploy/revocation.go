@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -34,7 +35,7 @@ const maxOCSPResponse = 64 << 10
 func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x509.Certificate, staple []byte,
 	want Want, timeout time.Duration, now time.Time) {
 	leaf := served[0]
-	issuer := issuerOf(leaf, append(served[1:], want.Intermediates...))
+	issuer := issuerOf(leaf, slices.Concat(served[1:], want.Intermediates))
 	if issuer == nil {
 		return
 	}

@@ -43,7 +43,7 @@ type Service struct {
 	store  inventory.Store
 	sealer *keys.Sealer
 	o      ServiceOptions
-	locks  *keyedMutex[int64]
+	locks  *keyedMutex
 	// batches gives the sites of one server their turns (see serverKey).
 	batches *batcher
 }
@@ -63,7 +63,7 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 	if o.SSHTimeout <= 0 {
 		o.SSHTimeout = 20 * time.Second
 	}
-	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex[int64](),
+	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex(),
 		batches: newBatcher()}
 }
 
@@ -77,11 +77,11 @@ func (s *Service) audit(ctx context.Context, actor, action, object, summary stri
 
 func deploymentObject(id int64) string { return fmt.Sprintf("deployment:%d", id) }
 
-// keyedMutex is one mutex per key (a deployment ID, a server), dropped
-// when nobody holds or waits for it.
-type keyedMutex[K comparable] struct {
+// keyedMutex is one mutex per deployment ID, dropped when nobody holds
+// or waits for it.
+type keyedMutex struct {
 	mu   sync.Mutex
-	held map[K]*lockEntry
+	held map[int64]*lockEntry
 }
 
 type lockEntry struct {
@@ -89,19 +89,19 @@ type lockEntry struct {
 	users int
 }
 
-func newKeyedMutex[K comparable]() *keyedMutex[K] {
-	return &keyedMutex[K]{held: map[K]*lockEntry{}}
+func newKeyedMutex() *keyedMutex {
+	return &keyedMutex{held: map[int64]*lockEntry{}}
 }
 
 // lock takes the mutex of key, waiting for it; the result releases it.
-func (k *keyedMutex[K]) lock(key K) func() {
+func (k *keyedMutex) lock(key int64) func() {
 	e := k.enter(key)
 	e.mu.Lock()
 	return func() { e.mu.Unlock(); k.leave(key, e) }
 }
 
 // tryLock takes the mutex of key when it is free.
-func (k *keyedMutex[K]) tryLock(key K) (func(), bool) {
+func (k *keyedMutex) tryLock(key int64) (func(), bool) {
 	e := k.enter(key)
 	if !e.mu.TryLock() {
 		k.leave(key, e)
@@ -110,7 +110,7 @@ func (k *keyedMutex[K]) tryLock(key K) (func(), bool) {
 	return func() { e.mu.Unlock(); k.leave(key, e) }, true
 }
 
-func (k *keyedMutex[K]) enter(key K) *lockEntry {
+func (k *keyedMutex) enter(key int64) *lockEntry {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	e := k.held[key]
@@ -122,7 +122,7 @@ func (k *keyedMutex[K]) enter(key K) *lockEntry {
 	return e
 }
 
-func (k *keyedMutex[K]) leave(key K, e *lockEntry) {
+func (k *keyedMutex) leave(key int64, e *lockEntry) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if e.users--; e.users == 0 {
