@@ -37,10 +37,13 @@ type Certificate struct {
 	// has it; 0 otherwise.
 	IssuerCertificateID int64 `json:"issuer_certificate_id,omitempty"`
 	// KeyID is the private key when the inventory holds it; 0 otherwise.
-	KeyID     int64      `json:"key_id,omitempty"`
-	KeyHeld   bool       `json:"key_held"`
-	Source    string     `json:"source,omitempty"`
-	Labels    []string   `json:"labels,omitempty"`
+	KeyID   int64    `json:"key_id,omitempty"`
+	KeyHeld bool     `json:"key_held"`
+	Source  string   `json:"source,omitempty"`
+	Labels  []string `json:"labels,omitempty"`
+	// Internal marks a certificate certkeeper issued for itself (web UI,
+	// agent endpoint, agents, OCSP responders) and renews on its own.
+	Internal  bool       `json:"internal,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
 	// PEM is the certificate in PEM; ChainIDs are the certificate and its
@@ -72,6 +75,9 @@ type CertificateQuery struct {
 	Q string
 	// CA, when set, keeps CA certificates (true) or leaf ones (false).
 	CA *bool
+	// Internal, when set, keeps the certificates certkeeper issued for
+	// itself (true) or leaves them out (false).
+	Internal *bool
 	// KeyID keeps the certificates made with this stored key.
 	KeyID int64
 	Page
@@ -87,6 +93,9 @@ func (q CertificateQuery) values() url.Values {
 	setNonZero(v, "key_id", strconv.FormatInt(q.KeyID, 10))
 	if q.CA != nil {
 		v.Set("ca", strconv.FormatBool(*q.CA))
+	}
+	if q.Internal != nil {
+		v.Set("internal", strconv.FormatBool(*q.Internal))
 	}
 	return v
 }

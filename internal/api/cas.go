@@ -380,9 +380,11 @@ const (
 // getDashboard answers the figures of the dashboard, read concurrently.
 // The status counts and the timeline are one query each (see
 // inventory.Store.CountCertificatesByStatus and CountCertificatesByDay).
-// Expiring30 and the timeline count the same certificates: valid leaf
-// certificates (OCSP responder certificates included, CA certificates
-// not) at At; Expiring30 those with NotAfter before At plus 30 days.
+// Certificates certkeeper issued for itself (inventory.Certificate.
+// Internal: its web UI, agents, OCSP responders), which it renews on its
+// own, are counted nowhere. Expiring30 and the timeline count the same
+// certificates: valid leaf certificates at At; Expiring30 those with
+// NotAfter before At plus 30 days.
 func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	at := a.now()
 	out := client.Dashboard{At: at}
@@ -390,7 +392,7 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 	err := concurrently(r.Context(),
 		// The one query reading every row goes first.
 		func(ctx context.Context) (err error) {
-			byStatus, err = a.Store.CountCertificatesByStatus(ctx, inventory.CertificateFilter{At: at})
+			byStatus, err = a.Store.CountCertificatesByStatus(ctx, inventory.CertificateFilter{At: at, ExcludeInternal: true})
 			return err
 		},
 		func(ctx context.Context) (err error) { out.Timeline, err = a.timeline(ctx, at); return err },
@@ -410,9 +412,9 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 }
 
 // timelineFilter selects what the timeline and Expiring30 count: the
-// leaf certificates valid at at.
+// leaf certificates valid at at that certkeeper did not issue for itself.
 func timelineFilter(at time.Time) inventory.CertificateFilter {
-	return inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true}
+	return inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true, ExcludeInternal: true}
 }
 
 // expiringFilter selects the certificates of Expiring30: those of

@@ -367,6 +367,22 @@ func testDashboard(t *testing.T, e *env) {
 		}
 	}
 	testDashboardProcesses(t, e, c, soon)
+	// A certificate certkeeper issued for itself, expiring within 30
+	// days, is counted nowhere and listed on its own filter.
+	own, err := e.auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{"own.example.test"},
+		Validity: 20 * day, Internal: true, Actor: "certkeeper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	if l, err := e.user.ListCertificates(ctx, client.CertificateQuery{Internal: &yes}); err != nil ||
+		len(l.Items) != 1 || l.Items[0].ID != own.Record.ID || !l.Items[0].Internal {
+		t.Errorf("internal certificates = %+v, %v; want only %d", l, err, own.Record.ID)
+	}
+	if l, err := e.user.ListCertificates(ctx, client.CertificateQuery{Internal: &no, ExpiringWithin: "30"}); err != nil ||
+		len(l.Items) != 5 { // four on the timeline and future.example.test
+		t.Errorf("others expiring within 30 days = %d items, %v; want 5", len(l.Items), err)
+	}
 
 	d, err := e.user.Dashboard(ctx)
 	if err != nil {

@@ -62,6 +62,13 @@ func (a *API) certificateFilter(r *http.Request) (inventory.CertificateFilter, e
 	if ca != nil {
 		f.CAOnly, f.LeafOnly = *ca, !*ca
 	}
+	internal, err := queryBool(r, "internal")
+	if err != nil {
+		return f, err
+	}
+	if internal != nil {
+		f.InternalOnly, f.ExcludeInternal = *internal, !*internal
+	}
 	f.KeyID, err = queryID(r, "key_id")
 	return f, err
 }

@@ -19,7 +19,7 @@ func certificateOut(c *inventory.Certificate, st inventory.Status) client.Certif
 		Status: string(st), IsCA: c.IsCA, SelfSigned: c.SelfSigned, SubjectKeyID: c.SubjectKeyID,
 		AuthorityKeyID: c.AuthorityKeyID, KeyAlgorithm: string(c.KeyAlgorithm), KeyBits: c.KeyBits,
 		SignatureAlgorithm: c.SignatureAlgorithm, SPKISHA256: c.SPKISHA256, IssuerCertificateID: c.IssuerID,
-		KeyID: c.KeyID, KeyHeld: c.KeyID != 0, Source: c.Source, Labels: c.Labels, RevokedAt: utcPtr(c.RevokedAt),
+		KeyID: c.KeyID, KeyHeld: c.KeyID != 0, Source: c.Source, Labels: c.Labels, Internal: c.Internal, RevokedAt: utcPtr(c.RevokedAt),
 		CreatedAt: c.CreatedAt.UTC()}
 }
 

@@ -72,6 +72,7 @@ var (
 		{"expiring_within", "string", "days (30) or a Go duration (720h): still valid, expiring within it"},
 		{"q", "string", "text in the subject, SANs, serial or fingerprint"},
 		{"ca", "boolean", "true: CA certificates only; false: leaf certificates only"},
+		{"internal", "boolean", "true: only the certificates certkeeper issued for itself (web UI, agents, OCSP responders); false: all others"},
 		{"key_id", "integer", "certificates of this stored key"},
 	}, pageParams...)
 	definitionParams = append([]param{{"label", "string", "label"}, {"q", "string", "text"},

@@ -281,6 +281,7 @@ func serialHex(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }
 func (a *Authority) recordIssued(ctx context.Context, iss *issuer, r Request, cert *x509.Certificate, key crypto.Signer) (*Issued, error) {
 	rec := inventory.NewCertificate(cert, "ca:"+iss.ca.Name)
 	rec.Labels = r.Labels
+	rec.Internal = r.Internal
 	is := inventory.Issuance{CAID: iss.ca.ID, Certificate: rec, Audit: &inventory.AuditEvent{
 		Actor: r.Actor, Action: "ca.issue", Object: "certificate serial " + rec.Serial,
 		Summary: fmt.Sprintf("%s %q by %s until %s", r.Profile, rec.CommonName, iss.ca.Name, rec.NotAfter.Format("2006-01-02")),

@@ -64,6 +64,9 @@ type Request struct {
 	CSR *x509.CertificateRequest
 	// Labels are stored with the certificate.
 	Labels []string
+	// Internal marks a certificate certkeeper issues for itself (see
+	// inventory.Certificate.Internal).
+	Internal bool
 	// Actor is recorded in the audit trail.
 	Actor string
 }

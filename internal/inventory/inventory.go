@@ -111,8 +111,12 @@ type Certificate struct {
 	KeyID int64
 	DER   []byte
 	// Source says where the certificate came from, e.g. "import:site.pfx".
-	Source    string
-	Labels    []string
+	Source string
+	Labels []string
+	// Internal marks a certificate certkeeper issued for itself (its web
+	// UI, agent endpoint, agents, OCSP responders) and renews on its own;
+	// such certificates are left out of expiry counts and alerts.
+	Internal  bool
 	RevokedAt *time.Time
 	CreatedAt time.Time
 }
@@ -197,6 +201,10 @@ type CertificateFilter struct {
 	// CAOnly and LeafOnly restrict to CA or non-CA certificates.
 	CAOnly   bool
 	LeafOnly bool
+	// InternalOnly and ExcludeInternal restrict to or leave out the
+	// certificates certkeeper issued for itself (Certificate.Internal).
+	InternalOnly    bool
+	ExcludeInternal bool
 }
 
 // Page asks for one page of a keyset-paginated list. The zero value asks

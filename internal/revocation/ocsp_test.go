@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/ocsp"
 
+	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 )
 
@@ -173,6 +174,9 @@ func TestResponderRenewal(t *testing.T) {
 		return parse(t, post(t, f.svc.OCSPHandler(), f.ca.ID, der), leaf.Certificate, f.issuer).Certificate
 	}
 	first := responder()
+	if rec, err := f.st.CertificateBySHA256(context.Background(), inventory.SHA256Hex(first.Raw)); err != nil || !rec.Internal {
+		t.Errorf("stored responder certificate = %+v, %v; want it marked internal", rec, err)
+	}
 	life := first.NotAfter.Sub(first.NotBefore)
 	f.clock.Advance(life / 2)
 	if again := responder(); !again.Equal(first) {

@@ -142,6 +142,7 @@ func (s *Service) issueResponder(ctx context.Context, c *caInfo) (*responder, er
 		Profile:    ca.OCSPResponder,
 		CommonName: c.rec.Name + " OCSP Responder",
 		Labels:     []string{ResponderLabel(c.rec.ID)},
+		Internal:   true,
 		Actor:      responderActor,
 	})
 	if err != nil {

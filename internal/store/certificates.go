@@ -20,8 +20,8 @@ import (
 // certificate gets no issuer (NULL).
 const insertCertificate = `INSERT INTO certificates (sha256, sha1, serial, subject, common_name, issuer, sans,
 	not_before, not_after, is_ca, self_signed, subject_key_id, authority_key_id, key_algorithm, key_bits,
-	signature_algorithm, spki_sha256, der, source, revoked_at, created_at, key_id, issuer_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+	signature_algorithm, spki_sha256, der, source, internal, revoked_at, created_at, key_id, issuer_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 	(SELECT k.id FROM keys k WHERE k.spki_sha256 = ?),
 	CASE WHEN ? THEN NULL ELSE (SELECT i.id FROM certificates i
 		WHERE i.subject = ? AND (i.is_ca OR i.self_signed)
@@ -175,7 +175,7 @@ func (b *certBatch) insertArgs(c *inventory.Certificate) []any {
 	return []any{
 		c.SHA256, c.SHA1, c.Serial, c.Subject, c.CommonName, c.Issuer, joinList(c.SANs),
 		s.t(c.NotBefore), s.t(c.NotAfter), c.IsCA, c.SelfSigned, c.SubjectKeyID, c.AuthorityKeyID,
-		string(c.KeyAlgorithm), c.KeyBits, c.SignatureAlgorithm, c.SPKISHA256, c.DER, c.Source,
+		string(c.KeyAlgorithm), c.KeyBits, c.SignatureAlgorithm, c.SPKISHA256, c.DER, c.Source, c.Internal,
 		s.nullT(c.RevokedAt), s.t(s.stamp(c.CreatedAt)),
 		c.SPKISHA256,
 		c.SelfSigned, c.Issuer, c.AuthorityKeyID, c.AuthorityKeyID, c.AuthorityKeyID,

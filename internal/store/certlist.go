@@ -14,7 +14,7 @@ import (
 const certColumns = `c.id, c.sha256, c.sha1, c.serial, c.subject, c.common_name, c.issuer, c.sans,
 	c.not_before, c.not_after, c.is_ca, c.self_signed, c.subject_key_id, c.authority_key_id,
 	c.key_algorithm, c.key_bits, c.signature_algorithm, c.spki_sha256, c.issuer_id, c.key_id,
-	c.der, c.source, c.revoked_at, c.created_at`
+	c.der, c.source, c.internal, c.revoked_at, c.created_at`
 
 // ListCertificates returns one page of the certificates f selects, ordered
 // by NotAfter then ID. The cursor encodes the last item's (NotAfter, ID),
@@ -118,6 +118,12 @@ func (s *db) certWhere(ctx context.Context, f inventory.CertificateFilter) ([]st
 	}
 	if f.LeafOnly {
 		add("NOT c.is_ca")
+	}
+	if f.InternalOnly {
+		add("c.internal")
+	}
+	if f.ExcludeInternal {
+		add("NOT c.internal")
 	}
 	return where, args, nil
 }
@@ -299,7 +305,7 @@ func scanCertificate(row interface{ Scan(...any) error }, c *inventory.Certifica
 	err := row.Scan(&c.ID, &c.SHA256, &c.SHA1, &c.Serial, &c.Subject, &c.CommonName, &c.Issuer, &sans,
 		timeCol{&c.NotBefore}, timeCol{&c.NotAfter}, &c.IsCA, &c.SelfSigned, &c.SubjectKeyID, &c.AuthorityKeyID,
 		&alg, &c.KeyBits, &c.SignatureAlgorithm, &c.SPKISHA256, idCol{&c.IssuerID}, idCol{&c.KeyID},
-		&c.DER, &c.Source, nullTimeCol{&c.RevokedAt}, timeCol{&c.CreatedAt})
+		&c.DER, &c.Source, &c.Internal, nullTimeCol{&c.RevokedAt}, timeCol{&c.CreatedAt})
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,7 @@ func dashboardFixture(t *testing.T, s inventory.Store) map[string]inventory.Cert
 		{"day 3", day0.Add(3*day + 7*time.Hour), nil},
 		{"ocsp responder day 3", day0.Add(3*day + 8*time.Hour), func(c *inventory.Certificate) {
 			c.Subject, c.CommonName = "CN=Dash CA OCSP Responder", "Dash CA OCSP Responder"
+			c.Internal = true
 		}},
 		{"revoked day 3", day0.Add(3*day + 9*time.Hour), func(c *inventory.Certificate) {
 			r := now.Add(-day)
@@ -123,20 +124,23 @@ func dashboardFixture(t *testing.T, s inventory.Store) map[string]inventory.Cert
 // dashboardFilters are the filters the counts are checked with.
 func dashboardFilters(now time.Time) map[string]inventory.CertificateFilter {
 	return map[string]inventory.CertificateFilter{
-		"all":                      {},
-		"leaf only":                {LeafOnly: true},
-		"CA only":                  {CAOnly: true},
-		"label":                    {Label: "even"},
-		"text":                     {Text: "ocsp responder"},
-		"not expired now":          {NotExpiredAt: now},
-		"expiring within 30 days":  {ExpiringBefore: now.Add(30 * day)},
-		"valid leaves now":         {Status: inventory.StatusValid, At: now, LeafOnly: true},
-		"valid now":                {Status: inventory.StatusValid, At: now},
-		"expired leaves":           {Status: inventory.StatusExpired, At: now, LeafOnly: true},
-		"not yet valid":            {Status: inventory.StatusNotYetValid, At: now},
-		"revoked":                  {Status: inventory.StatusRevoked},
-		"valid leaves in 11 days":  {Status: inventory.StatusValid, At: now.Add(11 * day), LeafOnly: true},
-		"valid within 30 days now": {Status: inventory.StatusValid, At: now, LeafOnly: true, ExpiringBefore: now.Add(30 * day)},
+		"all":                       {},
+		"leaf only":                 {LeafOnly: true},
+		"CA only":                   {CAOnly: true},
+		"label":                     {Label: "even"},
+		"text":                      {Text: "ocsp responder"},
+		"not expired now":           {NotExpiredAt: now},
+		"expiring within 30 days":   {ExpiringBefore: now.Add(30 * day)},
+		"valid leaves now":          {Status: inventory.StatusValid, At: now, LeafOnly: true},
+		"valid now":                 {Status: inventory.StatusValid, At: now},
+		"expired leaves":            {Status: inventory.StatusExpired, At: now, LeafOnly: true},
+		"not yet valid":             {Status: inventory.StatusNotYetValid, At: now},
+		"revoked":                   {Status: inventory.StatusRevoked},
+		"valid leaves in 11 days":   {Status: inventory.StatusValid, At: now.Add(11 * day), LeafOnly: true},
+		"valid within 30 days now":  {Status: inventory.StatusValid, At: now, LeafOnly: true, ExpiringBefore: now.Add(30 * day)},
+		"internal only":             {InternalOnly: true},
+		"internal left out":         {ExcludeInternal: true},
+		"valid leaves, no internal": {Status: inventory.StatusValid, At: now, LeafOnly: true, ExcludeInternal: true},
 	}
 }
 
@@ -205,6 +209,18 @@ func testCountByStatus(t *testing.T, e *env) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("leaf counts at now (-want +got):\n%s", diff)
+	}
+	// The OCSP responder certificate is stored as internal and left out.
+	if c := certs["ocsp responder day 3"]; !c.Internal {
+		t.Errorf("ocsp responder certificate read back with Internal false")
+	}
+	got, err = e.s.CountCertificatesByStatus(ctx, inventory.CertificateFilter{At: now, LeafOnly: true, ExcludeInternal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[inventory.StatusValid]--
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("leaf counts at now without internal ones (-want +got):\n%s", diff)
 	}
 	// f.Status is ignored, even when unknown; At zero is now, before the
 	// fixture's CA certificates are valid.

@@ -81,7 +81,9 @@ func matches(c *inventory.Certificate, f inventory.CertificateFilter) bool {
 			!strings.Contains(c.Serial, hex) && !strings.Contains(c.SHA256, hex),
 		f.Label != "" && !slices.Contains(c.Labels, f.Label),
 		f.CAOnly && !c.IsCA,
-		f.LeafOnly && c.IsCA:
+		f.LeafOnly && c.IsCA,
+		f.InternalOnly && !c.Internal,
+		f.ExcludeInternal && c.Internal:
 		return false
 	}
 	return true

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
@@ -60,4 +62,30 @@ func migrateBefore(t *testing.T, d *db, version int64) []migration {
 		t.Fatal(err)
 	}
 	return all
+}
+
+// insertOldCertificate stores c with the columns of migration 0001 only,
+// as code before later migrations did, with its labels, and returns its
+// ID.
+func insertOldCertificate(t *testing.T, d *db, c *inventory.Certificate) int64 {
+	t.Helper()
+	ctx := context.Background()
+	const insert = `INSERT INTO certificates (sha256, sha1, serial, subject, common_name, issuer, sans,
+		not_before, not_after, is_ca, self_signed, subject_key_id, authority_key_id, key_algorithm, key_bits,
+		signature_algorithm, spki_sha256, der, source, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	var id int64
+	err := d.w.QueryRowContext(ctx, d.q(insert), c.SHA256, c.SHA1, c.Serial, c.Subject, c.CommonName, c.Issuer,
+		joinList(c.SANs), d.t(c.NotBefore), d.t(c.NotAfter), c.IsCA, c.SelfSigned, c.SubjectKeyID,
+		c.AuthorityKeyID, string(c.KeyAlgorithm), c.KeyBits, c.SignatureAlgorithm, c.SPKISHA256, c.DER,
+		c.Source, d.t(time.Now())).Scan(&id)
+	if err != nil {
+		t.Fatalf("insert certificate as before: %v", err)
+	}
+	for _, l := range c.Labels {
+		if _, err := d.w.ExecContext(ctx, d.q(insertCertLabel), id, l); err != nil {
+			t.Fatalf("insert label as before: %v", err)
+		}
+	}
+	return id
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -208,21 +207,8 @@ func TestSearchMigrationIndexesStoredCertificates(t *testing.T) {
 		// Store certificates as the code before 0007 did: without
 		// adding them to a search index.
 		recs := searchRecords()
-		err := d.withTx(ctx, func(tx *sql.Tx) error {
-			b, err := d.prepareCertBatch(ctx, tx)
-			if err != nil {
-				return err
-			}
-			defer b.close()
-			for _, c := range recs {
-				if _, err := b.put(ctx, c); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+		for _, c := range recs {
+			insertOldCertificate(t, d, c)
 		}
 		if err := d.apply(ctx, all); err != nil {
 			t.Fatal(err)

@@ -52,21 +52,24 @@ func (ui *UI) certificateList(w http.ResponseWriter, r *http.Request) error {
 	cq := client.CertificateQuery{Status: q.Get("status"), Issuer: strings.TrimSpace(q.Get("issuer")),
 		Label: strings.TrimSpace(q.Get("label")), ExpiringWithin: strings.TrimSpace(q.Get("expiring_within")),
 		Q: strings.TrimSpace(q.Get("q")), Page: listPage(r)}
-	switch q.Get("ca") {
-	case "true":
-		t := true
-		cq.CA = &t
-	case "false":
-		f := false
-		cq.CA = &f
-	}
+	cq.CA, cq.Internal = triState(q.Get("ca")), triState(q.Get("internal"))
 	l, err := ui.api.ListCertificates(r.Context(), cq)
 	if err != nil {
 		return err
 	}
-	filtered := cq.Status != "" || cq.Issuer != "" || cq.Label != "" || cq.ExpiringWithin != "" || cq.Q != "" || cq.CA != nil
+	filtered := cq.Status != "" || cq.Issuer != "" || cq.Label != "" || cq.ExpiringWithin != "" || cq.Q != "" || cq.CA != nil || cq.Internal != nil
 	ui.render(w, r, page{name: "certificates", title: "Certificates", section: "certificates",
 		data: certificateListData{Items: l.Items, Next: l.Next, Filtered: filtered}})
+	return nil
+}
+
+// triState reads a select of all (""), "true" and "false".
+func triState(s string) *bool {
+	switch s {
+	case "true", "false":
+		b := s == "true"
+		return &b
+	}
 	return nil
 }
 

@@ -32,8 +32,8 @@ func TestDefaultCertificate(t *testing.T) {
 		t.Errorf("Names = %v, want %v", cur.Names, want)
 	}
 	rec, err := f.st.CertificateBySHA256(t.Context(), cur.Fingerprint)
-	if err != nil || !slices.Contains(rec.Labels, Label) || rec.KeyID == 0 {
-		t.Errorf("inventory record = %+v, %v; want the certificate with label %s and its key", rec, err, Label)
+	if err != nil || !slices.Contains(rec.Labels, Label) || rec.KeyID == 0 || !rec.Internal {
+		t.Errorf("inventory record = %+v, %v; want the internal certificate with label %s and its key", rec, err, Label)
 	}
 	inUse := logs.lines("web certificate in use")
 	if len(inUse) != 1 {
