@@ -38,6 +38,47 @@ type definitionRow struct {
 	Open *client.Acquisition
 	// DaysLeft is the days until the current certificate expires.
 	DaysLeft int
+	// Deploy sums up the current certificate's deployments.
+	Deploy deploySummary
+}
+
+// deploySummary counts a certificate's deployment processes by outcome:
+// each target's newest process, which is what the target should serve.
+type deploySummary struct {
+	// CertificateID is the certificate summed up; 0 when there is none.
+	CertificateID int64
+	Total, Confirmed, Failed, Ongoing int
+	// More says there were more targets than were read.
+	More bool
+}
+
+// deploySummaryLimit bounds the deployments read for one summary.
+const deploySummaryLimit = 200
+
+// deploySummaryOf sums up the deployments of certificate id (none for 0).
+func (ui *UI) deploySummaryOf(ctx context.Context, id int64) (deploySummary, error) {
+	s := deploySummary{CertificateID: id}
+	if id == 0 {
+		return s, nil
+	}
+	l, err := ui.api.ListDeployments(ctx, client.DeploymentQuery{CertificateID: id, Latest: true,
+		Page: client.Page{Limit: deploySummaryLimit}})
+	if err != nil {
+		return s, err
+	}
+	s.More = l.Next != ""
+	for _, d := range l.Items {
+		s.Total++
+		switch d.State {
+		case "confirmed":
+			s.Confirmed++
+		case "failed", "rolled_back":
+			s.Failed++
+		default:
+			s.Ongoing++
+		}
+	}
+	return s, nil
 }
 
 type definitionListData struct {
@@ -79,6 +120,11 @@ func (ui *UI) definitionRow(ctx context.Context, d client.Definition) (definitio
 	open, err := ui.api.ListAcquisitions(ctx, client.AcquisitionQuery{State: "open", DefinitionID: d.ID, Page: client.Page{Limit: 1}})
 	if err != nil {
 		return row, err
+	}
+	if row.Cert != nil {
+		if row.Deploy, err = ui.deploySummaryOf(ctx, row.Cert.ID); err != nil {
+			return row, err
+		}
 	}
 	if len(open.Items) > 0 {
 		row.Open = &open.Items[0]
@@ -273,6 +319,8 @@ type definitionData struct {
 	Open      *client.Acquisition
 	Issuers   map[int64]client.Issuer
 	Documents []docView
+	// Deploy sums up the current certificate's deployments.
+	Deploy deploySummary
 	// CloneName is the name typed in the clone form.
 	CloneName string
 }
@@ -296,6 +344,11 @@ func (ui *UI) renderDefinition(w http.ResponseWriter, r *http.Request, id int64,
 	data := definitionData{Def: d, CloneName: cloneName}
 	if d.CurrentCertificateID != 0 {
 		if data.Cert, err = ui.api.GetCertificate(ctx, d.CurrentCertificateID); err != nil && !client.IsNotFound(err) {
+			return err
+		}
+	}
+	if data.Cert != nil {
+		if data.Deploy, err = ui.deploySummaryOf(ctx, data.Cert.ID); err != nil {
 			return err
 		}
 	}

@@ -91,6 +91,7 @@ func TestDeployDirectory(t *testing.T) {
 	certID := ada.issueCertificate("shop")
 	certPath := "/certificates/" + certID
 	ada.page(certPath, 200, "No target yet", `href="/targets/new"`)
+	ada.page("/definitions", 200, "not deployed")
 
 	// A relative directory is refused next to the field, with what was
 	// typed kept; nothing is stored.
@@ -113,6 +114,7 @@ func TestDeployDirectory(t *testing.T) {
 	ada.page(certPath, 200, "Deploy to…", `<option value="`+targetID+`">web1 (directory, generic)</option>`)
 	depPath, body := ada.submit("/deployments", url.Values{"certificate_id": {certID}, "target_id": {targetID}}, `/deployments/\d+`)
 	depID := idAt(t, depPath)
+	ada.page("/definitions", 200, `href="/deployments?certificate=`+certID+`"`, "0/1 confirmed", "1 ongoing")
 	mustContain(t, body, "Deployment #"+depID+" of certificate #"+certID+" to web1 prepared", `badge prepared`,
 		`action="`+depPath+`/install"`, `hx-indicator="#install-status"`, "Installing…", "Not checked yet", "prepared")
 	ada.page("/deployments", 200, `href="`+depPath+`"`, "prepared", "web1")
@@ -145,6 +147,10 @@ func TestDeployDirectory(t *testing.T) {
 		_, body = ada.submit(depPath+"/continue", url.Values{"reason": {"checked in the browser by hand"}}, depPath)
 		mustContain(t, body, "confirmed without a passing check", `badge confirmed`, "checked in the browser by hand")
 	}
+	ada.page("/definitions", 200, "1/1 confirmed")
+	defBody := ada.page("/definitions", 200)
+	defPath := "/definitions/" + regexp.MustCompile(`href="/definitions/(\d+)"`).FindStringSubmatch(defBody)[1]
+	ada.page(defPath, 200, "Deployment:</span> <a", "1/1 confirmed")
 
 	// The lists show it; the target lists its deployment.
 	ada.page("/deployments?state=all&target="+targetID, 200, `href="`+depPath+`"`, "#"+depID)
