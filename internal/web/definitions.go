@@ -46,7 +46,7 @@ type definitionRow struct {
 // each target's newest process, which is what the target should serve.
 type deploySummary struct {
 	// CertificateID is the certificate summed up; 0 when there is none.
-	CertificateID int64
+	CertificateID                     int64
 	Total, Confirmed, Failed, Ongoing int
 	// More says there were more targets than were read.
 	More bool
