@@ -29,7 +29,8 @@ func (s *Service) List(ctx context.Context, f inventory.AcquisitionFilter, p inv
 }
 
 // Attention returns the definitions whose current certificate expires
-// within days (DefaultAttentionDays when 0) and that have no open process.
+// within days (DefaultAttentionDays when 0) or is revoked, and that have
+// no open process.
 func (s *Service) Attention(ctx context.Context, days int, p inventory.Page) (*inventory.DefinitionPage, error) {
 	switch {
 	case days == 0:

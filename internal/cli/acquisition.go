@@ -280,10 +280,10 @@ func attentionItems(ctx context.Context, c *client.Client, days int) ([]client.D
 func (a *app) writeAttention(ctx context.Context, c *client.Client, items []client.Definition, days int) error {
 	w := a.env.Stdout
 	if len(items) == 0 {
-		fmt.Fprintf(w, "no definition needs attention: no certificate expires within %d days without an open process\n", days)
+		fmt.Fprintf(w, "no definition needs attention: no certificate expires within %d days or is revoked without an open process\n", days)
 		return nil
 	}
-	fmt.Fprintf(w, "Definitions needing attention (certificate expires within %d days, no open process):\n", days)
+	fmt.Fprintf(w, "Definitions needing attention (certificate expires within %d days or is revoked, no open process):\n", days)
 	now := a.env.Now()
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DEFINITION\tCOMMON NAME\tCERTIFICATE\tEXPIRES\tDAYS\tSTART WITH")
@@ -295,6 +295,9 @@ func (a *app) writeAttention(ctx context.Context, c *client.Client, items []clie
 				return err
 			}
 			expires, left = cert.NotAfter.UTC().Format(time.DateOnly), fmt.Sprint(daysLeft(now, cert.NotAfter))
+			if cert.RevokedAt != nil {
+				left = "revoked"
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\tcertkeeper acquisition start %s\n", d.Name, orDash(d.Subject.CommonName),
 			d.CurrentCertificateID, expires, left, shellWord(d.Name))

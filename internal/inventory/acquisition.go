@@ -157,7 +157,8 @@ type AcquisitionStore interface {
 	// AcquisitionSteps returns a process's steps in order.
 	AcquisitionSteps(ctx context.Context, id int64) ([]AcquisitionStep, error)
 	// ExpiringWithoutAcquisition returns the definitions whose current
-	// certificate expires before before and that have no open process,
-	// ordered by that certificate's expiry then definition ID.
+	// certificate expires before before or is revoked and that have no
+	// open process, ordered by that certificate's expiry then definition
+	// ID.
 	ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p Page) (*DefinitionPage, error)
 }

@@ -343,7 +343,7 @@ func (s *db) ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p
 	if err != nil {
 		return nil, err
 	}
-	where := []string{"c.not_after < ?",
+	where := []string{"(c.not_after < ? OR c.revoked_at IS NOT NULL)",
 		"NOT EXISTS (SELECT 1 FROM acquisitions a WHERE a.definition_id = d.id AND a.state IN " + openStatesSQL + ")"}
 	args := []any{s.t(ceilSecond(before))}
 	if p.After != "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -392,32 +393,39 @@ func testExpiringWithoutAcquisition(t *testing.T, e *env) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	day := 24 * time.Hour
+	revokedAt := now.Add(-time.Hour)
 	def := func(name string, notAfter time.Duration, n int) *inventory.Definition {
 		d := sampleDefinition(name)
 		if notAfter != 0 {
-			res := putCerts(t, e.s, fakeCertificate(n, &inventory.Certificate{}, now.Add(notAfter)))
-			d.CurrentCertificateID = res[0].ID
+			c := fakeCertificate(n, &inventory.Certificate{}, now.Add(notAfter))
+			if strings.HasPrefix(name, "revoked") {
+				c.RevokedAt = &revokedAt
+			}
+			d.CurrentCertificateID = putCerts(t, e.s, c)[0].ID
 		}
 		return putDefinition(t, e.s, d)
 	}
 	process := func(d *inventory.Definition, st inventory.AcquisitionState) {
 		putAcquisition(t, e.s, &inventory.Acquisition{DefinitionID: d.ID, Kind: inventory.AcquisitionRenewal, State: st})
 	}
-	late := def("late", 20*day, 1)     // expires soon, created first
-	open := def("open", 5*day, 2)      // has an open process: excluded
-	closed := def("closed", 10*day, 3) // only closed processes: included
-	def("none", 0, 0)                  // no current certificate: excluded
-	def("far", 90*day, 4)              // expires after the bound: excluded
-	expired := def("expired", -day, 5) // already expired: included
-	tie := def("tie", 20*day, 6)       // same NotAfter as late: ID order
-	edge := def("edge", 30*day, 7)     // NotAfter equal to the bound: excluded
+	late := def("late", 20*day, 1)                 // expires soon, created first
+	open := def("open", 5*day, 2)                  // has an open process: excluded
+	closed := def("closed", 10*day, 3)             // only closed processes: included
+	def("none", 0, 0)                              // no current certificate: excluded
+	def("far", 90*day, 4)                          // expires after the bound: excluded
+	expired := def("expired", -day, 5)             // already expired: included
+	tie := def("tie", 20*day, 6)                   // same NotAfter as late: ID order
+	edge := def("edge", 30*day, 7)                 // NotAfter equal to the bound: excluded
+	revoked := def("revoked", 200*day, 8)          // far off but revoked: included last
+	revokedOpen := def("revoked open", 200*day, 9) // revoked, with an open process: excluded
+	process(revokedOpen, inventory.StateCSRReady)
 	process(open, inventory.StateOrdered)
 	process(closed, inventory.StateCompleted)
 	process(closed, inventory.StateCancelled)
 	process(tie, inventory.StateCancelled)
 
 	before := now.Add(30 * day)
-	want := []string{expired.Name, closed.Name, late.Name, tie.Name}
+	want := []string{expired.Name, closed.Name, late.Name, tie.Name, revoked.Name}
 	for _, size := range []int{1, 3, 0} {
 		var got []string
 		p := inventory.Page{Limit: size}
@@ -439,8 +447,8 @@ func testExpiringWithoutAcquisition(t *testing.T, e *env) {
 		}
 	}
 	page, err := e.s.ExpiringWithoutAcquisition(ctx, before.Add(time.Millisecond), inventory.Page{})
-	if err != nil || len(page.Items) != 5 || page.Items[4].Name != edge.Name {
-		t.Errorf("bound just after edge's NotAfter: %d items, %v; want 5 ending with edge", len(page.Items), err)
+	if err != nil || len(page.Items) != 6 || page.Items[4].Name != edge.Name {
+		t.Errorf("bound just after edge's NotAfter: %d items, %v; want 6 with edge fifth", len(page.Items), err)
 	}
 	if _, err := e.s.ExpiringWithoutAcquisition(ctx, before, inventory.Page{After: "!!"}); err == nil {
 		t.Error("bad cursor accepted")
