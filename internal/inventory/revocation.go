@@ -14,6 +14,9 @@ type Revocation struct {
 	RevokedAt time.Time
 	// Reason is the CRLReason code of RFC 5280, section 5.3.1.
 	Reason int
+	// NotAfter is the revoked certificate's expiry, filled in by
+	// ListRevocations (zero elsewhere).
+	NotAfter time.Time
 }
 
 // CRL is a certificate revocation list a CA published.
@@ -41,7 +44,8 @@ type RevocationStore interface {
 	// stores the audit event, in one transaction. A certificate already
 	// revoked gives ErrConflict.
 	Revoke(ctx context.Context, r *Revocation, audit *AuditEvent) error
-	// ListRevocations returns every revocation of a CA, oldest first.
+	// ListRevocations returns every revocation of a CA, oldest first,
+	// with each certificate's NotAfter.
 	ListRevocations(ctx context.Context, caID int64) ([]Revocation, error)
 	SerialStatus(ctx context.Context, caID int64, serial string) (*SerialStatus, error)
 	// NextCRLNumber atomically increments and returns the CA's CRL number

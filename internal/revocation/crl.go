@@ -14,7 +14,12 @@ import (
 )
 
 // RefreshCRL signs and stores a new CRL of the CA (RFC 5280, section 5)
-// listing every certificate it revoked, and returns it. thisUpdate is now
+// listing every certificate it revoked that has not been expired for
+// longer than Config.CRLValidity, and returns it. RFC 5280 section
+// 5.1.2.6 lets an entry go once it has appeared on one regularly
+// scheduled CRL issued after the certificate's expiry: the CRL current
+// when it expires is replaced within CRLValidity by one that still lists
+// it, and later CRLs leave it out, so CRLs do not grow forever. thisUpdate is now
 // and nextUpdate is now + Config.CRLValidity; the CRL number comes from
 // the inventory, so numbers increase strictly across instances (section
 // 5.2.3).
@@ -39,7 +44,7 @@ func (s *Service) RefreshCRL(ctx context.Context, caID int64) (*inventory.CRL, e
 	}
 	now := s.now().Truncate(time.Second)
 	crl := &inventory.CRL{CAID: caID, Number: number, ThisUpdate: now, NextUpdate: now.Add(s.cfg.CRLValidity)}
-	if crl.DER, err = buildCRL(s.cfg.Rand, issuer, key, crl, revs); err != nil {
+	if crl.DER, err = buildCRL(s.cfg.Rand, issuer, key, crl, unexpired(revs, now.Add(-s.cfg.CRLValidity))); err != nil {
 		return nil, fmt.Errorf("revocation: CA %d: %w", caID, err)
 	}
 	if err := s.st.PutCRL(ctx, crl); err != nil {
@@ -61,6 +66,18 @@ func (s *Service) CurrentCRL(ctx context.Context, caID int64) (*inventory.CRL, e
 		return crl, nil
 	}
 	return s.RefreshCRL(ctx, caID)
+}
+
+// unexpired returns the revocations of certificates that expired at or
+// after since (or whose expiry is unknown), in order.
+func unexpired(revs []inventory.Revocation, since time.Time) []inventory.Revocation {
+	out := revs[:0:0]
+	for _, r := range revs {
+		if r.NotAfter.IsZero() || !r.NotAfter.Before(since) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // buildCRL encodes and signs a version 2 CRL with the CRL number and

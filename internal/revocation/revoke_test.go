@@ -3,11 +3,13 @@ package revocation_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 )
@@ -144,4 +146,56 @@ func colons(hex string) string {
 		b.WriteString(strings.ToUpper(hex[i : i+2]))
 	}
 	return b.String()
+}
+
+// TestExpiredLeaveCRL: a revoked certificate stays on the CRLs published
+// until one CRL period after it expires (so that one regularly scheduled
+// CRL issued after its expiry lists it, RFC 5280 section 5.1.2.6), and
+// later CRLs leave it out; other entries stay.
+func TestExpiredLeaveCRL(t *testing.T) {
+	f := newFixture(t, sqlite(t), revocation.Config{})
+	ctx := context.Background()
+	short, err := f.auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{"short.example"},
+		Validity: 48 * time.Hour, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := f.issue(t, "long.example")
+	for _, c := range []*ca.Issued{short, long} {
+		if _, err := f.svc.Revoke(ctx, c.Record.SHA256, revocation.Superseded, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed := func() []string {
+		t.Helper()
+		if _, err := f.svc.RefreshCRL(ctx, f.ca.ID); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range f.crl(t).RevokedCertificateEntries {
+			switch {
+			case e.SerialNumber.Cmp(short.Certificate.SerialNumber) == 0:
+				out = append(out, "short")
+			case e.SerialNumber.Cmp(long.Certificate.SerialNumber) == 0:
+				out = append(out, "long")
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	steps := []struct {
+		at   time.Time
+		want []string
+	}{
+		{short.Certificate.NotAfter.Add(-time.Hour), []string{"long", "short"}},                 // not expired yet
+		{short.Certificate.NotAfter.Add(time.Hour), []string{"long", "short"}},                  // expired, first CRL after
+		{short.Certificate.NotAfter.Add(24*time.Hour - time.Second), []string{"long", "short"}}, // within one CRL period
+		{short.Certificate.NotAfter.Add(24*time.Hour + time.Second), []string{"long"}},          // past it: gone
+	}
+	for _, s := range steps {
+		f.clock.Advance(s.at.Sub(f.clock.Now()))
+		if got := listed(); !slices.Equal(got, s.want) {
+			t.Errorf("CRL at %s lists %v, want %v", s.at, got, s.want)
+		}
+	}
 }

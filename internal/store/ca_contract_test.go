@@ -249,6 +249,11 @@ func testRevoke(t *testing.T, e *env) {
 	if err != nil || len(list) != 2 || list[0].CertificateID != ids[0] || list[1].Serial != serial || list[1].Reason != 4 {
 		t.Fatalf("ListRevocations = %+v, %v", list, err)
 	}
+	for i, r := range list {
+		if want := getCert(t, e.s, ids[i]).NotAfter; !r.NotAfter.Equal(want) {
+			t.Errorf("revocation %d NotAfter = %s, want the certificate's %s", i, r.NotAfter, want)
+		}
+	}
 	if c := getCert(t, e.s, ids[1]); c.RevokedAt == nil {
 		t.Errorf("certificate %d has no RevokedAt after Revoke", ids[1])
 	}

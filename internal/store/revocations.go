@@ -87,8 +87,9 @@ func (s *db) resolveRevoked(ctx context.Context, tx *sql.Tx, r *inventory.Revoca
 
 // ListRevocations returns every revocation of CA caID, oldest first.
 func (s *db) ListRevocations(ctx context.Context, caID int64) ([]inventory.Revocation, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT ca_id, certificate_id, serial, revoked_at, reason
-		FROM revocations WHERE ca_id = ? ORDER BY revoked_at, serial`), caID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT r.ca_id, r.certificate_id, r.serial, r.revoked_at, r.reason, c.not_after
+		FROM revocations r JOIN certificates c ON c.id = r.certificate_id
+		WHERE r.ca_id = ? ORDER BY r.revoked_at, r.serial`), caID)
 	if err != nil {
 		return nil, wrap("list revocations", err)
 	}
@@ -96,7 +97,7 @@ func (s *db) ListRevocations(ctx context.Context, caID int64) ([]inventory.Revoc
 	var out []inventory.Revocation
 	for rows.Next() {
 		var r inventory.Revocation
-		if err := rows.Scan(&r.CAID, &r.CertificateID, &r.Serial, timeCol{&r.RevokedAt}, &r.Reason); err != nil {
+		if err := rows.Scan(&r.CAID, &r.CertificateID, &r.Serial, timeCol{&r.RevokedAt}, &r.Reason, timeCol{&r.NotAfter}); err != nil {
 			return nil, wrap("list revocations", err)
 		}
 		out = append(out, r)
