@@ -113,6 +113,8 @@ func (v *inspectView) writeText(w io.Writer) {
 	switch {
 	case v.Key == nil:
 		fmt.Fprintln(w, "  Private key: none")
+	case len(v.Certificates) == 0:
+		fmt.Fprintf(w, "  Private key: %s %d (no certificate in the input)\n", v.Key.Type, v.Key.Bits)
 	case v.Key.MatchesLeaf:
 		fmt.Fprintf(w, "  Private key: %s %d, matches the leaf certificate\n", v.Key.Type, v.Key.Bits)
 	default:

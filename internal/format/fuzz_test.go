@@ -82,8 +82,8 @@ func checkError(t *testing.T, b *Bundle, err error, password []byte) {
 
 // FuzzDecode fuzzes format detection and every decoder behind it.
 func FuzzDecode(f *testing.F) {
-	addSeeds(f, "chain.pem", "key.pem", "key-pkcs8-aes.pem", "key-legacy-aes.pem", "leaf.der",
-		"chain.p7b", "modern.pfx", "legacy.pfx", "keystore.jks", "trust.jks", "trust.p12")
+	addSeeds(f, "chain.pem", "key.pem", "key-pkcs8-aes.pem", "key-legacy-aes.pem", "key-pkcs8-v1.pem", "leaf.der",
+		"chain.p7b", "modern.pfx", "legacy.pfx", "keystore.jks", "trust.jks", "trust.p12", "certs.pfx", "certs-3des.pfx")
 	addGenerated(f, TargetPEM, TargetCombinedPEM, TargetDER, TargetP7B, TargetJKS)
 	f.Fuzz(func(t *testing.T, data, password []byte) {
 		b, err := Decode(data, password)
@@ -93,7 +93,7 @@ func FuzzDecode(f *testing.F) {
 
 // FuzzDecodePEM fuzzes the PEM decoder directly.
 func FuzzDecodePEM(f *testing.F) {
-	addSeeds(f, "chain.pem", "key.pem", "key-pkcs8-aes.pem", "key-legacy-aes.pem")
+	addSeeds(f, "chain.pem", "key.pem", "key-pkcs8-aes.pem", "key-legacy-aes.pem", "key-pkcs8-v1.pem")
 	addGenerated(f, TargetPEM, TargetCombinedPEM, TargetKey)
 	f.Fuzz(func(t *testing.T, data, password []byte) {
 		b, err := decodePEM(data, password)
@@ -113,11 +113,28 @@ func FuzzDecodePKCS7(f *testing.F) {
 
 // FuzzDecodePKCS12 fuzzes the PKCS#12 decoder (and its KDF pre-check).
 func FuzzDecodePKCS12(f *testing.F) {
-	addSeeds(f, "modern.pfx", "legacy.pfx", "trust.p12")
+	addSeeds(f, "modern.pfx", "legacy.pfx", "trust.p12", "certs.pfx", "certs-3des.pfx")
 	addGenerated(f, TargetPFX, TargetPFXLegacy)
 	f.Fuzz(func(t *testing.T, data, password []byte) {
 		b, err := decodePKCS12(data, password)
 		checkResult(t, b, err, password)
+	})
+}
+
+// FuzzReadPKCS12Certs fuzzes certkeeper's own reader of certificate-only
+// PFX files (MAC check, PBES2 and PKCS#12 PBE decryption, bag parsing)
+// behind the same structural pre-check as decodePKCS12.
+func FuzzReadPKCS12Certs(f *testing.F) {
+	addSeeds(f, "certs.pfx", "certs-3des.pfx", "modern.pfx")
+	f.Fuzz(func(t *testing.T, data, password []byte) {
+		s := berScanner{kdf: true}
+		if s.scan(data) != nil {
+			return
+		}
+		certs, err := readPKCS12Certs(data, password)
+		if err == nil && len(certs) == 0 {
+			t.Fatal("no error and no certificate")
+		}
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -51,6 +52,15 @@ func decodeCases() []decodeCase {
 		{file: "keystore.p12", password: interopPass, kind: KindPKCS12, chain: 3, key: true, alias: "web"},
 		{file: "trust.jks", password: interopPass, kind: KindJKS, others: 2},
 		{file: "trust.p12", password: interopPass, kind: KindPKCS12, others: 2},
+		{file: "p8v1-3des.pem", password: interopPass, kind: KindPEM, key: true},
+		{file: "p8v1-2des.pem", password: interopPass, kind: KindPEM, key: true},
+		{file: "p8v1-md5des.pem", password: interopPass, kind: KindPEM, key: true},
+		{file: "p8v1-sha1des.pem", password: interopPass, kind: KindPEM, key: true},
+		{file: "certs.pfx", password: interopPass, kind: KindPKCS12, chain: 3},
+		{file: "certs-3des.pfx", password: interopPass, kind: KindPKCS12, chain: 3},
+		{file: "certs-nomac.pfx", password: interopPass, kind: KindPKCS12, chain: 3},
+		{file: "certs-plain.pfx", password: interopPass, kind: KindPKCS12, chain: 3},
+		{file: "certs-empty.pfx", kind: KindPKCS12, chain: 3},
 	}
 }
 
@@ -157,7 +167,8 @@ func TestInteropEd25519Key(t *testing.T) {
 func TestInteropPasswords(t *testing.T) {
 	fx := interop(t)
 	files := []string{"modern.pfx", "legacy.pfx", "keystore.jks", "keystore.p12", "trust.jks",
-		"trust.p12", "p8aes.pem", "p8des3.pem", "p8scrypt.pem", "legacy-enc.pem"}
+		"trust.p12", "p8aes.pem", "p8des3.pem", "p8scrypt.pem", "legacy-enc.pem",
+		"p8v1-3des.pem", "p8v1-2des.pem", "p8v1-md5des.pem", "p8v1-sha1des.pem", "certs.pfx", "certs-3des.pfx"}
 	for _, f := range fx.families {
 		for _, file := range files {
 			data, err := os.ReadFile(f.files[file])
@@ -179,6 +190,29 @@ func TestInteropPasswords(t *testing.T) {
 					}
 				})
 			}
+		}
+	}
+}
+
+// TestInteropUnsupportedEncryption: RC2 (openssl's -legacy certificate
+// encryption, pkcs8 -v1 PBE-SHA1-RC2-64) is refused with a one-line error
+// that names it and says how to re-encrypt, not as a broken file.
+func TestInteropUnsupportedEncryption(t *testing.T) {
+	fx := interop(t)
+	for _, f := range fx.families {
+		for _, file := range []string{"p8v1-rc2.pem", "certs-rc2.pfx"} {
+			t.Run(f.alg+"/"+file, func(t *testing.T) {
+				data, err := os.ReadFile(f.files[file])
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = Decode(data, []byte(interopPass))
+				var fe *Error
+				if !errors.As(err, &fe) || errors.Is(err, ErrMalformed) || errors.Is(err, ErrWrongPassword) ||
+					!strings.Contains(err.Error(), "RC2") || !strings.Contains(err.Error(), "AES") {
+					t.Errorf("Decode error = %v, want a one-line refusal naming RC2 and AES", err)
+				}
+			})
 		}
 	}
 }

@@ -176,7 +176,9 @@ func (tl tools) runSteps(f *family, steps []string) error {
 	for _, name := range []string{"leaf.crt", "int.crt", "root.crt", "cas.pem", "chain.pem",
 		"leaf.key", "leaf.key.der", "leaf.der", "chain.p7b", "chain.p7b.pem", "modern.pfx", "legacy.pfx",
 		"empty.pfx", "dump.pem", "p8aes.pem", "p8des3.pem", "p8scrypt.pem", "trusted.pem", "legacy-enc.pem", "traditional.pem",
-		"keystore.jks", "keystore.p12", "trust.jks", "trust.p12"} {
+		"keystore.jks", "keystore.p12", "trust.jks", "trust.p12",
+		"p8v1-3des.pem", "p8v1-2des.pem", "p8v1-md5des.pem", "p8v1-sha1des.pem", "p8v1-rc2.pem",
+		"certs.pfx", "certs-3des.pfx", "certs-nomac.pfx", "certs-plain.pfx", "certs-empty.pfx", "certs-rc2.pfx"} {
 		if _, err := os.Stat(filepath.Join(f.dir, name)); err == nil {
 			f.files[name] = filepath.Join(f.dir, name)
 		}
@@ -210,6 +212,13 @@ func (tools) keySteps(f *family) []string {
 		"openssl|pkcs8|-topk8|-v2|aes-256-cbc|-in|leaf.key|-passout|" + pass + "|-out|p8aes.pem",
 		"openssl|pkcs8|-topk8|-v2|des3|-in|leaf.key|-passout|" + pass + "|-out|p8des3.pem",
 		"openssl|pkcs8|-topk8|-scrypt|-in|leaf.key|-passout|" + pass + "|-out|p8scrypt.pem",
+		// PBES1 and PKCS#12 PBE (RFC 8018 §6.1, RFC 7292 Appendix C);
+		// OpenSSL 3 writes the single-DES ones with its legacy provider.
+		"openssl|pkcs8|-topk8|-v1|PBE-SHA1-3DES|-in|leaf.key|-passout|" + pass + "|-out|p8v1-3des.pem",
+		"openssl|pkcs8|-topk8|-v1|PBE-SHA1-2DES|-in|leaf.key|-passout|" + pass + "|-out|p8v1-2des.pem",
+		"openssl|pkcs8|-topk8|-v1|PBE-MD5-DES|-provider|legacy|-provider|default|-in|leaf.key|-passout|" + pass + "|-out|p8v1-md5des.pem",
+		"openssl|pkcs8|-topk8|-v1|PBE-SHA1-DES|-provider|legacy|-provider|default|-in|leaf.key|-passout|" + pass + "|-out|p8v1-sha1des.pem",
+		"openssl|pkcs8|-topk8|-v1|PBE-SHA1-RC2-64|-provider|legacy|-provider|default|-in|leaf.key|-passout|" + pass + "|-out|p8v1-rc2.pem",
 	}
 	if f.alg == "rsa" {
 		return append(steps, "openssl|rsa|-in|leaf.key|-traditional|-out|traditional.pem",
@@ -226,6 +235,7 @@ func (tools) containerSteps(f *family) []string {
 	kt := "keytool|-importkeystore|-noprompt|-srckeystore|modern.pfx|-srcstoretype|PKCS12|-srcstorepass|" +
 		interopPass + "|-deststorepass|" + interopPass + "|-destkeystore|"
 	trust := "keytool|-importcert|-noprompt|-trustcacerts|-storepass|" + interopPass + "|"
+	certsOnly := "openssl|pkcs12|-export|-nokeys|-in|chain.pem|"
 	return []string{
 		"openssl|x509|-in|leaf.crt|-outform|DER|-out|leaf.der",
 		"openssl|x509|-in|leaf.crt|-addtrust|serverAuth|-out|trusted.pem",
@@ -234,6 +244,13 @@ func (tools) containerSteps(f *family) []string {
 		export + "-passout|" + pass + "|-out|modern.pfx",
 		export + "-legacy|-passout|" + pass + "|-out|legacy.pfx",
 		export + "-passout|pass:|-out|empty.pfx",
+		// Certificates only, as openssl writes them (not Java trust stores).
+		certsOnly + "-passout|" + pass + "|-out|certs.pfx",
+		certsOnly + "-certpbe|PBE-SHA1-3DES|-macalg|sha1|-passout|" + pass + "|-out|certs-3des.pfx",
+		certsOnly + "-nomac|-passout|" + pass + "|-out|certs-nomac.pfx",
+		certsOnly + "-certpbe|NONE|-passout|" + pass + "|-out|certs-plain.pfx",
+		certsOnly + "-passout|pass:|-out|certs-empty.pfx",
+		certsOnly + "-legacy|-passout|" + pass + "|-out|certs-rc2.pfx",
 		"openssl|pkcs12|-in|modern.pfx|-passin|" + pass + "|-nodes|-out|dump.pem",
 		kt + "keystore.jks|-deststoretype|JKS",
 		kt + "keystore.p12|-deststoretype|PKCS12",

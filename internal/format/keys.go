@@ -102,12 +102,14 @@ func asSigner(k any) (crypto.Signer, error) {
 	return nil, fmt.Errorf("unsupported private key type %T", k)
 }
 
-// decryptPKCS8 decrypts an EncryptedPrivateKeyInfo. Only PBES2 (RFC 8018
-// §6.2) is read, with PBKDF2 or scrypt, whose cost parameters are checked
-// against the limits above before any key derivation.
+// decryptPKCS8 decrypts an EncryptedPrivateKeyInfo: PBES2 (RFC 8018
+// §6.2) with PBKDF2 or scrypt through the pkcs8 library, and the older
+// PBES1 (§6.1, DES) and PKCS#12 triple-DES schemes (RFC 7292 Appendix C;
+// `openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES`) itself. Cost parameters are
+// checked against the limits above before any key derivation.
 func decryptPKCS8(format string, der []byte, epki encryptedPrivateKeyInfo, password []byte) (crypto.Signer, error) {
 	if !epki.Algorithm.Algorithm.Equal(oidPBES2) {
-		return nil, errorf(format, nil, "encrypted pkcs#8 key uses %v; only pbes2 is supported", epki.Algorithm.Algorithm)
+		return decryptLegacyPKCS8(format, epki, password)
 	}
 	if err := checkPBES2(epki.Algorithm.Parameters.FullBytes); err != nil {
 		return nil, malformedf(format, "encrypted pkcs#8 key: %v", err)
@@ -117,6 +119,40 @@ func decryptPKCS8(format string, der []byte, epki encryptedPrivateKeyInfo, passw
 	}
 	k, err := pkcs8.ParsePKCS8PrivateKey(der, password)
 	if err != nil {
+		return nil, wrongPassword(format)
+	}
+	key, err := asSigner(k)
+	if err != nil {
+		return nil, errorf(format, nil, "%v", err)
+	}
+	return key, nil
+}
+
+// decryptLegacyPKCS8 decrypts a PKCS#8 key under a PBES1 or PKCS#12 PBE
+// scheme.
+func decryptLegacyPKCS8(format string, epki encryptedPrivateKeyInfo, password []byte) (crypto.Signer, error) {
+	pw, err := newPBEPassword(password, false)
+	if err != nil {
+		return nil, errorf(format, nil, "encrypted pkcs#8 key: %v", err)
+	}
+	plain, err := decryptPBE(epki.Algorithm, epki.Data, pw)
+	var unsupported *unsupportedPBEError
+	switch {
+	case errors.As(err, &unsupported):
+		return nil, errorf(format, nil, "encrypted pkcs#8 key: %v", err)
+	case err != nil && !errors.Is(err, errPBEPadding):
+		return nil, malformedf(format, "encrypted pkcs#8 key: %v", err)
+	case err != nil && len(password) == 0:
+		return nil, passwordNeeded(format)
+	case err != nil:
+		return nil, wrongPassword(format)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(plain)
+	if err != nil {
+		// Bad padding is caught above only with probability 255/256.
+		if len(password) == 0 {
+			return nil, passwordNeeded(format)
+		}
 		return nil, wrongPassword(format)
 	}
 	key, err := asSigner(k)

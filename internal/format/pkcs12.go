@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"unicode/utf16"
 
 	"software.sslmate.com/src/go-pkcs12"
@@ -41,8 +42,28 @@ func decodePKCS12(data, password []byte) (b *Bundle, err error) {
 	if perr := pkcs12PasswordError(terr, password); perr != nil {
 		return nil, perr
 	}
-	return nil, malformedf(pkcs12Format, "%s (as a trust store: %s)",
-		libError(err, "pkcs12: "), libError(terr, "pkcs12: "))
+	return decodePKCS12Certs(data, password, fmt.Sprintf("%s (as a trust store: %s)",
+		libError(err, "pkcs12: "), libError(terr, "pkcs12: ")))
+}
+
+// decodePKCS12Certs reads a PFX of certificates without a key that is not
+// a Java trust store (`openssl pkcs12 -export -nokeys`). libErr is what
+// the library said of the file, reported when it is not such a PFX
+// either.
+func decodePKCS12Certs(data, password []byte, libErr string) (*Bundle, error) {
+	certs, err := readPKCS12Certs(data, password)
+	var unsupported *unsupportedPBEError
+	switch {
+	case err == nil:
+		return buildBundle(KindPKCS12, certs, nil, false), nil
+	case errors.Is(err, errPFXPassword) && len(password) == 0:
+		return nil, passwordNeeded(pkcs12Format)
+	case errors.Is(err, errPFXPassword):
+		return nil, wrongPassword(pkcs12Format)
+	case errors.As(err, &unsupported):
+		return nil, errorf(pkcs12Format, nil, "certificates: %v", err)
+	}
+	return nil, malformedf(pkcs12Format, "%s", libErr)
 }
 
 // pkcs12PasswordError maps a failed MAC or decryption to the password

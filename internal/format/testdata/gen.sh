@@ -27,3 +27,8 @@ rm -f keystore.jks trust.jks trust.p12
 keytool -importkeystore -noprompt -srckeystore modern.pfx -srcstoretype PKCS12 -srcstorepass $P -destkeystore keystore.jks -deststoretype JKS -deststorepass $P
 keytool -importcert -noprompt -trustcacerts -storetype JKS -keystore trust.jks -storepass $P -alias root -file "$t/root.crt"
 keytool -importcert -noprompt -trustcacerts -storetype PKCS12 -keystore trust.p12 -storepass $P -alias root -file "$t/root.crt"
+# Certificates only (openssl's shape, not a Java trust store) and PBES1 /
+# PKCS#12 PBE keys, read by certkeeper's own decryption.
+openssl pkcs12 -export -nokeys -in chain.pem -passout pass:$P -out certs.pfx
+openssl pkcs12 -export -nokeys -in chain.pem -certpbe PBE-SHA1-3DES -macalg sha1 -passout pass:$P -out certs-3des.pfx
+openssl pkcs8 -topk8 -v1 PBE-SHA1-3DES -in key.pem -passout pass:$P -out key-pkcs8-v1.pem
