@@ -21,7 +21,10 @@ func (c choice) String() string {
 }
 
 // choose resolves the issuer and product named (either may be "") for d.
-func (s *Service) choose(ctx context.Context, d *inventory.Definition, issuer, product string) (choice, error) {
+func (s *Service) choose(ctx context.Context, d *inventory.Definition, kind inventory.AcquisitionKind, issuer, product string) (choice, error) {
+	if kind == inventory.AcquisitionRenewal && issuer == "" && d.Requirements.Issuer == "" {
+		return s.chooseForRenewal(ctx, d, product)
+	}
 	i, err := s.resolveIssuer(ctx, d, issuer)
 	if err != nil {
 		return choice{}, err
@@ -183,7 +186,7 @@ func (s *Service) ChooseIssuer(ctx context.Context, actor string, id int64, issu
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.choose(ctx, d, issuer, product)
+	c, err := s.choose(ctx, d, a.Kind, issuer, product)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ func (s *Service) Start(ctx context.Context, actor string, o StartOptions) (*Pro
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.choose(ctx, d, o.Issuer, o.Product)
+	c, err := s.choose(ctx, d, kind, o.Issuer, o.Product)
 	if err != nil {
 		return nil, err
 	}

@@ -141,6 +141,32 @@ func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 	}
 }
 
+// TestVendorUploadCertificateOnlyPFX: a vendor's PFX of certificates
+// without a key (openssl pkcs12 -export -nokeys) is read like any other
+// upload.
+func TestVendorUploadCertificateOnlyPFX(t *testing.T) {
+	v := newVendorCA(t)
+	f := newFixture(t, Config{Roots: v.Roots()})
+	f.vendor(t, "vendorx", "", "ov")
+	f.definition(t, "shop", "shop.example.test")
+	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
+	csr, err := f.svc.CSR(t.Context(), actor, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Sign("leaf", csr, "serverAuth", "DNS:shop.example.test")
+	v.Run("pkcs12", "-export", "-nokeys", "-in", "leaf.pem", "-certfile", "intermediate.pem",
+		"-passout", "pass:"+pfxPassword, "-out", "certs.pfx")
+	val, err := f.svc.Upload(t.Context(), actor, p.ID, Upload{Data: v.Read("certs.pfx"), Password: pfxPassword})
+	if err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	if val.Acquisition.State != inventory.StateIssued || val.Certificate.KeyID != p.KeyID || len(val.Chain) != 3 {
+		t.Errorf("Upload = state %s, key %d, chain %d; want issued with the process's key and a chain of 3",
+			val.Acquisition.State, val.Certificate.KeyID, len(val.Chain))
+	}
+}
+
 func TestVendorUploadRefused(t *testing.T) {
 	v := newVendorCA(t)
 	f := newFixture(t, Config{Roots: v.Roots()})
@@ -172,7 +198,8 @@ func TestVendorUploadRefused(t *testing.T) {
 		{"client only", f.svc, Upload{Data: v.P7B("client")}, "data", "key usage"},
 		{"wrong password", f.svc, Upload{Data: v.PFX("good", key, pfxPassword), Password: "nope"}, "password", "wrong password"},
 		{"no password", f.svc, Upload{Data: v.PFX("good", key, pfxPassword)}, "password", "give its password"},
-		{"certificate-only pfx", f.svc, Upload{Data: v.Read("nokey.pfx"), Password: pfxPassword}, "data", "pkcs12"},
+		{"certificate-only pfx without its intermediate", f.svc, Upload{Data: v.Read("nokey.pfx"), Password: pfxPassword},
+			"data", `the issuer "Vendor Test Issuing CA" of "shop.example.test"`},
 		{"garbage", f.svc, Upload{Data: []byte("hello")}, "data", "not a recognised"},
 		{"empty", f.svc, Upload{}, "data", "is empty"},
 		{"too large", f.svc, Upload{Data: make([]byte, MaxUploadSize+1)}, "data", "the limit is"},
