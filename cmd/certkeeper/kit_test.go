@@ -233,3 +233,52 @@ func readZip(t *testing.T, path, dir string) map[string]string {
 	}
 	return out
 }
+
+// TestKitServerOnlyClientsOnlyAndUserLayouts: a server-only kit, clients
+// added to it later from the same CA (refused twice without --force; with
+// --force the replaced files are backed up), and a layout saved with
+// "preset add" from the same file format used by kit create and kit
+// verify by name.
+func TestKitServerOnlyClientsOnlyAndUserLayouts(t *testing.T) {
+	c := newCK(t)
+	base := t.TempDir()
+	kit := filepath.Join(base, "kit")
+	out := c.ok("kit", "create", "--out", kit, "--server-name", "ls.example.test")
+	if !strings.Contains(out, "--clients-only") {
+		t.Errorf("server-only kit output does not say how to add clients:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(kit, "clients")); err == nil {
+		t.Fatal("a server-only kit has clients")
+	}
+	if msg := c.fails("kit", "create", "--out", filepath.Join(base, "none"), "--clients-only", "--client", "a"); !strings.Contains(msg, "create the kit first") {
+		t.Errorf("clients-only without a kit: %s", msg)
+	}
+	c.ok("kit", "create", "--out", kit, "--clients-only", "--client", "ws1", "--client", "ws2")
+	c.ok("kit", "verify", "--server", filepath.Join(kit, "server"), "--client", filepath.Join(kit, "clients/ws1"),
+		"--server-name", "ls.example.test")
+	old, _ := os.ReadFile(filepath.Join(kit, "clients/ws1/charon.key"))
+	if msg := c.fails("kit", "create", "--out", kit, "--clients-only", "--client", "ws1"); !strings.Contains(msg, "already exists") {
+		t.Errorf("adding ws1 twice: %s", msg)
+	}
+	out = c.ok("kit", "create", "--out", kit, "--clients-only", "--client", "ws1", "--force", "--json")
+	var v struct {
+		BackupDir string `json:"backup_dir"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v.BackupDir == "" {
+		t.Fatalf("kit create --force --json = %s (%v); want a backup_dir", out, err)
+	}
+	if saved, err := os.ReadFile(filepath.Join(v.BackupDir, "clients/ws1/charon.key")); err != nil || string(saved) != string(old) {
+		t.Errorf("backup of charon.key: %v (%d bytes); want the replaced key", err, len(saved))
+	}
+
+	// One layout file for presets and kits; a saved layout is found by name.
+	layout := filepath.Join(base, "layout.json")
+	os.WriteFile(layout, []byte(`{"name": "mine", "files": [{"path": "c.pem", "content": "cert"},
+		{"path": "k.pem", "content": "key"}, {"path": "ca.pem", "content": "ca-cert"}], "reload_command": "true"}`), 0o644)
+	c.ok("preset", "add", "--file", layout)
+	kit2 := filepath.Join(base, "kit2")
+	c.ok("kit", "create", "--out", kit2, "--layout-file", layout, "--server-layout", "mine", "--client-layout", "mine",
+		"--server-name", "s.example.test", "--client", "c1")
+	c.ok("kit", "verify", "--server", filepath.Join(kit2, "server"), "--client", filepath.Join(kit2, "clients/c1"),
+		"--server-layout", "mine", "--client-layout", "mine")
+}

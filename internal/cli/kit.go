@@ -2,17 +2,22 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/kit"
 )
@@ -42,8 +47,15 @@ func (l *layoutFlags) bind(cmd *cobra.Command, serverDefault, clientDefault stri
 	cmd.Flags().StringVar(&l.client, "client-layout", clientDefault, "layout of the client directories")
 }
 
+// all returns the kit's built-in layouts, the deployment presets'
+// layouts, and those of --layout-file.
 func (l *layoutFlags) all() ([]kit.Layout, error) {
 	layouts := kit.Builtin()
+	for _, p := range deploy.Builtin() {
+		if !slices.ContainsFunc(layouts, func(o kit.Layout) bool { return o.Name == p.Name() }) {
+			layouts = append(layouts, p.Layout)
+		}
+	}
 	if l.file == "" {
 		return layouts, nil
 	}
@@ -58,6 +70,44 @@ func (l *layoutFlags) all() ([]kit.Layout, error) {
 	return append(layouts, more...), nil
 }
 
+// kitLayouts returns l.all() and, when --server-layout or --client-layout
+// names none of them, the user layouts saved with "certkeeper preset add"
+// (read from the inventory only then).
+func (a *app) kitLayouts(cmd *cobra.Command, l *layoutFlags) ([]kit.Layout, error) {
+	layouts, err := l.all()
+	if err != nil {
+		return nil, err
+	}
+	known := func(name string) bool {
+		return name == "" || slices.ContainsFunc(layouts, func(o kit.Layout) bool { return o.Name == name })
+	}
+	if known(l.server) && known(l.client) {
+		return layouts, nil
+	}
+	err = a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+		list, err := c.ListPresets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range list.Items {
+			if p.Builtin || known(p.Name) {
+				continue
+			}
+			doc, err := json.Marshal(map[string]any{"name": p.Name, "files": p.Files})
+			if err != nil {
+				return err
+			}
+			more, err := kit.ParseLayouts(doc)
+			if err != nil {
+				return fmt.Errorf("user layout %s: %w", p.Name, err)
+			}
+			layouts = append(layouts, more...)
+		}
+		return nil
+	})
+	return layouts, err
+}
+
 type kitCreateOptions struct {
 	out           string
 	serverNames   []string
@@ -69,21 +119,25 @@ type kitCreateOptions struct {
 	keyType       string
 	days          int
 	force, json   bool
+	clientsOnly   bool
 	layouts       layoutFlags
 }
 
 func (a *app) kitCreateCommand() *cobra.Command {
 	var o kitCreateOptions
 	cmd := &cobra.Command{
-		Use:   "create --out DIR --server-name NAME --client NAME [flags]",
+		Use:   "create --out DIR --server-name NAME [--client NAME ...] [flags]",
 		Short: "Issue a server certificate and client certificates from one CA and write them as a kit",
 		Long: "create issues a certificate for the server's names and one client certificate per\n" +
 			"--client from one CA (--ca NAME, the default CA, or --new-ca), then writes DIR/server/\n" +
 			"and DIR/clients/NAME/ in the chosen layouts, each file atomically with its mode.\n" +
+			"Without --client the kit is the server alone. With --clients-only the clients are\n" +
+			"added to the existing kit in DIR, from the CA that issued its certificates.\n" +
 			"Keys are generated here and kept sealed in the inventory. DIR must be missing or\n" +
-			"empty unless --force.",
+			"empty unless --force, which copies every file it replaces into\n" +
+			"DIR/.backup-YYYYMMDD-HHMMSS first.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.runKitCreate(cmd.Context(), &o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.runKitCreate(cmd, &o) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.out, "out", "o", "", "kit directory to write")
@@ -95,49 +149,70 @@ func (a *app) kitCreateCommand() *cobra.Command {
 	f.StringVar(&o.serverProfile, "server-profile", string(ca.TLSServer), "server certificate profile: tls-server, or tls-server-client for servers that also connect to peers")
 	f.StringVar(&o.keyType, "key-type", "", "key type: ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072, rsa-4096, ed25519")
 	f.IntVar(&o.days, "days", 0, "validity in days (default: the profile's)")
-	f.BoolVar(&o.force, "force", false, "write into DIR even if it is not empty, replacing files of the same names")
+	f.BoolVar(&o.force, "force", false, "write into DIR even if it is not empty, replacing files of the same names (backed up first)")
+	f.BoolVar(&o.clientsOnly, "clients-only", false, "add the --client certificates to the existing kit in DIR, from the CA of its certificates")
 	f.BoolVar(&o.json, "json", false, "print what was written as JSON")
 	o.layouts.bind(cmd, kit.LicenseServer.Name, kit.LicenseClient.Name)
 	_ = cmd.MarkFlagRequired("out")
-	_ = cmd.MarkFlagRequired("client")
 	return cmd
 }
 
-func (a *app) runKitCreate(ctx context.Context, o *kitCreateOptions) error {
-	spec, err := o.spec()
+func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
+	ctx := cmd.Context()
+	layouts, err := a.kitLayouts(cmd, &o.layouts)
+	if err != nil {
+		return err
+	}
+	spec, err := o.spec(layouts)
 	if err != nil {
 		return err
 	}
 	spec.Actor = a.actor()
-	if err := kit.CheckDir(o.out, o.force); err != nil {
+	if err := o.checkDir(); err != nil {
 		return err
 	}
 	auth, err := a.authority(ctx)
 	if err != nil {
 		return err
 	}
-	if spec.CA, err = a.kitCA(ctx, auth, o); err != nil {
+	if o.clientsOnly {
+		spec.CA, spec.Root, err = a.kitCAOf(ctx, o)
+	} else {
+		spec.CA, err = a.kitCA(ctx, auth, o)
+	}
+	if err != nil {
 		return err
 	}
 	k, err := kit.Create(ctx, auth, spec)
 	if err != nil {
 		return err
 	}
-	if _, err := kit.Write(o.out, k, o.force); err != nil {
+	w, err := kit.Write(o.out, k, kit.WriteOptions{Force: o.force, Add: o.clientsOnly, Now: a.env.Now()})
+	if err != nil {
 		return fmt.Errorf("%w (the certificates were issued and are in the inventory)", err)
 	}
 	v := newKitView(o.out, spec.CA, k)
+	v.BackupDir = w.BackupDir
 	if o.json {
 		return writeJSON(a.env.Stdout, v)
 	}
 	return v.writeText(a.env.Stdout)
 }
 
-func (o *kitCreateOptions) spec() (kit.Spec, error) {
+// checkDir refuses before anything is issued when the kit cannot be
+// written into --out.
+func (o *kitCreateOptions) checkDir() error {
+	if o.clientsOnly {
+		return kit.CheckAdd(o.out, o.clients, o.force)
+	}
+	return kit.CheckDir(o.out, o.force)
+}
+
+func (o *kitCreateOptions) spec(layouts []kit.Layout) (kit.Spec, error) {
 	s := kit.Spec{ServerNames: o.serverNames, Clients: o.clients, ServerProfile: ca.Profile(o.serverProfile),
-		KeySpec: ca.KeySpec(o.keyType), CA: o.caName}
-	if o.newCA && o.caName != "" {
-		return s, fmt.Errorf("kit: --ca and --new-ca exclude each other")
+		KeySpec: ca.KeySpec(o.keyType), CA: o.caName, ClientsOnly: o.clientsOnly}
+	if o.newCA && (o.caName != "" || o.clientsOnly) {
+		return s, fmt.Errorf("kit: --new-ca excludes --ca and --clients-only")
 	}
 	if o.days < 0 || o.days > 36500 {
 		return s, fmt.Errorf("kit: --days %d: give a number of days between 1 and 36500", o.days)
@@ -150,10 +225,7 @@ func (o *kitCreateOptions) spec() (kit.Spec, error) {
 		}
 		s.ServerIPs = append(s.ServerIPs, p)
 	}
-	layouts, err := o.layouts.all()
-	if err != nil {
-		return s, err
-	}
+	var err error
 	if s.ServerLayout, err = kit.Find(layouts, o.layouts.server); err != nil {
 		return s, err
 	}
@@ -182,6 +254,66 @@ func (a *app) kitCA(ctx context.Context, auth *ca.Authority, o *kitCreateOptions
 	return c.Name, nil
 }
 
+// kitCAOf finds the CA that issued the certificates of the existing kit
+// in --out (its server directory, else a client's), for --clients-only,
+// and returns its name and the kit's root. --ca, when given, must be that
+// CA.
+func (a *app) kitCAOf(ctx context.Context, o *kitCreateOptions) (string, *x509.Certificate, error) {
+	side, err := o.existingSide()
+	if err != nil {
+		return "", nil, err
+	}
+	issuer, root := side.Trust[0], side.Trust[len(side.Trust)-1]
+	cas, err := a.store.ListCAs(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, c := range cas {
+		if c.CertificateID == 0 {
+			continue
+		}
+		rec, err := a.store.GetCertificate(ctx, c.CertificateID)
+		if err != nil {
+			return "", nil, err
+		}
+		if rec.SHA256 != inventory.SHA256Hex(issuer.Raw) {
+			continue
+		}
+		if o.caName != "" && o.caName != c.Name {
+			return "", nil, fmt.Errorf("kit: the kit in %s was issued by CA %q, not %q", o.out, c.Name, o.caName)
+		}
+		return c.Name, root, nil
+	}
+	return "", nil, fmt.Errorf("kit: the kit in %s was issued by %q, which is not one of this inventory's CAs", o.out, issuer.Subject)
+}
+
+// existingSide reads the kit's server directory, or else its first client
+// directory, in the layout its files match.
+func (o *kitCreateOptions) existingSide() (*kit.Side, error) {
+	layouts, err := o.layouts.all()
+	if err != nil {
+		return nil, err
+	}
+	dirs := []string{filepath.Join(o.out, "server")}
+	if more, _ := filepath.Glob(filepath.Join(o.out, "clients", "*")); len(more) > 0 {
+		dirs = append(dirs, more...)
+	}
+	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+			continue
+		}
+		sides, err := loadSides(layouts, "", [][2]string{{d, d}})
+		if err != nil {
+			return nil, err
+		}
+		if len(sides[0].Trust) == 0 {
+			return nil, fmt.Errorf("kit: %s holds no CA certificate", d)
+		}
+		return sides[0], nil
+	}
+	return nil, fmt.Errorf("kit: %s holds no kit (no server/ or clients/ directory): create the kit first", o.out)
+}
+
 // sanitize keeps a name to letters, digits, '-' and '_'.
 func sanitize(s string) string {
 	out := strings.Map(func(r rune) rune {
@@ -203,6 +335,8 @@ type kitView struct {
 	Root       string        `json:"root"`
 	RootSHA256 string        `json:"root_sha256"`
 	Parts      []kitPartView `json:"parts"`
+	// BackupDir holds the files --force replaced; "" when none.
+	BackupDir string `json:"backup_dir,omitempty"`
 }
 
 type kitPartView struct {
@@ -254,7 +388,15 @@ func (v *kitView) writeText(w io.Writer) error {
 			fmt.Fprintf(w, "  %s  %s  %s\n", f.Mode, f.Path, f.Content)
 		}
 	}
-	_, err := fmt.Fprintf(w, "check a pair: certkeeper kit verify --server %s --client %s\n", v.Parts[0].Dir, v.Parts[len(v.Parts)-1].Dir)
+	if v.BackupDir != "" {
+		fmt.Fprintf(w, "replaced files were backed up to %s\n", v.BackupDir)
+	}
+	server, client := filepath.Join(v.Dir, "server"), v.Parts[len(v.Parts)-1]
+	if client.Role != "client" {
+		_, err := fmt.Fprintf(w, "add clients: certkeeper kit create --out %s --clients-only --client NAME\n", v.Dir)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "check a pair: certkeeper kit verify --server %s --client %s\n", server, client.Dir)
 	return err
 }
 
@@ -291,7 +433,7 @@ func (a *app) kitVerifyCommand() *cobra.Command {
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return a.runKitVerify(&o, args) },
+		RunE: func(cmd *cobra.Command, args []string) error { return a.runKitVerify(cmd, &o, args) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.server, "server", "", "server directory")
@@ -304,8 +446,8 @@ func (a *app) kitVerifyCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) runKitVerify(o *kitVerifyOptions, args []string) error {
-	layouts, err := o.layouts.all()
+func (a *app) runKitVerify(cmd *cobra.Command, o *kitVerifyOptions, args []string) error {
+	layouts, err := a.kitLayouts(cmd, &o.layouts)
 	if err != nil {
 		return err
 	}

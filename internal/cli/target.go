@@ -651,17 +651,8 @@ func (a *app) presetCommand() *cobra.Command {
 	return cmd
 }
 
-// presetFileJSON is the file "preset add --file" reads: one layout in the
-// kit layout-file form plus the commands and install steps.
-type presetFileJSON struct {
-	Name          string              `json:"name"`
-	Files         []client.PresetFile `json:"files"`
-	TestCommand   string              `json:"test_command"`
-	ReloadCommand string              `json:"reload_command"`
-	Instructions  string              `json:"instructions"`
-}
-
-const presetFileHelp = `add stores a user layout read from a JSON file of this shape:
+const presetFileHelp = `add stores the user layouts of a layout file, the same JSON file
+kit create --layout-file reads (docs/kit.md): one layout object, or {"layouts": [...]}:
 
   {
     "name": "myapp",
@@ -675,32 +666,34 @@ const presetFileHelp = `add stores a user layout read from a JSON file of this s
     "instructions": "1. Copy the files into /etc/myapp.\n2. systemctl reload myapp"
   }
 
-name: no spaces or slashes, not a built-in preset's. files: as in a kit layout file
-(docs/kit.md): path relative to the target's directory; content one of ca-cert,
-ca-cert-der, cert, chain, fullchain, key, combined, pkcs12, jks; encoding pem or der
-(default: DER for ca-cert-der, PEM otherwise); mode an octal string (default 0600 for
-key and combined, 0644 otherwise). test_command, reload_command: defaults copied onto
-targets created with the layout ("" for none). instructions: install steps for the
-conventional package's README. A layout of the same name is replaced.`
+name: no spaces or slashes, not a built-in preset's. files: path relative to the
+target's directory; content one of ca-cert, ca-cert-der, cert, chain, fullchain, key,
+combined, pkcs12, jks; encoding pem or der (default: DER for ca-cert-der, PEM
+otherwise); mode an octal string (default 0600 for key and combined, 0644 otherwise).
+test_command, reload_command: defaults copied onto targets created with the layout
+("" for none). instructions: install steps for the conventional package's README.
+kit commands ignore these three. A layout of the same name is replaced.`
 
 func (a *app) presetAddCommand() *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
 		Use:   "add --file LAYOUT.json",
-		Short: "Add or replace a user layout from a JSON file",
+		Short: "Add or replace user layouts from a layout file (JSON)",
 		Long:  presetFileHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, err := readPresetFile(file)
+			list, err := readPresetFile(file)
 			if err != nil {
 				return err
 			}
 			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				p, err := c.PutPreset(ctx, in)
-				if err != nil {
-					return err
+				for _, in := range list {
+					p, err := c.PutPreset(ctx, in)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(a.env.Stdout, "saved user layout %s: %s\n", p.Name, presetPaths(p.Files))
 				}
-				fmt.Fprintf(a.env.Stdout, "saved user layout %s: %s\n", p.Name, presetPaths(p.Files))
 				return nil
 			})
 		},
@@ -710,31 +703,27 @@ func (a *app) presetAddCommand() *cobra.Command {
 	return cmd
 }
 
-// readPresetFile reads and checks a user layout file; the layout is
-// validated as a kit layout so mistakes are named with the file.
-func readPresetFile(file string) (client.Preset, error) {
+// readPresetFile reads and checks a layout file; each layout is validated
+// as a kit layout so mistakes are named with the file.
+func readPresetFile(file string) ([]client.Preset, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return client.Preset{}, fmt.Errorf("preset: %w", err)
+		return nil, fmt.Errorf("preset: %w", err)
 	}
-	var doc presetFileJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&doc); err != nil {
-		return client.Preset{}, fmt.Errorf("preset: %s: %w", file, err)
-	}
-	if dec.Decode(&struct{}{}) != io.EOF {
-		return client.Preset{}, fmt.Errorf("preset: %s: extra data after the JSON object", file)
-	}
-	layout, err := json.Marshal(map[string]any{"layouts": []any{map[string]any{"name": doc.Name, "files": doc.Files}}})
+	defs, err := kit.ParseLayoutFile(data)
 	if err != nil {
-		return client.Preset{}, err
+		return nil, fmt.Errorf("preset: %s: %w", file, err)
 	}
-	if _, err := kit.ParseLayouts(layout); err != nil {
-		return client.Preset{}, fmt.Errorf("preset: %s: %w", file, err)
+	out := make([]client.Preset, len(defs))
+	for i, d := range defs {
+		var files []client.PresetFile
+		if err := json.Unmarshal(d.Files, &files); err != nil {
+			return nil, fmt.Errorf("preset: %s: layout %s: %w", file, d.Name, err)
+		}
+		out[i] = client.Preset{Name: d.Name, Files: files, TestCommand: d.TestCommand,
+			ReloadCommand: d.ReloadCommand, Instructions: d.Instructions}
 	}
-	return client.Preset{Name: doc.Name, Files: doc.Files, TestCommand: doc.TestCommand,
-		ReloadCommand: doc.ReloadCommand, Instructions: doc.Instructions}, nil
+	return out, nil
 }
 
 func presetPaths(files []client.PresetFile) string {

@@ -29,14 +29,20 @@ type Spec struct {
 	// CA names the signing CA; "" means the default CA.
 	CA string
 	// ServerNames and ServerIPs are the names the server certificate is
-	// valid for; at least one is needed.
+	// valid for; at least one is needed unless ClientsOnly.
 	ServerNames []string
 	ServerIPs   []net.IP
+	// ClientsOnly adds clients to an existing kit: no server certificate
+	// is issued, and Root, when set, is the kit's root every client must
+	// chain to.
+	ClientsOnly bool
+	Root        *x509.Certificate
 	// ServerProfile is ca.TLSServer or ca.TLSServerClient (for servers
 	// that also connect to peers); "" means ca.TLSServer.
 	ServerProfile ca.Profile
 	// Clients names one client certificate each (its common name and
-	// directory name).
+	// directory name). None makes a server-only kit (a server for peers
+	// that have their own kits from the same CA).
 	Clients []string
 	// ServerLayout and ClientLayout shape the directories; a zero Layout
 	// means LicenseServer and LicenseClient.
@@ -70,25 +76,32 @@ type Part struct {
 // clientName is what a client name may look like: it becomes a directory.
 var clientName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// Create issues the server certificate and one client certificate per
-// client from one CA, and renders every file. Nothing is written: see
-// Write. When any issuance fails, Create returns the error and no kit.
+// Create issues the server certificate (unless ClientsOnly) and one
+// client certificate per client from one CA, and renders every file.
+// Nothing is written: see Write. When any issuance fails, Create returns
+// the error and no kit.
 func Create(ctx context.Context, iss Issuer, s Spec) (*Kit, error) {
 	if err := s.normalize(); err != nil {
 		return nil, err
 	}
-	server, err := issuePart(ctx, iss, s.serverRequest(), "server", "", s.ServerLayout)
-	if err != nil {
-		return nil, err
+	k := &Kit{Root: s.Root}
+	if !s.ClientsOnly {
+		server, err := issuePart(ctx, iss, s.serverRequest(), "server", "", s.ServerLayout)
+		if err != nil {
+			return nil, err
+		}
+		k.Parts, k.Root = []Part{*server}, root(server.Issued)
 	}
-	k := &Kit{Parts: []Part{*server}, Root: root(server.Issued)}
 	for _, name := range s.Clients {
 		p, err := issuePart(ctx, iss, s.clientRequest(name), "client", name, s.ClientLayout)
 		if err != nil {
 			return nil, err
 		}
-		if r := root(p.Issued); !r.Equal(k.Root) {
-			return nil, fmt.Errorf("kit: client %s was issued under root %s, the server under %s", name, r.Subject, k.Root.Subject)
+		switch r := root(p.Issued); {
+		case k.Root == nil:
+			k.Root = r
+		case !r.Equal(k.Root):
+			return nil, fmt.Errorf("kit: client %s was issued under root %s, the kit's certificates under %s", name, r.Subject, k.Root.Subject)
 		}
 		k.Parts = append(k.Parts, *p)
 	}
@@ -96,11 +109,14 @@ func Create(ctx context.Context, iss Issuer, s Spec) (*Kit, error) {
 }
 
 func (s *Spec) normalize() error {
-	if len(s.ServerNames) == 0 && len(s.ServerIPs) == 0 {
+	hasServer := len(s.ServerNames) > 0 || len(s.ServerIPs) > 0
+	switch {
+	case s.ClientsOnly && hasServer:
+		return errors.New("kit: adding clients issues no server certificate: leave out --server-name and --server-ip")
+	case s.ClientsOnly && len(s.Clients) == 0:
+		return errors.New("kit: name the clients to add (--client)")
+	case !s.ClientsOnly && !hasServer:
 		return errors.New("kit: the server needs at least one name or IP address (--server-name, --server-ip)")
-	}
-	if len(s.Clients) == 0 {
-		return errors.New("kit: at least one client is needed (--client)")
 	}
 	seen := map[string]bool{}
 	for _, c := range s.Clients {

@@ -42,7 +42,7 @@ func makeKit(t testing.TB, iss Issuer, s Spec) string {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "kit")
-	if _, err := Write(dir, k, false); err != nil {
+	if _, err := Write(dir, k, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -86,17 +86,85 @@ func TestWriteRefusesNonEmptyDir(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("x"), 0o644)
-	if _, err := Write(dir, k, false); err == nil || !strings.Contains(err.Error(), "--force") {
+	if _, err := Write(dir, k, WriteOptions{}); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Fatalf("Write into a non-empty dir = %v, want a refusal naming --force", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "server")); err == nil {
 		t.Error("a refused Write left files behind")
 	}
-	if _, err := Write(dir, k, true); err != nil {
-		t.Fatalf("Write --force: %v", err)
+	w, err := Write(dir, k, WriteOptions{Force: true})
+	if err != nil || w.BackupDir != "" {
+		t.Fatalf("Write --force = %+v, %v; want no backup (nothing replaced)", w, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keep.txt")); err != nil {
 		t.Error("Write --force removed an unrelated file")
+	}
+
+	// A second --force replaces the kit's files after backing them up,
+	// with their modes, in one dated folder.
+	old, _ := os.ReadFile(filepath.Join(dir, "server/server.key"))
+	k2, err := Create(context.Background(), a, twoClients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 7, 10, 11, 12, 0, time.UTC)
+	w, err = Write(dir, k2, WriteOptions{Force: true, Now: at})
+	if err != nil {
+		t.Fatalf("second Write --force: %v", err)
+	}
+	if want := filepath.Join(dir, ".backup-20261207-101112"); w.BackupDir != want {
+		t.Fatalf("BackupDir = %q, want %q", w.BackupDir, want)
+	}
+	saved, err := os.ReadFile(filepath.Join(w.BackupDir, "server/server.key"))
+	if err != nil || string(saved) != string(old) {
+		t.Errorf("backed-up server.key = %d bytes, %v; want the replaced key", len(saved), err)
+	}
+	if fi, err := os.Stat(filepath.Join(w.BackupDir, "server/server.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backed-up key mode = %v, %v; want 0600", fi, err)
+	}
+	if now, _ := os.ReadFile(filepath.Join(dir, "server/server.key")); string(now) == string(old) {
+		t.Error("server.key was not replaced")
+	}
+}
+
+// TestServerOnlyAndAddClients: a kit of a server alone, then clients
+// added to it from the same CA, each in its own directory; adding a
+// client that exists is refused without --force.
+func TestServerOnlyAndAddClients(t *testing.T) {
+	a := newAuthority(t)
+	dir := makeKit(t, a, Spec{ServerNames: []string{"ls.example.test"}})
+	if _, err := os.Stat(filepath.Join(dir, "clients")); err == nil {
+		t.Fatal("a server-only kit has a clients directory")
+	}
+	server := load(t, "server", filepath.Join(dir, "server"))
+	root := server.Trust[len(server.Trust)-1]
+
+	add := func(names ...string) (*Written, error) {
+		if err := CheckAdd(dir, names, false); err != nil {
+			return nil, err
+		}
+		k, err := Create(context.Background(), a, Spec{ClientsOnly: true, Root: root, Clients: names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return Write(dir, k, WriteOptions{Add: true})
+	}
+	if _, err := add("ws1", "ws2"); err != nil {
+		t.Fatalf("adding clients: %v", err)
+	}
+	clients := []*Side{load(t, "client ws1", filepath.Join(dir, "clients/ws1")), load(t, "client ws2", filepath.Join(dir, "clients/ws2"))}
+	if r := Verify(server, clients, Options{ServerNames: []string{"ls.example.test"}}); !r.OK() {
+		t.Errorf("server and added clients do not verify:\n%s", report(r))
+	}
+	if _, err := add("ws1"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("adding ws1 again = %v, want a refusal", err)
+	}
+	if _, err := Create(context.Background(), a, Spec{ClientsOnly: true, Root: clients[0].Leaf, Clients: []string{"ws3"}}); err == nil ||
+		!strings.Contains(err.Error(), "under root") {
+		t.Errorf("a client under another root = %v, want a refusal", err)
+	}
+	if err := CheckAdd(filepath.Join(dir, "missing"), []string{"x"}, false); err == nil {
+		t.Error("adding to a missing kit directory was accepted")
 	}
 }
 
@@ -108,7 +176,8 @@ func TestCreateErrors(t *testing.T) {
 		want string
 	}{
 		{"no server name", Spec{Clients: []string{"a"}}, "at least one name"},
-		{"no client", Spec{ServerNames: []string{"s.test"}}, "at least one client"},
+		{"clients only with a server", Spec{ClientsOnly: true, ServerNames: []string{"s.test"}, Clients: []string{"a"}}, "no server certificate"},
+		{"clients only without clients", Spec{ClientsOnly: true}, "name the clients"},
 		{"bad client name", Spec{ServerNames: []string{"s.test"}, Clients: []string{"../x"}}, "names a directory"},
 		{"twice", Spec{ServerNames: []string{"s.test"}, Clients: []string{"a", "a"}}, "named twice"},
 		{"bad profile", Spec{ServerNames: []string{"s.test"}, Clients: []string{"a"}, ServerProfile: ca.TLSClient}, "server profile"},
