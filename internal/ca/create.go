@@ -60,8 +60,11 @@ func (a *Authority) Init(ctx context.Context, o InitOptions) (*inventory.CA, err
 	if o.Subordinate {
 		return a.initSubordinate(ctx, o)
 	}
-	if err := a.nameFree(ctx, o.Name+"-root"); err != nil {
-		return nil, err
+	if root, err := a.interruptedRoot(ctx, o.Name); err != nil || root != nil {
+		if err != nil {
+			return nil, err
+		}
+		return a.resumeInit(ctx, o, root)
 	}
 	root, rootIss, err := a.createRoot(ctx, o)
 	if err != nil {
@@ -116,6 +119,47 @@ func wrapStore(err error) error {
 // resumeDefault creates the default intermediate under a root left by an
 // interrupted first start.
 func (a *Authority) resumeDefault(ctx context.Context, o InitOptions, root *inventory.CA) (*inventory.CA, error) {
+	return a.resumeInit(ctx, o, root)
+}
+
+// interruptedRoot returns the root "NAME-root" that an Init of name left
+// without its issuing CA (the process died between the two), or nil when
+// there is none. A root of that name that signed another CA, or that is
+// not a root, is not Init's to resume: the name is then taken.
+func (a *Authority) interruptedRoot(ctx context.Context, name string) (*inventory.CA, error) {
+	root, err := a.st.CAByName(ctx, name+"-root")
+	switch {
+	case errors.Is(err, inventory.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, wrapStore(err)
+	}
+	all, err := a.st.ListCAs(ctx)
+	if err != nil {
+		return nil, wrapStore(err)
+	}
+	for _, c := range all {
+		if c.ParentID == root.ID {
+			return nil, fmt.Errorf("ca: a CA named %q exists", name+"-root")
+		}
+	}
+	if root.ParentID != 0 || root.Status != inventory.CAActive || root.CertificateID == 0 {
+		return nil, fmt.Errorf("ca: a CA named %q exists", name+"-root")
+	}
+	cert, err := a.st.GetCertificate(ctx, root.CertificateID)
+	if err != nil {
+		return nil, wrapStore(err)
+	}
+	if !cert.SelfSigned || !strings.HasSuffix(cert.CommonName, " Root CA") {
+		return nil, fmt.Errorf("ca: a CA named %q exists", name+"-root") // not a root Init made
+	}
+	return root, nil
+}
+
+// resumeInit creates the issuing intermediate of o under a root left by
+// an interrupted Init (its common name taken from the root's), so that
+// running the same init again finishes it.
+func (a *Authority) resumeInit(ctx context.Context, o InitOptions, root *inventory.CA) (*inventory.CA, error) {
 	rootIss, err := a.issuer(ctx, root.ID)
 	if err != nil {
 		return nil, err

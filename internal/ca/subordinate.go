@@ -180,6 +180,9 @@ func (a *Authority) Import(ctx context.Context, o ImportOptions) (*inventory.CA,
 	if err := a.nameFree(ctx, o.Name); err != nil {
 		return nil, err
 	}
+	if err := a.notImported(ctx, o.Cert); err != nil {
+		return nil, err
+	}
 	c := &inventory.CA{Name: o.Name, Status: inventory.CAActive, Policy: o.Policy, Default: o.Default}
 	if err := a.defaultIfNone(ctx, c); err != nil {
 		return nil, err
@@ -189,4 +192,27 @@ func (a *Authority) Import(ctx context.Context, o ImportOptions) (*inventory.CA,
 		return nil, err
 	}
 	return c, nil
+}
+
+// notImported refuses a CA certificate that is already the certificate of
+// one of the inventory's CAs: one CA under two names would sign with one
+// key under two policies.
+func (a *Authority) notImported(ctx context.Context, cert *x509.Certificate) error {
+	rec, err := a.st.CertificateBySHA256(ctx, inventory.SHA256Hex(cert.Raw))
+	switch {
+	case errors.Is(err, inventory.ErrNotFound):
+		return nil
+	case err != nil:
+		return wrapStore(err)
+	}
+	all, err := a.st.ListCAs(ctx)
+	if err != nil {
+		return wrapStore(err)
+	}
+	for _, c := range all {
+		if c.CertificateID == rec.ID {
+			return fmt.Errorf("ca: this CA certificate is already imported as CA %q", c.Name)
+		}
+	}
+	return nil
 }
