@@ -71,6 +71,8 @@ type Endpoint struct {
 
 	cur atomic.Pointer[certSet]
 
+	refusals refusalLog
+
 	// Owned by NewEndpoint, then by Run.
 	defCert *tls.Certificate
 	broken  string // state of unusable custom files already logged

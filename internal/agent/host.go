@@ -230,7 +230,7 @@ func call(ctx context.Context, hc *http.Client, method, u string, in, out any) e
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = http.StatusText(resp.StatusCode)
 		}
-		return &HTTPError{Status: resp.StatusCode, Message: e.Error}
+		return &HTTPError{Status: resp.StatusCode, Message: e.Error, Refusal: e.Refusal}
 	}
 	return json.Unmarshal(data, out)
 }
@@ -239,6 +239,9 @@ func call(ctx context.Context, hc *http.Client, method, u string, in, out any) e
 type HTTPError struct {
 	Status  int
 	Message string
+	// Refusal is set when the endpoint refused the agent's certificate:
+	// one of the Refused constants.
+	Refusal string
 }
 
 func (e *HTTPError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status) }

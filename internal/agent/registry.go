@@ -51,6 +51,7 @@ type Store interface {
 	SetAgentCertificate(ctx context.Context, id int64, sha256 string) error
 	GetAgent(ctx context.Context, id int64) (*inventory.Agent, error)
 	AgentByCertificate(ctx context.Context, sha256 string) (*inventory.Agent, error)
+	AgentByName(ctx context.Context, name string) (*inventory.Agent, error)
 	ListAgents(ctx context.Context) ([]inventory.Agent, error)
 	TouchAgent(ctx context.Context, id int64, at time.Time, remoteAddr string) error
 	SetAgentDisabled(ctx context.Context, id int64, disabled bool) error

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,6 +72,7 @@ func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
 	var backoff time.Duration
 	for {
 		failed, err := round(ctx, c, log)
+		err = withEnrollHint(err, c.Dir)
 		if c.Once {
 			if err == nil && failed > 0 {
 				err = fmt.Errorf("agent: %d job(s) failed; the manager has the details", failed)
@@ -134,6 +136,17 @@ func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
 		}
 	}
 	return failed, nil
+}
+
+// withEnrollHint adds to an error refusing the agent's certificate for
+// good (revoked, not current, unknown, expired) how to enroll again.
+func withEnrollHint(err error, dir string) error {
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Refusal == "" || he.Refusal == RefusedDisabled {
+		return err
+	}
+	return fmt.Errorf("%w; this agent's certificate will not be accepted again: make a new token on the manager "+
+		"(\"certkeeper agent token create --name NAME\") and run \"certkeeper agent enroll --server URL --token TOKEN --ca-pin PIN --dir %s\" here", err, dir)
 }
 
 // logJob logs what a job did: target, result, never file contents.
