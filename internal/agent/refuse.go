@@ -44,10 +44,6 @@ type RefusedError struct {
 
 func (e *RefusedError) Error() string { return "agent: " + e.Detail }
 
-// MustEnrollAgain reports whether the reason can only be cured by
-// enrolling the agent again with a new token.
-func (e *RefusedError) MustEnrollAgain() bool { return e.Reason != RefusedDisabled }
-
 // Authenticate finds the agent a verified client chain (leaf first)
 // belongs to, and refuses it with a *RefusedError unless the leaf is
 // valid at this time, neither it nor a CA certificate above it is

@@ -241,7 +241,7 @@ func ParsePin(pin string) (string, error) {
 	p := strings.ToLower(strings.TrimSpace(pin))
 	h, ok := strings.CutPrefix(p, pinPrefix)
 	if b, err := hex.DecodeString(h); !ok || err != nil || len(b) != sha256.Size {
-		return "", fmt.Errorf("agent: CA pin %q: want sha256: and 64 hex digits", pin)
+		return "", fmt.Errorf("agent: pin %q: want sha256: and 64 hex digits", pin)
 	}
 	return p, nil
 }
