@@ -8,11 +8,17 @@
 // client certificate, hand out the installs queued for the agent and take
 // back what they did.
 //
+// Every request with a client certificate is checked against the
+// inventory (Registry.Authenticate): current, unexpired, unrevoked, agent
+// enabled.
+//
 // On the host, Enroll connects to the endpoint trusting only the pinned
 // CA public key given with the token, and leaves the agent's key,
-// certificate and the CA in a directory; Run then fetches jobs over
-// mutual TLS, installs them with package deploy on the local machine,
-// checks the server and reports the outcome.
+// certificate, the CA and its configuration (State: the endpoint's key
+// pin, the commands jobs may run) in a directory; Run then fetches jobs
+// over mutual TLS, checking that pin, installs them with package deploy
+// on the local machine unless they ask for a command not allowed, checks
+// the server and reports the outcome.
 package agent
 
 import (

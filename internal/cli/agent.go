@@ -25,8 +25,10 @@ func (a *app) agentCommand() *cobra.Command {
 		Long: "An agent installs certificates on the host it runs on. It enrolls once with a one-time\n" +
 			"token (\"agent token create\" on the manager), checking the manager's agent endpoint against\n" +
 			"the CA pin printed with the token, and from then on fetches its jobs over mutual TLS\n" +
-			"(\"agent run\"). The agent's files live in --dir (env CERTKEEPER_AGENT_DIR; default\n" +
-			"/var/lib/certkeeper-agent for root, else certkeeper-agent in the XDG data directory).",
+			"(\"agent run\"), checking the manager's key pinned at enrollment and running only the test\n" +
+			"and reload commands its agent.json allows. The agent's files live in --dir (env\n" +
+			"CERTKEEPER_AGENT_DIR; default /var/lib/certkeeper-agent for root, else certkeeper-agent in the\n" +
+			"XDG data directory).",
 	}
 	cmd.AddCommand(a.agentEnrollCommand(), a.agentRunCommand(), a.agentTokenCommand(), a.agentListCommand(),
 		a.agentDisableCommand(true), a.agentDisableCommand(false), a.agentAcceptKeyCommand())
@@ -202,6 +204,7 @@ func writeAgentToken(w io.Writer, t *client.AgentToken, endpoint string) {
 	fmt.Fprintf(w, "CA pin: %s\n", t.CAPin)
 	fmt.Fprintln(w, "on the agent's host, run:")
 	fmt.Fprintf(w, "  certkeeper agent enroll --server %s --token %s --ca-pin %s --name %s\n", endpoint, t.Token, t.CAPin, t.Name)
+	fmt.Fprintln(w, "adding --allow-preset PRESET or --allow-command \"CMD\" for the test and reload commands its jobs may run")
 }
 
 func (a *app) agentListCommand() *cobra.Command {
