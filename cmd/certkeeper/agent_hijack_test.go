@@ -58,7 +58,10 @@ func (m *agentManager) enroll(t *testing.T, name string, extra ...string) string
 		t.Fatalf("agent token create printed no enroll command:\n%s", out)
 	}
 	dir := filepath.Join(t.TempDir(), "agent")
-	m.c.ok(append(append(strings.Fields(cmd[1])[1:], "--dir", dir), extra...)...)
+	out = m.c.ok(append(append(strings.Fields(cmd[1])[1:], "--dir", dir), extra...)...)
+	if !strings.Contains(out, "manager key pinned: sha256:") {
+		t.Errorf("agent enroll printed no manager key pin:\n%s", out)
+	}
 	return dir
 }
 
@@ -332,6 +335,14 @@ func TestAgentRefusesAManagerWithANewKey(t *testing.T) {
 // with that reason, and nothing ran on the host.
 func TestAgentRefusesACommandItsConfigurationDoesNotAllow(t *testing.T) {
 	m := newAgentManager(t)
+	out := m.admin(t, "agent", "token", "create", "--name", "web2", "--endpoint", m.s.Agent)
+	enroll := regexp.MustCompile(`(?m)^  (certkeeper agent enroll .*)$`).FindStringSubmatch(out)
+	if enroll == nil {
+		t.Fatalf("agent token create printed no enroll command:\n%s", out)
+	}
+	if line := m.c.fails(append(strings.Fields(enroll[1])[1:], "--dir", t.TempDir(), "--allow-preset", "ngnix")...); !strings.Contains(line, `unknown preset "ngnix"`) {
+		t.Errorf("enroll with a misspelt preset: %s, want refused", line)
+	}
 	dir := m.enroll(t, "web1", "--allow-preset", "nginx", "--allow-command", "true")
 	marker := filepath.Join(t.TempDir(), "pwned")
 	site := filepath.Join(t.TempDir(), "tls")

@@ -132,8 +132,12 @@ func writeAllowed(w io.Writer, st *agent.State, dir string) {
 		fmt.Fprintf(w, "jobs may run no test or reload command here (allow some in %s)\n", filepath.Join(dir, agent.StateFile))
 		return
 	}
-	fmt.Fprintf(w, "jobs may run the commands of presets [%s] and the commands %q\n",
-		strings.Join(st.AllowedPresets, ", "), st.AllowedCommands)
+	if len(st.AllowedPresets) > 0 {
+		fmt.Fprintf(w, "jobs may run the test and reload commands of the presets: %s\n", strings.Join(st.AllowedPresets, ", "))
+	}
+	for _, c := range st.AllowedCommands {
+		fmt.Fprintf(w, "jobs may run the command: %s\n", c)
+	}
 }
 
 func (a *app) agentAcceptKeyCommand() *cobra.Command {
