@@ -63,6 +63,8 @@ func TestAgentAgainstManager(t *testing.T) {
 		target = append(target, "--dir", tlsDir, "--test-command", n.TestCommand(), "--reload-command", n.ReloadCommand(),
 			"--check", addr, "--sni", name)
 		site, want = tlsDir, "confirmed"
+		// The agent runs only the commands its configuration allows.
+		allowCommands(t, dir, n.TestCommand(), n.ReloadCommand())
 	} else {
 		t.Log("nginx not installed: the deployment is installed without a check")
 		site = filepath.Join(t.TempDir(), "tls")
@@ -102,4 +104,27 @@ func TestAgentAgainstManager(t *testing.T) {
 	}
 	admin("agent", "enable", "web1")
 	c.ok("agent", "run", "--dir", dir, "--once")
+}
+
+// allowCommands adds commands to the allow list in the agent's
+// configuration file, as its operator would.
+func allowCommands(t *testing.T, dir string, commands ...string) {
+	t.Helper()
+	name := filepath.Join(dir, "agent.json")
+	var st map[string]any
+	if err := json.Unmarshal(readFile(t, name), &st); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := st["allowed_commands"].([]any)
+	for _, c := range commands {
+		list = append(list, c)
+	}
+	st["allowed_commands"] = list
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -238,7 +238,7 @@ func TestJobsNeedAnEnrolledEnabledAgent(t *testing.T) {
 	if got := f.agent(t, "web1"); got.LastSeenAt.IsZero() || got.Disabled {
 		t.Errorf("agent after its rounds = %+v, want seen and enabled", got)
 	}
-	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.disable", "agent.enable")
+	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.refused", "agent.disable", "agent.refused", "agent.enable")
 }
 
 func TestReEnrollReplacesTheCertificate(t *testing.T) {
@@ -253,7 +253,7 @@ func TestReEnrollReplacesTheCertificate(t *testing.T) {
 		t.Errorf("new certificate: %v", err)
 	}
 	var he *HTTPError
-	if err := f.runOnce(oldDir); !errors.As(err, &he) || he.Status != http.StatusForbidden {
+	if err := f.runOnce(oldDir); !errors.As(err, &he) || he.Status != http.StatusForbidden || he.Refusal != RefusedNotCurrent {
 		t.Errorf("old certificate after re-enrollment: %v, want 403", err)
 	}
 }

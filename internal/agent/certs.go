@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -180,8 +182,10 @@ func (d *defaultCerts) load(ctx context.Context) (*tls.Certificate, error) {
 	return c, nil
 }
 
-// issue issues a new default certificate and remembers it.
-func (d *defaultCerts) issue(ctx context.Context) (*tls.Certificate, error) {
+// issue issues a new default certificate and remembers it. The key of
+// prev, when given, is kept: agents pin the endpoint's public key, so a
+// renewal must not change it. Without prev a new key is made.
+func (d *defaultCerts) issue(ctx context.Context, prev *tls.Certificate) (*tls.Certificate, error) {
 	r := ca.Request{Profile: ca.TLSServer, Labels: []string{EndpointLabel}, Internal: true, Actor: "certkeeper"}
 	for _, n := range d.names {
 		if a, err := netip.ParseAddr(n); err == nil {
@@ -190,11 +194,21 @@ func (d *defaultCerts) issue(ctx context.Context) (*tls.Certificate, error) {
 			r.DNSNames = append(r.DNSNames, n)
 		}
 	}
+	var key crypto.Signer
+	if prev != nil {
+		var err error
+		if key, r.CSR, err = keepKey(prev); err != nil {
+			return nil, err
+		}
+	}
 	is, err := d.reg.auth.Issue(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("agent: issue the endpoint certificate: %w", err)
 	}
-	c := &tls.Certificate{PrivateKey: is.Key, Leaf: is.Certificate}
+	if key == nil {
+		key = is.Key
+	}
+	c := &tls.Certificate{PrivateKey: key, Leaf: is.Certificate}
 	for _, x := range append([]*x509.Certificate{is.Certificate}, is.Chain...) {
 		c.Certificate = append(c.Certificate, x.Raw)
 	}
@@ -203,6 +217,25 @@ func (d *defaultCerts) issue(ctx context.Context) (*tls.Certificate, error) {
 		return nil, err
 	}
 	return c, d.reg.st.PutSetting(ctx, SettingEndpointCertificate, raw)
+}
+
+// keepKey returns prev's key and a certificate request signed by it, so
+// that the CA certifies the same key again (the names come from the
+// issuance request).
+func keepKey(prev *tls.Certificate) (crypto.Signer, *x509.CertificateRequest, error) {
+	key, ok := prev.PrivateKey.(crypto.Signer)
+	if !ok {
+		return nil, nil, errors.New("agent: the endpoint certificate's key cannot sign")
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent: endpoint certificate request: %w", err)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent: endpoint certificate request: %w", err)
+	}
+	return key, csr, nil
 }
 
 // due says why leaf must be replaced, or "" when it serves on.

@@ -127,6 +127,15 @@ func TestDefaultCertificateReusedAndRenewed(t *testing.T) {
 	if got := f.log.lines(`reason="due for renewal"`); len(got) != 1 {
 		t.Errorf("renewal log lines %q", got)
 	}
+	// Agents pin the endpoint's key: the renewal keeps it.
+	if SPKIPin(renewed) != SPKIPin(first) {
+		t.Errorf("renewed key %s, want the pinned %s kept", SPKIPin(renewed), SPKIPin(first))
+	}
+	// The renewed certificate is found again, with its key, after a restart.
+	f.start(t)
+	if got := f.ep.cur.Load().cert.Leaf; !got.Equal(renewed) {
+		t.Error("restart after the renewal issued another certificate")
+	}
 	// A new name asks for a new certificate too.
 	ep, err := NewEndpoint(t.Context(), f.reg, f.jobs, f.sealer, EndpointConfig{Names: []string{"agents.example"}}, f.logger())
 	if err != nil {
@@ -134,6 +143,9 @@ func TestDefaultCertificateReusedAndRenewed(t *testing.T) {
 	}
 	if leaf := ep.cur.Load().cert.Leaf; leaf.VerifyHostname("agents.example") != nil || leaf.VerifyHostname("127.0.0.1") != nil {
 		t.Errorf("certificate names %v %v, want agents.example and the loopback names", leaf.DNSNames, leaf.IPAddresses)
+	}
+	if leaf := ep.cur.Load().cert.Leaf; SPKIPin(leaf) != SPKIPin(first) {
+		t.Errorf("key after a name change %s, want the pinned %s kept", SPKIPin(leaf), SPKIPin(first))
 	}
 }
 

@@ -71,6 +71,8 @@ type Endpoint struct {
 
 	cur atomic.Pointer[certSet]
 
+	refusals refusalLog
+
 	// Owned by NewEndpoint, then by Run.
 	defCert *tls.Certificate
 	broken  string // state of unusable custom files already logged
@@ -162,7 +164,7 @@ func (e *Endpoint) useDefault(ctx context.Context) error {
 		reason = e.def.due(e.defCert.Leaf, now)
 	}
 	if reason != "" && !now.Before(e.retryAt) {
-		c, err := e.def.issue(ctx)
+		c, err := e.def.issue(ctx, e.defCert)
 		switch {
 		case err != nil && e.defCert == nil:
 			return err
@@ -212,7 +214,7 @@ func (e *Endpoint) use(s *certSet, clientCAs *x509.CertPool, top *x509.Certifica
 	leaf := s.cert.Leaf
 	e.log.Info("agent endpoint certificates in use", "source", s.source,
 		"fingerprint", inventory.SHA256Hex(leaf.Raw), "subject", leaf.Subject.String(), "not_after", leaf.NotAfter,
-		"ca", top.Subject.String(), "ca_pin", SPKIPin(top))
+		"key_pin", SPKIPin(leaf), "ca", top.Subject.String(), "ca_pin", SPKIPin(top))
 	if e.reg.cfg.Now().After(leaf.NotAfter) {
 		e.log.Warn("the agent endpoint certificate in use has expired", "source", s.source, "not_after", leaf.NotAfter)
 	}

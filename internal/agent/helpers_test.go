@@ -314,3 +314,14 @@ func csrPEM(t *testing.T, tmpl *x509.CertificateRequest, key any) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
 }
+
+// testJob is a job writing one file into a new directory and running
+// reload as its reload command ("" for none).
+func testJob(t *testing.T, id int64, reload string) deploy.AgentJob {
+	t.Helper()
+	return deploy.AgentJob{DeploymentID: id, Target: "web1-site", Job: deploy.Job{
+		Plan: deploy.Plan{Directory: filepath.Join(t.TempDir(), "site"), Label: "web1-site", ReloadCommand: reload,
+			Files: []deploy.PlanFile{{Path: "cert.pem", Data: []byte("certificate\n"), Mode: 0o644}}},
+		ExpectedSHA256: strings.Repeat("0", 64),
+	}}
+}

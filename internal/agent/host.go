@@ -36,12 +36,6 @@ const (
 	StateFile = "agent.json"
 )
 
-// State is what StateFile holds.
-type State struct {
-	Server string `json:"server"`
-	Name   string `json:"name"`
-}
-
 // EnrollConfig is how an agent enrolls.
 type EnrollConfig struct {
 	// Server is the endpoint's base URL, https://HOST:PORT.
@@ -57,6 +51,11 @@ type EnrollConfig struct {
 	Dir string
 	// Timeout bounds the enrollment; 0 means 30 seconds.
 	Timeout time.Duration
+	// AllowPresets and AllowCommands start the agent's allow lists of
+	// test and reload commands (State); none means jobs may run no
+	// command.
+	AllowPresets  []string
+	AllowCommands []string
 }
 
 // Enroll makes a P-256 key and a certificate request, has the endpoint
@@ -78,6 +77,10 @@ func Enroll(ctx context.Context, c EnrollConfig) (*State, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
+	st := &State{AllowedPresets: c.AllowPresets, AllowedCommands: c.AllowCommands}
+	if err := st.checkAllowed(); err != nil {
+		return nil, fmt.Errorf("agent: enroll: %w", err)
+	}
 	key, csr, err := newKeyAndCSR(c.Name)
 	if err != nil {
 		return nil, err
@@ -91,6 +94,7 @@ func Enroll(ctx context.Context, c EnrollConfig) (*State, error) {
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			var err error
 			anchor, err = verifyPinned(cs.PeerCertificates, pin, base.Hostname())
+			st.ManagerKeyPin = leafPin(cs.PeerCertificates)
 			return err
 		},
 	}
@@ -101,7 +105,7 @@ func Enroll(ctx context.Context, c EnrollConfig) (*State, error) {
 	if err := call(ctx, hc, "POST", base.JoinPath("agent/v1/enroll").String(), in, &out); err != nil {
 		return nil, fmt.Errorf("agent: enroll: %w", err)
 	}
-	st := &State{Server: base.String(), Name: out.Name}
+	st.Server, st.Name = base.String(), out.Name
 	if err := writeEnrolled(c.Dir, st, key, &out, anchor); err != nil {
 		return nil, err
 	}
@@ -173,10 +177,6 @@ func writeEnrolled(dir string, st *State, key *ecdsa.PrivateKey, out *EnrollResp
 	if err != nil {
 		return err
 	}
-	stateJSON, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("agent: directory: %w", err)
 	}
@@ -188,14 +188,13 @@ func writeEnrolled(dir string, st *State, key *ecdsa.PrivateKey, out *EnrollResp
 		{KeyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600},
 		{CertFile, []byte(out.Certificate + out.Chain), 0o644},
 		{CAFile, pemCert(anchor), 0o644},
-		{StateFile, append(stateJSON, '\n'), 0o644},
 	}
 	for _, f := range files {
 		if err := atomicfile.Write(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return fmt.Errorf("agent: write %s: %w", f.name, err)
 		}
 	}
-	return nil
+	return writeState(dir, st)
 }
 
 // call sends in as JSON (none when nil) and decodes the JSON answer into
@@ -230,7 +229,7 @@ func call(ctx context.Context, hc *http.Client, method, u string, in, out any) e
 		if json.Unmarshal(data, &e) != nil || e.Error == "" {
 			e.Error = http.StatusText(resp.StatusCode)
 		}
-		return &HTTPError{Status: resp.StatusCode, Message: e.Error}
+		return &HTTPError{Status: resp.StatusCode, Message: e.Error, Refusal: e.Refusal}
 	}
 	return json.Unmarshal(data, out)
 }
@@ -239,6 +238,9 @@ func call(ctx context.Context, hc *http.Client, method, u string, in, out any) e
 type HTTPError struct {
 	Status  int
 	Message string
+	// Refusal is set when the endpoint refused the agent's certificate:
+	// one of the Refused constants.
+	Refusal string
 }
 
 func (e *HTTPError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status) }

@@ -8,11 +8,17 @@
 // client certificate, hand out the installs queued for the agent and take
 // back what they did.
 //
+// Every request with a client certificate is checked against the
+// inventory (Registry.Authenticate): current, unexpired, unrevoked, agent
+// enabled.
+//
 // On the host, Enroll connects to the endpoint trusting only the pinned
 // CA public key given with the token, and leaves the agent's key,
-// certificate and the CA in a directory; Run then fetches jobs over
-// mutual TLS, installs them with package deploy on the local machine,
-// checks the server and reports the outcome.
+// certificate, the CA and its configuration (State: the endpoint's key
+// pin, the commands jobs may run) in a directory; Run then fetches jobs
+// over mutual TLS, checking that pin, installs them with package deploy
+// on the local machine unless they ask for a command not allowed, checks
+// the server and reports the outcome.
 package agent
 
 import (
@@ -51,6 +57,7 @@ type Store interface {
 	SetAgentCertificate(ctx context.Context, id int64, sha256 string) error
 	GetAgent(ctx context.Context, id int64) (*inventory.Agent, error)
 	AgentByCertificate(ctx context.Context, sha256 string) (*inventory.Agent, error)
+	AgentByName(ctx context.Context, name string) (*inventory.Agent, error)
 	ListAgents(ctx context.Context) ([]inventory.Agent, error)
 	TouchAgent(ctx context.Context, id int64, at time.Time, remoteAddr string) error
 	SetAgentDisabled(ctx context.Context, id int64, disabled bool) error
@@ -240,7 +247,7 @@ func ParsePin(pin string) (string, error) {
 	p := strings.ToLower(strings.TrimSpace(pin))
 	h, ok := strings.CutPrefix(p, pinPrefix)
 	if b, err := hex.DecodeString(h); !ok || err != nil || len(b) != sha256.Size {
-		return "", fmt.Errorf("agent: CA pin %q: want sha256: and 64 hex digits", pin)
+		return "", fmt.Errorf("agent: pin %q: want sha256: and 64 hex digits", pin)
 	}
 	return p, nil
 }

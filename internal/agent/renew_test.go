@@ -64,7 +64,7 @@ func TestAgentRenewsItsCertificate(t *testing.T) {
 	if len(f.log.lines("agent certificate renewed")) < 2 {
 		t.Errorf("log %s: want the renewal logged by both sides", f.log)
 	}
-	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.renew")
+	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.renew", "agent.refused")
 	err = runAt(newPair.Leaf.NotAfter.Add(time.Hour))
 	if err == nil || !strings.Contains(err.Error(), "enroll again") {
 		t.Errorf("round after expiry: %v, want a request to enroll again", err)

@@ -31,9 +31,36 @@ type ResultAnswer struct {
 	State        string `json:"state"`
 }
 
-// errorBody is every error answer: one line.
+// errorBody is every error answer: one line. A refused client
+// certificate is answered with a problem document (RFC 9457) that also
+// has the error member.
 type errorBody struct {
 	Error string `json:"error"`
+	// Refusal is the reason of a refused client certificate (RefusedError).
+	Refusal string `json:"refusal,omitempty"`
+}
+
+// ProblemRefused is the problem type of a refused client certificate.
+const ProblemRefused = "urn:certkeeper:problem:agent-refused"
+
+// refusalProblem is the problem document (RFC 9457, section 3) of a
+// refused client certificate, with the extension members refusal and
+// error (the detail again, as in every other error answer).
+type refusalProblem struct {
+	Type    string `json:"type"`
+	Title   string `json:"title"`
+	Status  int    `json:"status"`
+	Detail  string `json:"detail"`
+	Refusal string `json:"refusal"`
+	Error   string `json:"error"`
+}
+
+// writeRefusal answers 403 with the refusal's problem document.
+func writeRefusal(w http.ResponseWriter, re *RefusedError) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(refusalProblem{Type: ProblemRefused, Title: "agent certificate refused",
+		Status: http.StatusForbidden, Detail: re.Detail, Refusal: re.Reason, Error: re.Detail})
 }
 
 // statusError is an error answered with a fixed status.
@@ -71,7 +98,11 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, err error)
 	status, msg := http.StatusInternalServerError, "internal error; the manager's log has the details"
 	var se *statusError
 	var mb *http.MaxBytesError
+	var re *RefusedError
 	switch {
+	case errors.As(err, &re):
+		writeRefusal(w, re)
+		return
 	case errors.As(err, &se):
 		status, msg = se.status, se.msg
 	case errors.As(err, &mb):
@@ -137,21 +168,25 @@ func (e *Endpoint) enroll(w http.ResponseWriter, r *http.Request) error {
 }
 
 // agentOf finds the enrolled, enabled agent by the client certificate it
-// presented, and records the connection.
+// presented (see Registry.Authenticate), and records the connection. A
+// refusal is logged and audited (see refusalLog).
 func (e *Endpoint) agentOf(r *http.Request) (*inventory.Agent, error) {
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return nil, &statusError{http.StatusUnauthorized, "a client certificate is needed: enroll with \"certkeeper agent enroll\" first"}
 	}
-	a, err := e.reg.st.AgentByCertificate(r.Context(), inventory.SHA256Hex(r.TLS.PeerCertificates[0].Raw))
-	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, &statusError{http.StatusForbidden, "this client certificate belongs to no enrolled agent; enroll again"}
+	chain := r.TLS.PeerCertificates[:1]
+	if len(r.TLS.VerifiedChains) > 0 {
+		chain = r.TLS.VerifiedChains[0]
+	}
+	a, err := e.reg.Authenticate(r.Context(), chain)
+	var re *RefusedError
+	if errors.As(err, &re) {
+		if aerr := e.refused(r.Context(), re, remoteHost(r)); aerr != nil {
+			e.log.Error("agent refusal not audited", "agent", re.Agent, "reason", re.Reason, "err", aerr)
+		}
 	}
 	if err != nil {
 		return nil, err
-	}
-	if a.Disabled {
-		e.log.Warn("disabled agent refused", "agent", a.Name, "remote", remoteHost(r))
-		return nil, &statusError{http.StatusForbidden, fmt.Sprintf("agent %q is disabled", a.Name)}
 	}
 	if err := e.reg.st.TouchAgent(r.Context(), a.ID, e.reg.cfg.Now().UTC(), remoteHost(r)); err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -71,6 +71,7 @@ func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
 	var backoff time.Duration
 	for {
 		failed, err := round(ctx, c, log)
+		err = explain(err, c.Dir)
 		if c.Once {
 			if err == nil && failed > 0 {
 				err = fmt.Errorf("agent: %d job(s) failed; the manager has the details", failed)
@@ -96,44 +97,66 @@ func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
 // round fetches the jobs and runs them, reporting each; it returns how
 // many failed.
 func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
-	st, hc, cert, err := loadClient(c.Dir)
+	ac, err := loadClient(c.Dir)
 	if err != nil {
 		return 0, err
 	}
-	defer hc.CloseIdleConnections()
-	base, err := url.Parse(st.Server)
+	defer ac.hc.CloseIdleConnections()
+	base, err := url.Parse(ac.st.Server)
 	if err != nil {
-		return 0, fmt.Errorf("agent: %s: server %q: %w", StateFile, st.Server, err)
+		return 0, fmt.Errorf("agent: %s: server %q: %w", StateFile, ac.st.Server, err)
 	}
-	renewed, err := renewIfDue(ctx, c, hc, base, cert, log)
+	renewed, err := renewIfDue(ctx, c, ac.hc, base, ac.cert, log)
 	if err != nil {
 		return 0, err
 	}
 	if renewed {
-		hc.CloseIdleConnections()
-		if _, hc, _, err = loadClient(c.Dir); err != nil {
+		ac.hc.CloseIdleConnections()
+		if ac, err = loadClient(c.Dir); err != nil {
 			return 0, err
 		}
-		defer hc.CloseIdleConnections()
+		defer ac.hc.CloseIdleConnections()
 	}
 	var list JobList
-	if err := call(ctx, hc, "GET", base.JoinPath("agent/v1/jobs").String(), nil, &list); err != nil {
+	if err := call(ctx, ac.hc, "GET", base.JoinPath("agent/v1/jobs").String(), nil, &list); err != nil {
 		return 0, fmt.Errorf("agent: fetch jobs: %w", err)
+	}
+	if err := ac.pinFirstKey(c.Dir, log); err != nil {
+		return 0, err
 	}
 	failed := 0
 	for _, j := range list.Jobs {
-		o := deploy.Run(ctx, c.Host, j.Job, c.Check, c.Now())
+		o := ac.st.refuseCommands(j.Job, c.Dir)
+		if o == nil {
+			o = deploy.Run(ctx, c.Host, j.Job, c.Check, c.Now())
+		}
 		logJob(log, j, o)
 		if o.Error != "" {
 			failed++
 		}
 		var ans ResultAnswer
 		u := base.JoinPath("agent/v1/jobs", strconv.FormatInt(j.DeploymentID, 10), "result").String()
-		if err := call(ctx, hc, "POST", u, o, &ans); err != nil {
+		if err := call(ctx, ac.hc, "POST", u, o, &ans); err != nil {
 			return failed, fmt.Errorf("agent: report deployment %d: %w", j.DeploymentID, err)
 		}
 	}
 	return failed, nil
+}
+
+// explain makes a round's error say what to do: a changed manager key
+// is the whole message; a certificate refused for good (revoked, not
+// current, unknown, expired) says how to enroll again.
+func explain(err error, dir string) error {
+	var mk *ManagerKeyError
+	if errors.As(err, &mk) {
+		return mk
+	}
+	var he *HTTPError
+	if !errors.As(err, &he) || he.Refusal == "" || he.Refusal == RefusedDisabled {
+		return err
+	}
+	return fmt.Errorf("%w; this agent's certificate will not be accepted again: make a new token on the manager "+
+		"(\"certkeeper agent token create --name NAME\") and run \"certkeeper agent enroll --server URL --token TOKEN --ca-pin PIN --dir %s\" here", err, dir)
 }
 
 // logJob logs what a job did: target, result, never file contents.
@@ -150,30 +173,54 @@ func logJob(log *slog.Logger, j deploy.AgentJob, o *deploy.Outcome) {
 	log.Info("job done", attrs...)
 }
 
+// agentClient is what one round talks to the endpoint with.
+type agentClient struct {
+	st *State
+	// hc presents cert, trusts only the CA file and checks the manager
+	// key pin.
+	hc   *http.Client
+	cert *tls.Certificate
+	pin  *keyPinner
+}
+
 // loadClient reads the agent's files and returns its state, a client
-// presenting its certificate and trusting only its CA file, and that
-// certificate.
-func loadClient(dir string) (*State, *http.Client, *tls.Certificate, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, StateFile))
+// presenting its certificate, trusting only its CA file and checking the
+// manager key pin, and that certificate.
+func loadClient(dir string) (*agentClient, error) {
+	st, err := readState(dir)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("agent: not enrolled in %s (run \"certkeeper agent enroll\"): %w", dir, err)
-	}
-	var st State
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return nil, nil, nil, fmt.Errorf("agent: %s: %w", StateFile, err)
+		return nil, err
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("agent: certificate: %w", err)
+		return nil, fmt.Errorf("agent: certificate: %w", err)
 	}
 	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(caPEM) {
-		return nil, nil, nil, fmt.Errorf("agent: %s holds no PEM certificate", CAFile)
+		return nil, fmt.Errorf("agent: %s holds no PEM certificate", CAFile)
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, Certificates: []tls.Certificate{cert}}
-	return &st, &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}, &cert, nil
+	pin := &keyPinner{pinned: st.ManagerKeyPin, dir: dir}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots, Certificates: []tls.Certificate{cert},
+		VerifyConnection: pin.verify}
+	hc := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{TLSClientConfig: tc}}
+	return &agentClient{st: st, hc: hc, cert: &cert, pin: pin}, nil
+}
+
+// pinFirstKey pins the key the endpoint presented when the agent has no
+// pin yet (enrolled before pins existed), and logs it.
+func (ac *agentClient) pinFirstKey(dir string, log *slog.Logger) error {
+	got := ac.pin.presented()
+	if ac.st.ManagerKeyPin != "" || got == "" {
+		return nil
+	}
+	if _, err := AcceptManagerKey(dir, got); err != nil {
+		return err
+	}
+	ac.st.ManagerKeyPin = got
+	log.Warn("no manager key pinned yet: pinned the key the agent endpoint presents", "key_pin", got)
+	return nil
 }

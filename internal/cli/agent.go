@@ -25,11 +25,13 @@ func (a *app) agentCommand() *cobra.Command {
 		Long: "An agent installs certificates on the host it runs on. It enrolls once with a one-time\n" +
 			"token (\"agent token create\" on the manager), checking the manager's agent endpoint against\n" +
 			"the CA pin printed with the token, and from then on fetches its jobs over mutual TLS\n" +
-			"(\"agent run\"). The agent's files live in --dir (env CERTKEEPER_AGENT_DIR; default\n" +
-			"/var/lib/certkeeper-agent for root, else certkeeper-agent in the XDG data directory).",
+			"(\"agent run\"), checking the manager's key pinned at enrollment and running only the test\n" +
+			"and reload commands its agent.json allows. The agent's files live in --dir (env\n" +
+			"CERTKEEPER_AGENT_DIR; default /var/lib/certkeeper-agent for root, else certkeeper-agent in the\n" +
+			"XDG data directory).",
 	}
 	cmd.AddCommand(a.agentEnrollCommand(), a.agentRunCommand(), a.agentTokenCommand(), a.agentListCommand(),
-		a.agentDisableCommand(true), a.agentDisableCommand(false))
+		a.agentDisableCommand(true), a.agentDisableCommand(false), a.agentAcceptKeyCommand())
 	return cmd
 }
 
@@ -56,7 +58,7 @@ func (a *app) agentEnrollCommand() *cobra.Command {
 	var c agent.EnrollConfig
 	var tokenFile string
 	cmd := &cobra.Command{
-		Use:   "enroll --server URL --token T --ca-pin sha256:HEX [--name N] [--dir D]",
+		Use:   "enroll --server URL --token T --ca-pin sha256:HEX [--name N] [--dir D] [--allow-preset P]... [--allow-command C]...",
 		Short: "Enroll this host's agent with a manager, using a one-time token",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -77,6 +79,8 @@ func (a *app) agentEnrollCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(a.env.Stdout, "agent %s enrolled with %s; its key and certificate are in %s\n", st.Name, st.Server, c.Dir)
+			fmt.Fprintf(a.env.Stdout, "manager key pinned: %s\n", st.ManagerKeyPin)
+			writeAllowed(a.env.Stdout, st, c.Dir)
 			fmt.Fprintf(a.env.Stdout, "start it with: certkeeper agent run --dir %s\n", c.Dir)
 			return nil
 		},
@@ -88,6 +92,8 @@ func (a *app) agentEnrollCommand() *cobra.Command {
 	f.StringVar(&c.CAPin, "ca-pin", "", "sha256:HEX printed with the token: the endpoint's CA public key (required)")
 	f.StringVar(&c.Name, "name", "", "the agent's name (default: the name the token was made for)")
 	f.StringVar(&c.Dir, "dir", "", "directory for the agent's files (env CERTKEEPER_AGENT_DIR)")
+	f.StringArrayVar(&c.AllowPresets, "allow-preset", nil, "let jobs run the test and reload commands of this built-in preset (repeatable)")
+	f.StringArrayVar(&c.AllowCommands, "allow-command", nil, "let jobs run exactly this test or reload command (repeatable)")
 	cmd.MarkFlagRequired("server")
 	cmd.MarkFlagRequired("ca-pin")
 	return cmd
@@ -117,6 +123,47 @@ func (a *app) agentRunCommand() *cobra.Command {
 	f.DurationVar(&c.Interval, "interval", agent.DefaultInterval, "time between two requests for jobs")
 	f.BoolVar(&c.Once, "once", false, "fetch and run the jobs once, then exit (non-zero when a job failed)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+// writeAllowed says which commands jobs may run on this host.
+func writeAllowed(w io.Writer, st *agent.State, dir string) {
+	if len(st.AllowedPresets)+len(st.AllowedCommands) == 0 {
+		fmt.Fprintf(w, "jobs may run no test or reload command here (allow some in %s)\n", filepath.Join(dir, agent.StateFile))
+		return
+	}
+	if len(st.AllowedPresets) > 0 {
+		fmt.Fprintf(w, "jobs may run the test and reload commands of the presets: %s\n", strings.Join(st.AllowedPresets, ", "))
+	}
+	for _, c := range st.AllowedCommands {
+		fmt.Fprintf(w, "jobs may run the command: %s\n", c)
+	}
+}
+
+func (a *app) agentAcceptKeyCommand() *cobra.Command {
+	var dir, pin string
+	cmd := &cobra.Command{
+		Use:   "accept-manager-key --pin sha256:HEX [--dir D]",
+		Short: "Trust a new key of the manager's agent endpoint (after its certificate was replaced)",
+		Long: "The agent pins the public key of the manager's agent endpoint at enrollment and refuses any\n" +
+			"other key. When the endpoint's certificate was replaced with a new key on purpose, compare the\n" +
+			"pin the agent reports with the key_pin the manager logs (\"agent endpoint certificates in use\")\n" +
+			"and accept it here.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir = a.agentDir(dir)
+			old, err := agent.AcceptManagerKey(dir, pin)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.env.Stdout, "manager key pin of the agent in %s: %s (was %s)\n", dir, strings.ToLower(strings.TrimSpace(pin)), orDash(old))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&pin, "pin", "", "sha256:HEX of the endpoint's new public key (required)")
+	f.StringVar(&dir, "dir", "", "directory of the enrolled agent's files (env CERTKEEPER_AGENT_DIR)")
+	cmd.MarkFlagRequired("pin")
 	return cmd
 }
 
@@ -161,6 +208,7 @@ func writeAgentToken(w io.Writer, t *client.AgentToken, endpoint string) {
 	fmt.Fprintf(w, "CA pin: %s\n", t.CAPin)
 	fmt.Fprintln(w, "on the agent's host, run:")
 	fmt.Fprintf(w, "  certkeeper agent enroll --server %s --token %s --ca-pin %s --name %s\n", endpoint, t.Token, t.CAPin, t.Name)
+	fmt.Fprintln(w, "adding --allow-preset PRESET or --allow-command \"CMD\" for the test and reload commands its jobs may run")
 }
 
 func (a *app) agentListCommand() *cobra.Command {
