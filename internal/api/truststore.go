@@ -20,7 +20,7 @@ func (a *API) trustRoutes() []route {
 			handle: a.setSystemRoots},
 		{method: "POST", pattern: "/api/v1/trust-store/roots", op: "addTrustRoot", role: admin,
 			summary: "Mark a self-signed CA certificate of the inventory as a trusted root (audited)",
-			in: typeOf[client.TrustRootAdd](), out: typeOf[client.TrustRoot](), status: http.StatusCreated,
+			in:      typeOf[client.TrustRootAdd](), out: typeOf[client.TrustRoot](), status: http.StatusCreated,
 			handle: a.addTrustRoot},
 		{method: "DELETE", pattern: "/api/v1/trust-store/roots/{id}", op: "removeTrustRoot", role: admin,
 			summary: "Unmark a trusted root by its certificate ID (audited)", status: http.StatusNoContent,
