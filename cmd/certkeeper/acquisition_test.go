@@ -276,7 +276,11 @@ func TestAcquisitionVendor(t *testing.T) {
 	if line := c.fails("acquisition", "upload", id, good); !strings.Contains(line, "no trusted root") {
 		t.Errorf("upload before the vendor's root is known: %s, want the chain refused", line)
 	}
-	c.ok("import", v.Path("root.pem")) // importing the root is how an operator trusts it
+	rootID := c.importOne(v.Path("root.pem"))
+	if line := c.fails("acquisition", "upload", id, good); !strings.Contains(line, "no trusted root") {
+		t.Errorf("upload after importing the vendor's root: %s, want the chain still refused", line)
+	}
+	c.ok("trust", "add", fmt.Sprint(rootID)) // an admin marking the root is how it becomes trusted
 	val := c.validation("upload", id, good)
 	if val.Acquisition.State != "issued" || len(val.Chain) != 3 {
 		t.Fatalf("upload = %+v, want issued with leaf, intermediate and root", val)

@@ -37,10 +37,10 @@
 //     key, so the files may come in any order.
 //   - An upload's chain is verified with crypto/x509 at the service's
 //     clock, for serverAuth, through the uploaded certificates and every CA
-//     certificate of the inventory, up to a trusted root: Config.Roots (the
-//     system roots when nil) or a valid self-signed CA certificate of the
-//     inventory. Importing a private or vendor root is how an operator
-//     says it is trusted; a root that comes only with the upload is not.
+//     certificate of the inventory, up to a root of the trust store
+//     (Config.Trust: the system roots when switched on, certkeeper's CA
+//     roots and the roots an Admin marked). Importing a self-signed
+//     certificate does not make it trusted, nor does uploading it.
 //     The leaf and the verified chain are registered with the source
 //     "acquisition:ID".
 //   - The certificate is stored before the process records it (the CA
@@ -118,11 +118,17 @@ type Config struct {
 	// (catalogue.Service.SyncBuiltin) when the default CA has none yet;
 	// nil means they are only looked up.
 	Catalogue BuiltinSyncer
-	// Roots are the trusted roots an uploaded certificate's chain may
-	// reach besides the inventory's self-signed CA certificates (the
-	// intermediates uploaded with it and the inventory's other CA
-	// certificates help build the chain); nil means the system roots.
-	Roots *x509.CertPool
+	// Trust gives the roots an uploaded certificate's chain must reach
+	// (the intermediates uploaded with it and the inventory's CA
+	// certificates only help build the chain); *truststore.Service is
+	// one. nil means the system roots alone.
+	Trust Anchors
+}
+
+// Anchors gives the trusted roots, read per call so that a change to the
+// trust store applies to the next upload.
+type Anchors interface {
+	Pool(ctx context.Context) (*x509.CertPool, error)
 }
 
 // BuiltinSyncer adds the issuers of built-in CAs to the catalogue;

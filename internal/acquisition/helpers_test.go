@@ -1,7 +1,9 @@
 package acquisition
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -191,3 +193,8 @@ func (f *fixture) unchanged(t *testing.T, before *Process) {
 			len(after.Steps), before.Version, before.State, len(before.Steps))
 	}
 }
+
+// fixedRoots is a trust store of fixed roots.
+type fixedRoots struct{ pool *x509.CertPool }
+
+func (r fixedRoots) Pool(context.Context) (*x509.CertPool, error) { return r.pool.Clone(), nil }

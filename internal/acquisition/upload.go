@@ -21,9 +21,9 @@ const (
 
 // Upload validates a certificate received for a vendor process and
 // registers it: it must certify the process's key, its chain must reach a
-// trusted root (through the uploaded intermediates, the inventory's CA
-// certificates or Config.Roots); name differences are reported, not
-// refused. A refused upload changes nothing.
+// root of the trust store (Config.Trust) through the uploaded
+// intermediates and the inventory's CA certificates; name differences are
+// reported, not refused. A refused upload changes nothing.
 func (s *Service) Upload(ctx context.Context, actor string, id int64, u Upload) (*Validation, error) {
 	if err := checkUpload(u); err != nil {
 		return nil, err

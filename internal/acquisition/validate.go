@@ -54,13 +54,18 @@ func matchLeaf(certs []*x509.Certificate, spki string) (*x509.Certificate, error
 }
 
 // verify builds the leaf's chain through the uploaded certificates and
-// the inventory's CA certificates up to a trusted root (Config.Roots, or
-// the system roots, and the self-signed CA certificates of the inventory),
-// at the service's clock and for serverAuth (a leaf without extended key
-// usage is valid for any), and returns the shortest chain. A root that
-// comes only with the upload is not trusted.
+// the inventory's CA certificates up to a root of the trust store
+// (Config.Trust), at the service's clock and for serverAuth (a leaf
+// without extended key usage is valid for any), and returns the shortest
+// chain. Certificates of the upload or the inventory only help build the
+// chain: a root is trusted because an Admin decided so, never because it
+// was uploaded or imported.
 func (s *Service) verify(ctx context.Context, leaf *x509.Certificate, uploaded []*x509.Certificate) ([]*x509.Certificate, error) {
-	roots, pool, err := s.inventoryCAs(ctx)
+	roots, err := s.trustedRoots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := s.inventoryCAs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -83,45 +88,43 @@ func (s *Service) verify(ctx context.Context, leaf *x509.Certificate, uploaded [
 	return best, nil
 }
 
-// inventoryCAs returns the trusted roots (the configured or system roots
-// plus the inventory's valid self-signed CA certificates) and a pool of
-// the inventory's other valid CA certificates.
-func (s *Service) inventoryCAs(ctx context.Context) (roots, intermediates *x509.CertPool, err error) {
-	roots, intermediates = s.trustedRoots(), x509.NewCertPool()
+// inventoryCAs returns a pool of the inventory's valid CA certificates
+// that are not self-signed, to build chains through.
+func (s *Service) inventoryCAs(ctx context.Context) (*x509.CertPool, error) {
+	intermediates := x509.NewCertPool()
 	f := inventory.CertificateFilter{CAOnly: true, Status: inventory.StatusValid, At: s.cfg.Now()}
 	p := inventory.Page{Limit: inventory.MaxPageSize}
 	for {
 		page, err := s.st.ListCertificates(ctx, f, p)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, rec := range page.Items {
-			c, err := x509.ParseCertificate(rec.DER)
-			switch {
-			case err != nil:
-			case rec.SelfSigned:
-				roots.AddCert(c)
-			default:
+			if c, err := x509.ParseCertificate(rec.DER); err == nil && !rec.SelfSigned {
 				intermediates.AddCert(c)
 			}
 		}
 		if page.Next == "" {
-			return roots, intermediates, nil
+			return intermediates, nil
 		}
 		p.After = page.Next
 	}
 }
 
-// trustedRoots returns a copy of Config.Roots, or of the system roots
-// when nil (an empty pool when the system has none).
-func (s *Service) trustedRoots() *x509.CertPool {
-	if s.cfg.Roots != nil {
-		return s.cfg.Roots.Clone()
+// trustedRoots returns the roots of Config.Trust, or the system roots
+// when it is nil (an empty pool when the system has none).
+func (s *Service) trustedRoots(ctx context.Context) (*x509.CertPool, error) {
+	if s.cfg.Trust != nil {
+		roots, err := s.cfg.Trust.Pool(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("acquisition: trust store: %w", err)
+		}
+		return roots, nil
 	}
 	if sys, err := x509.SystemCertPool(); err == nil {
-		return sys
+		return sys, nil
 	}
-	return x509.NewCertPool()
+	return x509.NewCertPool(), nil
 }
 
 // chainReason explains a verification failure; an unknown authority is
@@ -129,7 +132,7 @@ func (s *Service) trustedRoots() *x509.CertPool {
 func chainReason(err error) string {
 	var ua x509.UnknownAuthorityError
 	if errors.As(err, &ua) && ua.Cert != nil {
-		return fmt.Sprintf("no trusted root reached: the issuer %q of %q is neither uploaded, a CA certificate in the inventory, nor a trusted root: import the vendor's root (or intermediate) certificate first",
+		return fmt.Sprintf("no trusted root reached: the issuer %q of %q is neither uploaded, a CA certificate in the inventory, nor a root of the trust store: import the vendor's intermediate, or have an Admin mark the vendor's root as trusted (certkeeper trust add CERT-ID)",
 			ua.Cert.Issuer.CommonName, ua.Cert.Subject.CommonName)
 	}
 	return err.Error()

@@ -57,7 +57,7 @@ func TestVendorFlow(t *testing.T) {
 			nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, Config{Roots: v.Roots()})
+			f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 			ctx := t.Context()
 			f.vendor(t, "vendorx", "ops-account", "ov")
 			f.definition(t, "shop", "shop.example.test", "shop.example.test", "b.example.test")
@@ -120,7 +120,7 @@ func TestVendorFlow(t *testing.T) {
 
 func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.Roots()})
+	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
 	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx", AutoSwitch: true})
@@ -169,7 +169,7 @@ func TestVendorUploadCertificateOnlyPFX(t *testing.T) {
 
 func TestVendorUploadRefused(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.Roots()})
+	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
 	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
@@ -183,7 +183,7 @@ func TestVendorUploadRefused(t *testing.T) {
 	stranger := testenv.ParseCertPEM(t, v.Read("stranger.pem"))
 	v.Run("pkcs12", "-export", "-nokeys", "-in", "good.pem", "-passout", "pass:"+pfxPassword, "-out", "nokey.pfx")
 	key := f.exportKey(t, v, p)
-	untrusted := f.with(Config{Roots: x509.NewCertPool()})
+	untrusted := f.with(Config{Trust: fixedRoots{x509.NewCertPool()}})
 
 	for _, tc := range []struct {
 		name        string

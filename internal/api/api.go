@@ -28,6 +28,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -48,6 +49,9 @@ type Deps struct {
 	// lists deployment agents.
 	Deploy *deploy.Service
 	Agents *agent.Registry
+	// Trust is the trust store: the roots uploads and deploy checks
+	// trust. nil leaves its routes unusable.
+	Trust *truststore.Service
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

@@ -33,6 +33,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -92,11 +93,12 @@ func newEnv(t *testing.T, open opener) *env {
 		t.Fatal(err)
 	}
 	mailer := mail.New(st, set, mail.Config{}, testLogger(t))
+	trust := truststore.New(st, truststore.Options{})
 	e.api = New(Deps{Store: st, Sealer: sealer, Authority: e.auth, Users: e.users,
 		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
-		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{}), Settings: set,
-		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t)}),
-		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t)})
+		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{Trust: trust}), Settings: set,
+		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t), Trust: trust}),
+		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t), Trust: trust})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

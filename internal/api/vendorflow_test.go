@@ -27,7 +27,7 @@ var flowSuite = []struct {
 	{"vendor pfx and p7b", testFlowVendor},
 	{"vendor key mismatch", testFlowVendorWrongKey},
 	{"vendor name differences", testFlowVendorDifferences},
-	{"vendor root trusted by import", testFlowVendorRootImport},
+	{"vendor root trusted once an admin marks it", testFlowVendorRootMarked},
 }
 
 func runFlows(t *testing.T, open opener) {
@@ -214,8 +214,19 @@ func (vs vendorSetup) order(t *testing.T, e *env, id int64, number string) {
 }
 
 // importRoot imports the openssl root alone through the certificate
-// import and returns its inventory ID.
+// import, has the admin mark it as a trusted root, and returns its
+// inventory ID.
 func importRoot(t *testing.T, e *env, v *testenv.OpenSSLCA) int64 {
+	t.Helper()
+	id := importRootOnly(t, e, v)
+	if _, err := e.admin.AddTrustRoot(ctx, id); err != nil {
+		t.Fatalf("marking the vendor root as trusted: %v", err)
+	}
+	return id
+}
+
+// importRootOnly imports the openssl root as a user, without marking it.
+func importRootOnly(t *testing.T, e *env, v *testenv.OpenSSLCA) int64 {
 	t.Helper()
 	res, err := e.user.ImportCertificates(ctx, client.CertificateImport{Data: v.Read("root.pem"), Labels: []string{"vendor-root"}})
 	if err != nil || len(res.Certificates) != 1 || !res.Certificates[0].Added || res.Key != nil {
@@ -394,11 +405,11 @@ func testFlowVendorDifferences(t *testing.T, open opener) {
 	}
 }
 
-// testFlowVendorRootImport: the vendor root is trusted because, and once,
-// it is imported into the inventory. Before, an upload is refused as bad
-// "data" naming the root, even when the upload carries the root itself,
-// and changes nothing.
-func testFlowVendorRootImport(t *testing.T, open opener) {
+// testFlowVendorRootMarked: the vendor root is trusted because, and once,
+// an admin marks it. Before, an upload is refused as bad "data" naming
+// the root, even when the upload carries the root itself or a user
+// imported it, and changes nothing; a user cannot mark it.
+func testFlowVendorRootMarked(t *testing.T, open opener) {
 	v := newOpensslCA(t)
 	e := newEnv(t, open)
 	vs := newVendorSetup(t, e)
@@ -407,17 +418,21 @@ func testFlowVendorRootImport(t *testing.T, open opener) {
 	v.Sign("trust", csr, "serverAuth", "DNS:"+d.SANs[0], "DNS:"+d.SANs[1])
 	before := e.getAcquisition(t, q.ID)
 	n := certificateCount(t, e)
-	for name, data := range map[string][]byte{
-		"leaf and intermediate":       v.P7B("trust"),
-		"leaf, intermediate and root": v.P7B("trust", "root.pem"),
-	} {
-		_, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: data})
-		p := wantProblem(t, err, http.StatusUnprocessableEntity)
-		if len(p.Errors) != 1 || p.Errors[0].Field != "data" || !strings.Contains(p.Errors[0].Detail, "no trusted root reached") ||
-			!strings.Contains(p.Errors[0].Detail, opensslRootCN) {
-			t.Errorf("%s, root not imported: problem = %+v; want field data: no trusted root reached, naming %s", name, p, opensslRootCN)
+	refused := func(when string) {
+		t.Helper()
+		for name, data := range map[string][]byte{
+			"leaf and intermediate":       v.P7B("trust"),
+			"leaf, intermediate and root": v.P7B("trust", "root.pem"),
+		} {
+			_, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: data})
+			p := wantProblem(t, err, http.StatusUnprocessableEntity)
+			if len(p.Errors) != 1 || p.Errors[0].Field != "data" || !strings.Contains(p.Errors[0].Detail, "no trusted root reached") ||
+				!strings.Contains(p.Errors[0].Detail, opensslRootCN) {
+				t.Errorf("%s, %s: problem = %+v; want field data: no trusted root reached, naming %s", name, when, p, opensslRootCN)
+			}
 		}
 	}
+	refused("root not imported")
 	if after := e.getAcquisition(t, q.ID); after.State != "csr_ready" || after.Version != before.Version ||
 		len(after.Steps) != len(before.Steps) {
 		t.Errorf("after refused uploads: %+v; want unchanged", after)
@@ -426,13 +441,19 @@ func testFlowVendorRootImport(t *testing.T, open opener) {
 		t.Errorf("%d certificates after refused uploads, want %d", got, n)
 	}
 
-	rootID := importRoot(t, e, v)
+	rootID := importRootOnly(t, e, v)
+	refused("root imported by a user")
+	_, err := e.user.AddTrustRoot(ctx, rootID)
+	wantProblem(t, err, http.StatusForbidden)
+	if _, err := e.admin.AddTrustRoot(ctx, rootID); err != nil {
+		t.Fatalf("admin marks the root: %v", err)
+	}
 	val, err := e.user.UploadCertificate(ctx, q.ID, client.Upload{Data: v.P7B("trust")})
 	if err != nil {
-		t.Fatalf("UploadCertificate after importing the root: %v", err)
+		t.Fatalf("UploadCertificate after marking the root: %v", err)
 	}
 	if val.Acquisition.State != "issued" || len(val.Chain) != 3 || val.Chain[2].SHA256 != inventory.SHA256Hex(v.Root.Raw) {
-		t.Fatalf("UploadCertificate after importing the root = %+v; want issued with a chain to the root", val)
+		t.Fatalf("UploadCertificate after marking the root = %+v; want issued with a chain to the root", val)
 	}
 	chain, err := e.user.CertificateChain(ctx, val.Certificate.ID)
 	if err != nil || len(chain.Items) != 3 || chain.Items[2].ID != rootID {

@@ -70,6 +70,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.auditCommand(),
 		a.acquisitionCommand(), a.keyCommand(), a.certificateCommand(),
 		a.agentCommand(),
+		a.trustCommand(),
 	)
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),

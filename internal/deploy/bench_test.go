@@ -21,6 +21,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/probe"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 )
 
 // benchSites is how many targets BenchmarkDeploy200 deploys to.
@@ -57,7 +58,8 @@ func newBenchFleet(b *testing.B) *benchFleet {
 	if _, _, err := auth.EnsureDefault(ctx); err != nil {
 		b.Fatal(err)
 	}
-	f := &benchFleet{svc: deploy.NewService(st, sealer, deploy.ServiceOptions{CheckTimeout: 10 * time.Second})}
+	f := &benchFleet{svc: deploy.NewService(st, sealer, deploy.ServiceOptions{CheckTimeout: 10 * time.Second,
+		Trust: truststore.New(st, truststore.Options{})})}
 	listen := testenv.FreeAddr(b)
 	servers := make([]testenv.NginxServer, benchSites)
 	root := b.TempDir()

@@ -296,8 +296,10 @@ func singleLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Want returns what the job's check expects: the leaf by its SHA-256
 // (Leaf is nil), the non-self-signed certificates of Chain as the
-// intermediates, and as roots the system roots (none when they cannot be
-// loaded) plus the self-signed certificates of Chain.
+// intermediates, and as roots those of the manager's trust store: the
+// system roots unless NoSystemRoots (none when they cannot be loaded)
+// plus the certificates of Roots. A self-signed certificate of Chain is
+// left out: being in the chain does not make a root trusted.
 func (j Job) Want() (Want, error) {
 	sum := strings.ToLower(strings.TrimSpace(j.ExpectedSHA256))
 	if b, err := hex.DecodeString(sum); sum != "" && (err != nil || len(b) != 32) {
@@ -307,19 +309,31 @@ func (j Job) Want() (Want, error) {
 	if err != nil {
 		return Want{}, err
 	}
-	roots, err := x509.SystemCertPool()
+	trusted, err := parseChainPEM(j.Roots)
 	if err != nil {
-		roots = x509.NewCertPool()
+		return Want{}, fmt.Errorf("deploy: job roots: %w", err)
 	}
-	w := Want{ExpectedSHA256: sum, Roots: roots}
+	w := Want{ExpectedSHA256: sum, Roots: j.rootPool(trusted)}
 	for _, c := range certs {
-		if inventory.IsSelfSigned(c) {
-			roots.AddCert(c)
-		} else {
+		if !inventory.IsSelfSigned(c) {
 			w.Intermediates = append(w.Intermediates, c)
 		}
 	}
 	return w, nil
+}
+
+// rootPool is the system roots unless NoSystemRoots, plus trusted.
+func (j Job) rootPool(trusted []*x509.Certificate) *x509.CertPool {
+	roots := x509.NewCertPool()
+	if !j.NoSystemRoots {
+		if sys, err := x509.SystemCertPool(); err == nil {
+			roots = sys
+		}
+	}
+	for _, c := range trusted {
+		roots.AddCert(c)
+	}
+	return roots
 }
 
 // parseChainPEM reads the certificates of a PEM chain; any other block,

@@ -337,7 +337,8 @@ func TestCheckOpenSSL(t *testing.T) {
 	leaf := ca.Sign("leaf", ca.Read("leaf.csr"), "serverAuth", "DNS:"+ckName)
 	port := startSServer(t, ca, "-cert", ca.Path("leaf.pem"), "-key", ca.Path("leaf.key"), "-cert_chain", ca.Path("intermediate.pem"))
 
-	job := Job{ExpectedSHA256: inventory.SHA256Hex(leaf.Raw), Chain: append(ca.Read("intermediate.pem"), ca.Read("root.pem")...)}
+	job := Job{ExpectedSHA256: inventory.SHA256Hex(leaf.Raw), Chain: append(ca.Read("intermediate.pem"), ca.Read("root.pem")...),
+		Roots: ca.Read("root.pem")}
 	want, err := job.Want()
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +351,7 @@ func TestCheckOpenSSL(t *testing.T) {
 		t.Errorf("DaysLeft = %d, want 9 (a 10-day certificate signed just now)", r.DaysLeft)
 	}
 
-	noChain := Job{ExpectedSHA256: job.ExpectedSHA256, Chain: ca.Read("root.pem")}
+	noChain := Job{ExpectedSHA256: job.ExpectedSHA256, Chain: ca.Read("root.pem"), Roots: ca.Read("root.pem")}
 	want, err = noChain.Want()
 	if err != nil {
 		t.Fatal(err)
@@ -513,7 +514,7 @@ func TestJobWant(t *testing.T) {
 	p := newCKPKI(t, "Job")
 	leaf := p.good(t)
 	sum := inventory.SHA256Hex(leaf.cert.Raw)
-	w, err := Job{ExpectedSHA256: strings.ToUpper(sum), Chain: certsPEM(p.inter, p.root)}.Want()
+	w, err := Job{ExpectedSHA256: strings.ToUpper(sum), Chain: certsPEM(p.inter, p.root), Roots: certsPEM(p.root)}.Want()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,13 +525,36 @@ func TestJobWant(t *testing.T) {
 		t.Errorf("Intermediates = %d certificates, want the intermediate alone", len(w.Intermediates))
 	}
 	if _, err := leaf.cert.Verify(x509.VerifyOptions{Roots: w.Roots, Intermediates: certPool(w.Intermediates)}); err != nil {
-		t.Errorf("the chain's root is not among Roots: %v", err)
+		t.Errorf("the job's root is not among Roots: %v", err)
 	}
 	if r := Evaluate([]*x509.Certificate{leaf.cert, p.inter.cert}, ckName, w, time.Now()); !r.Passed {
 		t.Errorf("Evaluate with the job's Want: problems %q, want passed", r.Problems)
 	}
-	if w.Roots == nil {
-		t.Error("Roots = nil, want the system roots plus the chain's root")
+}
+
+// TestJobWantTrustsOnlyItsRoots: a self-signed certificate of the chain
+// is not trusted because it is there; only the job's Roots are.
+func TestJobWantTrustsOnlyItsRoots(t *testing.T) {
+	p := newCKPKI(t, "JobTrust")
+	leaf := p.good(t)
+	served := []*x509.Certificate{leaf.cert, p.inter.cert}
+	for _, tc := range []struct {
+		name string
+		job  Job
+	}{
+		{"root in the chain only", Job{Chain: certsPEM(p.inter, p.root)}},
+		{"root in the chain, no system roots", Job{Chain: certsPEM(p.inter, p.root), NoSystemRoots: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := tc.job.Want()
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Evaluate(served, ckName, w, time.Now())
+			if r.Passed || r.ChainVerifies {
+				t.Errorf("Evaluate: passed %t, chain verifies %t; want the chain untrusted", r.Passed, r.ChainVerifies)
+			}
+		})
 	}
 }
 

@@ -97,7 +97,9 @@ type Want struct {
 	// Intermediates are the CA certificates between Leaf and its root
 	// that a server must send (no self-signed root).
 	Intermediates []*x509.Certificate
-	// Roots verify the served chain; nil means the system roots.
+	// Roots verify the served chain; nil means the system roots. The
+	// revocation status is asked of an OCSP responder only when the
+	// leaf's issuer chains to Roots.
 	Roots *x509.CertPool
 	// ExpectedSHA256 is the lowercase hex SHA-256 of the leaf that should
 	// be served, for when the certificate itself is not at hand (a Job
@@ -124,9 +126,16 @@ type Job struct {
 	// check.
 	Check inventory.CheckSpec `json:"check"`
 	// ExpectedSHA256 is the leaf that must be served; Chain is the PEM of
-	// the intermediates and root the certificate chains to.
+	// the intermediates and root the certificate chains to. A
+	// self-signed certificate of Chain is never trusted for the check.
 	ExpectedSHA256 string `json:"expected_sha256"`
 	Chain          []byte `json:"chain,omitempty"`
+	// Roots is the PEM of the trusted roots the manager's trust store
+	// holds, and NoSystemRoots says the system roots are not trusted
+	// (the zero value trusts them): the check trusts these and nothing
+	// else, wherever it runs.
+	Roots         []byte `json:"roots,omitempty"`
+	NoSystemRoots bool   `json:"no_system_roots,omitempty"`
 	// RollbackOnFailure restores the backup when the check fails.
 	RollbackOnFailure bool `json:"rollback_on_failure"`
 }

@@ -41,6 +41,10 @@ func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x5
 	}
 	resp, err := stapled(staple, leaf, issuer)
 	if resp == nil && err == nil && len(leaf.OCSPServer) > 0 {
+		if !issuerTrusted(issuer, served[1:], want, now) {
+			r.Problems = append(r.Problems, "revocation was not asked: the certificate's issuer does not chain to a root of the trust store")
+			return
+		}
 		resp, err = askOCSP(ctx, leaf, issuer, timeout)
 	}
 	switch {
@@ -61,6 +65,15 @@ func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x5
 		r.Revocation = RevocationUnknown
 		r.Problems = append(r.Problems, "the OCSP responder does not know the certificate (this does not fail the check)")
 	}
+}
+
+// issuerTrusted reports whether issuer chains, through the served and
+// wanted intermediates, to want.Roots at now: only then is its OCSP
+// responder asked.
+func issuerTrusted(issuer *x509.Certificate, served []*x509.Certificate, want Want, now time.Time) bool {
+	_, err := issuer.Verify(x509.VerifyOptions{Roots: want.Roots, Intermediates: certPool(slices.Concat(served, want.Intermediates)),
+		CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	return err == nil
 }
 
 // issuerOf returns the certificate among candidates that signed c.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -143,5 +144,31 @@ func TestCheckReadsTheStaple(t *testing.T) {
 	r := check(t, bare, s.want)
 	if !r.Passed || r.Revocation != "" || !strings.Contains(strings.Join(r.Problems, " "), "revocation could not be checked") {
 		t.Errorf("no staple, responder down: passed %v, revocation %q, problems %q; want passed, the failure said", r.Passed, r.Revocation, r.Problems)
+	}
+}
+
+// TestCheckSkipsOCSPForUntrustedIssuer: when the leaf's issuer does not
+// chain to a trusted root, the responder it names is not asked, and the
+// check says why.
+func TestCheckSkipsOCSPForUntrustedIssuer(t *testing.T) {
+	s := newOCSPSite(t)
+	spec := s.serve(t, nil)
+	var asked atomic.Int32
+	inner := s.pki.Config.Handler
+	s.pki.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		inner.ServeHTTP(w, r)
+	})
+	untrusted := s.want
+	untrusted.Roots = x509.NewCertPool()
+	r := check(t, spec, untrusted)
+	if r.Passed || r.Revocation != "" || !strings.Contains(strings.Join(r.Problems, " "), "revocation was not asked") {
+		t.Errorf("untrusted issuer: passed %v, revocation %q, problems %q; want failed, revocation not asked", r.Passed, r.Revocation, r.Problems)
+	}
+	if n := asked.Load(); n != 0 {
+		t.Errorf("the responder was asked %d times, want never", n)
+	}
+	if r := check(t, spec, s.want); r.Revocation != deploy.RevocationGood || asked.Load() == 0 {
+		t.Errorf("trusted issuer: revocation %q after %d requests; want good from the responder", r.Revocation, asked.Load())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 )
 
 // Mailer sends an e-mail with files attached; *mail.Service is one.
@@ -32,6 +33,16 @@ type ServiceOptions struct {
 	CheckTimeout time.Duration
 	// SSHTimeout bounds connecting to an SSH target; 0 means 20 seconds.
 	SSHTimeout time.Duration
+	// Trust gives the roots deploy checks trust, here and in the jobs
+	// and packages sent to agents and installers; nil means the system
+	// roots alone.
+	Trust Anchors
+}
+
+// Anchors gives the trust store's roots, read per call;
+// *truststore.Service is one.
+type Anchors interface {
+	Anchors(ctx context.Context) (*truststore.Anchors, error)
 }
 
 // Service keeps targets and runs deployment processes: installs on the

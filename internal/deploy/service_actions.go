@@ -50,8 +50,24 @@ func (s *Service) job(ctx context.Context, t *inventory.Target, cert *inventory.
 	if err != nil {
 		return Job{}, fmt.Errorf("deploy: target %s: %w: %w", t.Name, err, inventory.ErrState)
 	}
-	return Job{Plan: plan, Check: t.Check, ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:]),
-		RollbackOnFailure: t.RollbackOnFailure}, nil
+	j := Job{Plan: plan, Check: t.Check, ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:]),
+		RollbackOnFailure: t.RollbackOnFailure}
+	return j, s.trustJob(ctx, &j)
+}
+
+// trustJob puts the roots of the trust store into j, for the check
+// wherever it runs; without ServiceOptions.Trust only the system roots
+// are trusted.
+func (s *Service) trustJob(ctx context.Context, j *Job) error {
+	if s.o.Trust == nil {
+		return nil
+	}
+	a, err := s.o.Trust.Anchors(ctx)
+	if err != nil {
+		return fmt.Errorf("deploy: trust store: %w", err)
+	}
+	j.Roots, j.NoSystemRoots = chainPEM(a.Certificates()), !a.SystemRoots
+	return nil
 }
 
 func chainPEM(certs []*x509.Certificate) []byte {
@@ -102,18 +118,21 @@ func (s *Service) clientCertificate(ctx context.Context, id int64) (*tls.Certifi
 }
 
 // want is what a check of cert expects: cert served with its
-// intermediates, verifying to the self-signed root of its chain in the
-// inventory or to the system roots.
+// intermediates, verifying to a root of the trust store.
 func (s *Service) want(ctx context.Context, cert *inventory.Certificate) (Want, error) {
 	b, err := bundle.Certificates(ctx, s.store, cert.ID)
 	if err != nil {
 		return Want{}, err
 	}
-	return wantOf(b, cert)
+	j := Job{ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:])}
+	if err := s.trustJob(ctx, &j); err != nil {
+		return Want{}, err
+	}
+	return wantOf(b, j)
 }
 
-func wantOf(b *format.Bundle, cert *inventory.Certificate) (Want, error) {
-	w, err := Job{ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:])}.Want()
+func wantOf(b *format.Bundle, j Job) (Want, error) {
+	w, err := j.Want()
 	if err != nil {
 		return Want{}, err
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 )
 
 const svcActor = "test:alice"
@@ -66,6 +67,9 @@ func newSvcFixture(t *testing.T, o deploy.ServiceOptions) *svcFixture {
 	}
 	if o.CheckTimeout == 0 {
 		o.CheckTimeout = 5 * time.Second
+	}
+	if o.Trust == nil {
+		o.Trust = truststore.New(st, truststore.Options{})
 	}
 	f.svc = deploy.NewService(st, sealer, o)
 	return f
@@ -486,7 +490,7 @@ func TestRequestInstall(t *testing.T) {
 	srv := testenv.NewSMTPServer(t, testenv.SMTPOptions{})
 	f := newSvcFixture(t, deploy.ServiceOptions{})
 	m := mail.New(f.st, f.settings, mail.Config{Roots: srv.Roots, Timeout: 5 * time.Second}, nil)
-	f.svc = deploy.NewService(f.st, f.sealer, deploy.ServiceOptions{Mail: m})
+	f.svc = deploy.NewService(f.st, f.sealer, deploy.ServiceOptions{Mail: m, Trust: truststore.New(f.st, truststore.Options{})})
 	ctx := t.Context()
 	tg := f.target(t, deploy.TargetInput{Name: "shop", Preset: "apache", Method: inventory.MethodManual,
 		AdminEmail: "ops@example.com"})

@@ -19,6 +19,7 @@ type Store interface {
 	SettingsStore
 	EmailStore
 	DeployStore
+	TrustStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

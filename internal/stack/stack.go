@@ -23,6 +23,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
+	"github.com/certkeeper/certkeeper/internal/truststore"
 	"github.com/certkeeper/certkeeper/internal/users"
 	"github.com/certkeeper/certkeeper/internal/web"
 )
@@ -67,6 +68,7 @@ type Stack struct {
 	Mail         *mail.Service
 	Deploy       *deploy.Service
 	Agents       *agent.Registry
+	Trust        *truststore.Service
 	API          *api.API
 	now          func() time.Time
 }
@@ -93,7 +95,8 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	if err := s.Catalogue.SyncBuiltin(ctx); err != nil {
 		return nil, err
 	}
-	s.Acquisitions = acquisition.New(st, s.Authority, sealer, acquisition.Config{Now: cfg.Now})
+	s.Trust = truststore.New(st, truststore.Options{Now: cfg.Now})
+	s.Acquisitions = acquisition.New(st, s.Authority, sealer, acquisition.Config{Now: cfg.Now, Trust: s.Trust})
 	rc := cfg.Revocation
 	if rc.Now == nil {
 		rc.Now = cfg.Now
@@ -104,13 +107,14 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	}
 	s.Settings = settings.New(st, sealer, cfg.Now)
 	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now}, cfg.Log)
-	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail})
+	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
+		Trust: s.Trust})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.API = api.New(api.Deps{
 		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Access: cfg.Access, Proxies: cfg.Proxies,
-		Now: cfg.Now, Log: cfg.Log,
+		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
 	return s, nil
 }

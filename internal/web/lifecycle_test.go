@@ -404,7 +404,11 @@ func TestLifecycleVendor(t *testing.T) {
 	}
 	vendor := testenv.NewOpenSSLCA(t, "Vendor")
 	actx, admin := s.adminAPI()
-	if _, err := admin.ImportCertificates(actx, client.CertificateImport{Data: vendor.Read("root.pem")}); err != nil {
+	imported, err := admin.ImportCertificates(actx, client.CertificateImport{Data: vendor.Read("root.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AddTrustRoot(actx, imported.Certificates[0].ID); err != nil { // importing alone trusts nothing
 		t.Fatal(err)
 	}
 	ada := s.signInOwn("ada")
