@@ -13,7 +13,7 @@ import (
 // is asked for an issuer, not renewed by the default CA.
 func TestRenewalStartsFromTheIssuer(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.Roots()})
+	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 	ctx := t.Context()
 	f.vendor(t, "vendorx", "", "dv", "ov")
 	f.definition(t, "shop", "shop.example.test")

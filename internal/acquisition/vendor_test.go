@@ -146,7 +146,7 @@ func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 // upload.
 func TestVendorUploadCertificateOnlyPFX(t *testing.T) {
 	v := newVendorCA(t)
-	f := newFixture(t, Config{Roots: v.Roots()})
+	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
 	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
