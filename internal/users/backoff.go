@@ -108,10 +108,14 @@ func (s *Service) checkBackoff(ctx context.Context, k signInKey, now time.Time) 
 		if r.Name != "" {
 			b = s.Sessions.PerName
 		}
-		if r.Last.Before(now.Add(-s.Sessions.Forget)) {
+		d := b.Wait(r.Failures)
+		if d == 0 || r.Last.Before(now.Add(-s.Sessions.Forget)) {
 			continue
 		}
-		wait = max(wait, r.Last.Add(b.Wait(r.Failures)).Sub(now))
+		// The store keeps whole seconds: count from the end of the
+		// second of the last failure, never before the failure itself.
+		last := r.Last.Truncate(time.Second).Add(time.Second)
+		wait = max(wait, last.Add(d).Sub(now))
 	}
 	if wait > 0 {
 		return &BackoffError{Wait: wait}

@@ -34,7 +34,7 @@ const (
 // hashShare is the part of the memory budget (1/hashShare) that password
 // hashing may hold at once. The rest leaves room for the heap the hashes
 // leave behind until the collector runs, and for everything else.
-const hashShare = 8
+const hashShare = 4
 
 // hashLimiter bounds how many argon2id computations run at once: each
 // holds Params.Memory KiB for its whole run, so an unbounded number of
@@ -83,7 +83,7 @@ func (l *hashLimiter) run(ctx context.Context, fn func()) error {
 	return nil
 }
 
-// HashSlots is how many hashes of p may run at once: an eighth of the
+// HashSlots is how many hashes of p may run at once: a quarter of the
 // memory budget divided by p's memory cost, at least 1 and at most 16,
 // and no more than twice the CPUs Go uses (more would only queue for a
 // CPU while holding memory). The budget is the Go memory limit

@@ -83,8 +83,8 @@ func TestHashSlots(t *testing.T) {
 		p     Params
 		want  int
 	}{
-		{1 << 30, DefaultParams, min(2, cpus)},
-		{64 << 30, DefaultParams, min(128, cpus, maxHashSlots)},
+		{1 << 30, DefaultParams, min(4, cpus)},
+		{64 << 30, DefaultParams, min(256, cpus, maxHashSlots)},
 		{1 << 30, Params{Memory: 1 << 20, Time: 1, Threads: 1}, 1},
 		{256 << 30, Params{Memory: 64, Time: 1, Threads: 1}, min(cpus, maxHashSlots)},
 	} {

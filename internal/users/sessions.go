@@ -69,7 +69,8 @@ func (s *Service) Login(ctx context.Context, username, password, remoteAddr, use
 		return nil, "", err
 	}
 	if !ok {
-		return nil, "", s.loginFailed(ctx, key, u, now, remoteAddr)
+		// Counted from when the answer goes out, after the hashing.
+		return nil, "", s.loginFailed(ctx, key, u, s.now().UTC(), remoteAddr)
 	}
 	if err := s.store.ClearSignInFailure(ctx, key.name, key.addr); err != nil {
 		return nil, "", err

@@ -124,11 +124,12 @@ func TestLoginBackoff(t *testing.T) {
 				t.Fatalf("%s failure %d: %v, want ErrInvalidCredentials", name, i+1, err)
 			}
 		}
-		// Backed off now, known name or not, even with the right password.
+		// Backed off now, known name or not, even with the right password
+		// (counted from the end of the stored second of the failure).
 		_, _, err := f.svc.Login(ctx, name, "correct horse battery", "10.0.0.1", "")
 		var be *BackoffError
-		if !errors.As(err, &be) || be.Wait != p.Base {
-			t.Fatalf("%s after %d failures: %v, want a backoff of %s", name, p.Free, err, p.Base)
+		if !errors.As(err, &be) || be.Wait != p.Base+time.Second {
+			t.Fatalf("%s after %d failures: %v, want a backoff of %s", name, p.Free, err, p.Base+time.Second)
 		}
 	}
 	// Another address is not slowed down at all.
@@ -136,13 +137,13 @@ func TestLoginBackoff(t *testing.T) {
 		t.Fatalf("right password from a fresh address: %v", err)
 	}
 	// The wait doubles per further failure.
-	f.clock.t = f.clock.t.Add(p.Base)
+	f.clock.t = f.clock.t.Add(p.Base + time.Second)
 	if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrInvalidCredentials) {
 		t.Fatalf("after waiting: %v, want ErrInvalidCredentials", err)
 	}
 	var be *BackoffError
-	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); !errors.As(err, &be) || be.Wait != 2*p.Base {
-		t.Fatalf("after one more failure: %v, want a backoff of %s", err, 2*p.Base)
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); !errors.As(err, &be) || be.Wait != 2*p.Base+time.Second {
+		t.Fatalf("after one more failure: %v, want a backoff of %s", err, 2*p.Base+time.Second)
 	}
 	// An admin's unlock ends the backoff.
 	if n, err := f.svc.Unlock(ctx, "user:root", "ADA"); err != nil || n != 2 {
