@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -236,11 +238,19 @@ func (ui *UI) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// localPath keeps a post-sign-in target on this site: a path starting
-// with one "/", otherwise "/".
+// localPath keeps a post-sign-in target on this site: a path with one
+// leading "/" and no scheme, host or user, with no backslash (browsers
+// read "/\\host" as "//host"), no control character (browsers drop tabs
+// and newlines, so "/\t/host" would become "//host") and valid UTF-8;
+// anything else is "/".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n\x00") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') ||
+		!utf8.ValidString(p) || strings.ContainsFunc(p, unicode.IsControl) {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return p
