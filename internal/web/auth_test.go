@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -237,5 +241,42 @@ func TestUnlockButton(t *testing.T) {
 	res, body = admin.post("/settings/token-policy", url.Values{"csrf": {admin.csrf()}, "max_lifetime": {"720h"}})
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "API tokens now live at most 720h0m0s.") {
 		t.Fatalf("token policy: %d\n%s", res.StatusCode, body)
+	}
+}
+
+// TestBackoffBehindProxy: behind a trusted proxy the backoff counts the
+// client's address from X-Forwarded-For; from an untrusted peer the
+// header is ignored, so it cannot be used to dodge the backoff.
+func TestBackoffBehindProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		file := filepath.Join(t.TempDir(), "allowlist.txt")
+		s := newSiteWith(t, func(cfg *stack.Config, st inventory.Store) {
+			l, err := access.Open(file, st, cfg.Log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Access = l
+			if trusted {
+				cfg.Proxies = access.Proxies{netip.MustParsePrefix("127.0.0.1/32")}
+			}
+		})
+		b := s.browser()
+		from := func(addr, password string) *http.Response {
+			form := url.Values{"username": {"bob"}, "password": {password}}
+			res, _ := b.do("POST", "/login", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded",
+				"X-Forwarded-For", addr)
+			return res
+		}
+		for range 5 {
+			from("10.1.1.1", "not bob's password")
+		}
+		if res := from("10.1.1.1", bobPassword); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("trusted proxy %v: the right password from the failing address: %d, want 429", trusted, res.StatusCode)
+		}
+		res := from("10.1.1.2", bobPassword)
+		if signedIn := res.StatusCode == http.StatusOK && res.Request.URL.Path == "/"; signedIn != trusted {
+			t.Errorf("trusted proxy %v: the right password from another forwarded address: %d at %s, want signed in %v",
+				trusted, res.StatusCode, res.Request.URL.Path, trusted)
+		}
 	}
 }
