@@ -81,6 +81,19 @@ type CreatedToken struct {
 	Secret string `json:"secret"`
 }
 
+// Unlocked says how many sign-in failure records an unlock cleared.
+type Unlocked struct {
+	Cleared int `json:"cleared"`
+}
+
+// TokenPolicy is the instance's rule for API tokens.
+type TokenPolicy struct {
+	// MaxLifetime is a Go duration ("720h") capping every token's life
+	// from its creation: new tokens may not ask for more, and older ones
+	// stop at creation plus it. "" or "0s" means no cap.
+	MaxLifetime string `json:"max_lifetime"`
+}
+
 // Me returns the user the client acts as.
 func (c *Client) Me(ctx context.Context) (*User, error) {
 	var out User
@@ -126,6 +139,26 @@ func (c *Client) UpdateUser(ctx context.Context, id int64, in UserUpdate) (*User
 func (c *Client) ResetPassword(ctx context.Context, id int64) (*PasswordReset, error) {
 	var out PasswordReset
 	return &out, c.do(ctx, call{method: "POST", path: path("users", id, "reset-password"), out: &out})
+}
+
+// UnlockUser ends a user's sign-in backoff: it forgets the failed
+// sign-ins of their name from every address, and those addresses'
+// failures (admin).
+func (c *Client) UnlockUser(ctx context.Context, id int64) (*Unlocked, error) {
+	var out Unlocked
+	return &out, c.do(ctx, call{method: "POST", path: path("users", id, "unlock"), out: &out})
+}
+
+// TokenPolicy returns the API token policy in force.
+func (c *Client) TokenPolicy(ctx context.Context) (*TokenPolicy, error) {
+	var out TokenPolicy
+	return &out, c.do(ctx, call{method: "GET", path: path("token-policy"), out: &out})
+}
+
+// SetTokenPolicy changes the API token policy (admin).
+func (c *Client) SetTokenPolicy(ctx context.Context, in TokenPolicy) (*TokenPolicy, error) {
+	var out TokenPolicy
+	return &out, c.do(ctx, call{method: "PUT", path: path("token-policy"), in: in, out: &out})
 }
 
 // ListTokens returns the caller's tokens.

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // statusError is an error answered with a fixed status (400, 401, 403,
@@ -46,6 +49,8 @@ func problemOf(err error) (client.Problem, bool) {
 		}
 	case errors.As(err, &mb), errors.Is(err, definitions.ErrTooLarge), errors.Is(err, format.ErrTooLarge):
 		p.Status = http.StatusRequestEntityTooLarge
+	case errors.Is(err, users.ErrBusy):
+		p.Status = http.StatusTooManyRequests
 	case errors.Is(err, inventory.ErrBadCursor):
 		p.Status, p.Errors = http.StatusBadRequest, []client.FieldProblem{{Field: "after", Detail: p.Detail}}
 	case errors.As(err, &fe):
@@ -86,6 +91,9 @@ func writeProblem(w http.ResponseWriter, p client.Problem) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	if p.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="certkeeper"`)
+	}
+	if p.Status == http.StatusTooManyRequests {
+		h.Set("Retry-After", strconv.Itoa(int(users.BusyRetryAfter/time.Second)))
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)

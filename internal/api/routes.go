@@ -263,6 +263,13 @@ func (a *API) userRoutes() []route {
 			out: typeOf[client.CreatedToken](), status: http.StatusCreated, handle: a.createToken},
 		{method: "DELETE", pattern: "/api/v1/tokens/{id}", op: "deleteToken", role: user,
 			summary: "Revoke a token (own tokens; admins any)", status: http.StatusNoContent, handle: a.deleteToken},
+		{method: "POST", pattern: "/api/v1/users/{id}/unlock", op: "unlockUser", role: admin,
+			summary: "End a user's sign-in backoff", out: typeOf[client.Unlocked](), handle: a.unlockUser},
+		{method: "GET", pattern: "/api/v1/token-policy", op: "getTokenPolicy", role: user,
+			summary: "The API token policy (maximum lifetime)", out: typeOf[client.TokenPolicy](), handle: a.getTokenPolicy},
+		{method: "PUT", pattern: "/api/v1/token-policy", op: "setTokenPolicy", role: admin,
+			summary: "Change the API token policy", in: typeOf[client.TokenPolicy](), out: typeOf[client.TokenPolicy](),
+			handle: a.setTokenPolicy},
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 func (a *API) getMe(w http.ResponseWriter, r *http.Request) error {
@@ -133,9 +134,14 @@ func (a *API) writeTokens(w http.ResponseWriter, r *http.Request, u *inventory.U
 	if err != nil {
 		return err
 	}
+	p, err := a.Users.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
 	out := client.TokenList{Items: make([]client.Token, len(list))}
 	for i := range list {
 		out.Items[i] = tokenOut(&list[i])
+		out.Items[i].ExpiresAt = utcPtr(p.Expiry(&list[i]))
 	}
 	return ok(w, out)
 }
@@ -196,4 +202,51 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// unlockUser ends the path's user's sign-in backoff (admin).
+func (a *API) unlockUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.pathUser(r)
+	if err != nil {
+		return err
+	}
+	n, err := a.Users.Unlock(r.Context(), actor(r), u.Username)
+	if err != nil {
+		return err
+	}
+	return ok(w, client.Unlocked{Cleared: n})
+}
+
+func (a *API) getTokenPolicy(w http.ResponseWriter, r *http.Request) error {
+	p, err := a.Users.TokenPolicy(r.Context())
+	if err != nil {
+		return err
+	}
+	return ok(w, tokenPolicyOut(p))
+}
+
+func (a *API) setTokenPolicy(w http.ResponseWriter, r *http.Request) error {
+	var in client.TokenPolicy
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	var p users.TokenPolicy
+	if in.MaxLifetime != "" {
+		d, err := time.ParseDuration(in.MaxLifetime)
+		if err != nil {
+			return inventory.Invalid("max_lifetime", "max_lifetime %q: want a Go duration such as 720h", in.MaxLifetime)
+		}
+		p.MaxLifetime = d
+	}
+	if err := a.Users.SetTokenPolicy(r.Context(), actor(r), p); err != nil {
+		return err
+	}
+	return ok(w, tokenPolicyOut(p))
+}
+
+func tokenPolicyOut(p users.TokenPolicy) client.TokenPolicy {
+	if p.MaxLifetime == 0 {
+		return client.TokenPolicy{MaxLifetime: ""}
+	}
+	return client.TokenPolicy{MaxLifetime: p.MaxLifetime.String()}
 }

@@ -19,7 +19,7 @@ func (a *app) tokenCommand() *cobra.Command {
 		Use:   "token",
 		Short: "Manage API tokens",
 	}
-	cmd.AddCommand(a.tokenCreateCommand(), a.tokenListCommand(), a.tokenRevokeCommand())
+	cmd.AddCommand(a.tokenCreateCommand(), a.tokenListCommand(), a.tokenRevokeCommand(), a.tokenMaxLifetimeCommand())
 	return cmd
 }
 
@@ -194,6 +194,40 @@ func (a *app) tokenRevokeCommand() *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.env.Stdout, "token %d revoked\n", id)
+				return nil
+			})
+		},
+	}
+}
+
+// tokenMaxLifetimeCommand shows the maximum API token lifetime, or sets it
+// (admin): a Go duration, or "none".
+func (a *app) tokenMaxLifetimeCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "max-lifetime [DURATION|none]",
+		Short: "Show or set (admin) the longest an API token may live, counted from its creation",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				var p *client.TokenPolicy
+				var err error
+				if len(args) == 0 {
+					p, err = c.TokenPolicy(ctx)
+				} else {
+					in := client.TokenPolicy{MaxLifetime: args[0]}
+					if args[0] == "none" {
+						in.MaxLifetime = ""
+					}
+					p, err = c.SetTokenPolicy(ctx, in)
+				}
+				if err != nil {
+					return err
+				}
+				if p.MaxLifetime == "" {
+					fmt.Fprintln(a.env.Stdout, "API tokens have no maximum lifetime")
+				} else {
+					fmt.Fprintf(a.env.Stdout, "API tokens live at most %s\n", p.MaxLifetime)
+				}
 				return nil
 			})
 		},

@@ -22,7 +22,7 @@ func (a *app) userCommand() *cobra.Command {
 		Short: "Manage the people who may sign in",
 	}
 	cmd.AddCommand(a.userCreateCommand(), a.userListCommand(), a.userResetCommand(), a.userRoleCommand(),
-		a.userDisableCommand(true), a.userDisableCommand(false))
+		a.userDisableCommand(true), a.userDisableCommand(false), a.userUnlockCommand())
 	return cmd
 }
 
@@ -147,7 +147,7 @@ func writeUserList(w io.Writer, list []client.User) {
 func (a *app) userResetCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "reset-password NAME",
-		Short: "Give a user a new one-time password, printed once; they must change it at sign-in",
+		Short: "Give a user a new one-time password, printed once (they must change it at sign-in); their sessions and API tokens end",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
@@ -192,7 +192,7 @@ func (a *app) userRoleCommand() *cobra.Command {
 func (a *app) userDisableCommand(disable bool) *cobra.Command {
 	verb, short := "enable", "Let a disabled user sign in again"
 	if disable {
-		verb, short = "disable", "Stop a user signing in and their API tokens working"
+		verb, short = "disable", "Stop a user signing in; their sessions and API tokens end for good"
 	}
 	return &cobra.Command{
 		Use:   verb + " NAME",
@@ -208,6 +208,28 @@ func (a *app) userDisableCommand(disable bool) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.env.Stdout, "user %s %sd\n", args[0], verb)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *app) userUnlockCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock NAME",
+		Short: "End a user's sign-in backoff: forget failed sign-ins with their name and from the addresses those came from",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+				u, err := c.UserByName(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				r, err := c.UnlockUser(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.env.Stdout, "user %s unlocked: %d sign-in failure records cleared\n", u.Username, r.Cleared)
 				return nil
 			})
 		},

@@ -31,13 +31,13 @@ type User struct {
 	MustChangePassword bool
 	// Disabled users cannot sign in and their API tokens do not work.
 	Disabled bool
-	// FailedLogins counts wrong passwords since the last successful
-	// sign-in or lock; LockedUntil, when set and in the future, refuses
-	// sign-in. Only LoginFailed and LoginSucceeded change them.
-	FailedLogins int
-	LockedUntil  *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// CredentialGen is the generation of the user's credentials: sessions
+	// and API tokens made under another one do not work. Disabling, an
+	// admin's password reset and signing out everywhere move it on, so
+	// enabling the user again revives nothing.
+	CredentialGen int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 // APIToken is a bearer credential for the API, owned by a user. The secret
@@ -57,6 +57,22 @@ type APIToken struct {
 	LastUsedAt *time.Time
 	// ExpiresAt is nil for a token that does not expire.
 	ExpiresAt *time.Time
+	// Gen is the owner's CredentialGen when the token was made; the token
+	// works only while they are equal.
+	Gen int64
+}
+
+// SignInFailures counts the failed sign-ins of one name from one address.
+type SignInFailures struct {
+	// Name identifies the username tried (package users stores a hash of
+	// it, never the text); "" counts every name tried from Addr.
+	Name string
+	// Addr is the client address (package users keys IPv6 by /64).
+	Addr string
+	// Failures counts failures since the count last restarted.
+	Failures int
+	// Last is the time of the latest failure.
+	Last time.Time
 }
 
 // UserStore is the part of the Store contract that keeps users and their
@@ -65,8 +81,8 @@ type UserStore interface {
 	// PutUser stores a new user and sets u.ID (and CreatedAt and UpdatedAt
 	// when zero). A username in use, in any letter case, gives ErrConflict.
 	PutUser(ctx context.Context, u *User) error
-	// UpdateUser changes u's role, password hash, flags and UpdatedAt (set
-	// to now when zero). An unknown ID gives ErrNotFound.
+	// UpdateUser changes u's role, password hash, flags, CredentialGen and
+	// UpdatedAt (set to now when zero). An unknown ID gives ErrNotFound.
 	UpdateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id int64) (*User, error)
 	// UserByName finds a user by username, ignoring letter case.
@@ -85,12 +101,24 @@ type UserStore interface {
 	// TouchToken sets the token's LastUsedAt to at; an unknown ID gives
 	// ErrNotFound.
 	TouchToken(ctx context.Context, id int64, at time.Time) error
+	// DeleteUserTokens removes every token of the user and returns how
+	// many there were.
+	DeleteUserTokens(ctx context.Context, userID int64) (int, error)
 
-	// LoginFailed counts a wrong password for the user, atomically. When
-	// the count reaches maxFailures it sets LockedUntil to at+lockFor and
-	// restarts the count. It returns the user as stored afterwards; an
-	// unknown ID gives ErrNotFound.
-	LoginFailed(ctx context.Context, id int64, at time.Time, maxFailures int, lockFor time.Duration) (*User, error)
-	// LoginSucceeded clears the failure count and any lock.
-	LoginSucceeded(ctx context.Context, id int64) error
+	// AddSignInFailure counts one failure of (name, addr) at at,
+	// atomically, and returns the record afterwards. A record whose Last
+	// is before forgetBefore starts again from one.
+	AddSignInFailure(ctx context.Context, name, addr string, at, forgetBefore time.Time) (*SignInFailures, error)
+	// SignInFailures returns the records of (name, addr) and ("", addr)
+	// that exist, in no particular order.
+	SignInFailures(ctx context.Context, name, addr string) ([]SignInFailures, error)
+	// ClearSignInFailures removes the records of name (not ""): at every
+	// address, together with the ("", addr) records of those addresses,
+	// and returns how many records it removed.
+	ClearSignInFailures(ctx context.Context, name string) (int, error)
+	// ClearSignInFailure removes the record of (name, addr), if any.
+	ClearSignInFailure(ctx context.Context, name, addr string) error
+	// ForgetSignInFailures removes the records whose Last is before t and
+	// returns how many.
+	ForgetSignInFailures(ctx context.Context, before time.Time) (int, error)
 }

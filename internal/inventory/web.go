@@ -20,6 +20,9 @@ type Session struct {
 	// the user's list of sessions.
 	RemoteAddr string
 	UserAgent  string
+	// Gen is the user's CredentialGen at sign-in; the session works only
+	// while they are equal.
+	Gen int64
 }
 
 // SessionStore keeps web UI sessions.

@@ -10,7 +10,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-const sessionColumns = "id, token_hash, user_id, created_at, last_seen_at, remote_addr, user_agent"
+const sessionColumns = "id, token_hash, user_id, created_at, last_seen_at, remote_addr, user_agent, credential_gen"
 
 // PutSession stores a new web session and sets s.ID, and s.CreatedAt and
 // s.LastSeenAt when zero (LastSeenAt defaults to CreatedAt). A hash in use
@@ -27,8 +27,8 @@ func (s *db) PutSession(ctx context.Context, ss *inventory.Session) error {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at,
-			remote_addr, user_agent) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
-			ss.Hash, ss.UserID, s.t(created), s.t(seen), ss.RemoteAddr, ss.UserAgent).Scan(&id)
+			remote_addr, user_agent, credential_gen) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
+			ss.Hash, ss.UserID, s.t(created), s.t(seen), ss.RemoteAddr, ss.UserAgent, ss.Gen).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: put session: hash in use: %w", inventory.ErrConflict)
 		}
@@ -47,7 +47,7 @@ func (s *db) SessionByHash(ctx context.Context, hash string) (*inventory.Session
 	row := s.r.QueryRowContext(ctx, s.q("SELECT "+sessionColumns+" FROM sessions WHERE token_hash = ?"), hash)
 	var ss inventory.Session
 	err := row.Scan(&ss.ID, &ss.Hash, &ss.UserID, timeCol{&ss.CreatedAt}, timeCol{&ss.LastSeenAt},
-		&ss.RemoteAddr, &ss.UserAgent)
+		&ss.RemoteAddr, &ss.UserAgent, &ss.Gen)
 	if err != nil {
 		return nil, wrap("session by hash", err)
 	}

@@ -5,20 +5,18 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 const (
-	userColumns  = "id, username, role, password_hash, must_change_password, disabled, failed_logins, locked_until, created_at, updated_at"
-	tokenColumns = "id, user_id, name, token_hash, prefix, created_at, last_used_at, expires_at"
+	userColumns  = "id, username, role, password_hash, must_change_password, disabled, credential_gen, created_at, updated_at"
+	tokenColumns = "id, user_id, name, token_hash, prefix, created_at, last_used_at, expires_at, credential_gen"
 )
 
 // PutUser stores a new user and sets u.ID, and u.CreatedAt and u.UpdatedAt
-// when zero. FailedLogins and LockedUntil are stored as given (normally
-// zero and nil). A username in use in any letter case gives
+// when zero. A username in use in any letter case gives
 // inventory.ErrConflict.
 func (s *db) PutUser(ctx context.Context, u *inventory.User) error {
 	created := s.stamp(u.CreatedAt)
@@ -28,10 +26,10 @@ func (s *db) PutUser(ctx context.Context, u *inventory.User) error {
 	}
 	var id int64
 	err := s.w.QueryRowContext(ctx, s.q(`INSERT INTO users (username, role, password_hash, must_change_password,
-		disabled, failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		disabled, credential_gen, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING id`),
-		u.Username, string(u.Role), u.PasswordHash, u.MustChangePassword, u.Disabled, u.FailedLogins,
-		s.nullT(u.LockedUntil), s.t(created), s.t(updated)).Scan(&id)
+		u.Username, string(u.Role), u.PasswordHash, u.MustChangePassword, u.Disabled, u.CredentialGen,
+		s.t(created), s.t(updated)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: put user: username %q in use: %w", u.Username, inventory.ErrConflict)
 	}
@@ -39,21 +37,17 @@ func (s *db) PutUser(ctx context.Context, u *inventory.User) error {
 		return wrap("put user", err)
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt = id, created, updated
-	if u.LockedUntil != nil {
-		l := u.LockedUntil.UTC().Truncate(time.Second)
-		u.LockedUntil = &l
-	}
 	return nil
 }
 
-// UpdateUser changes u's role, password hash and flags, and sets
-// u.UpdatedAt to now when zero; it leaves FailedLogins and LockedUntil to
-// LoginFailed and LoginSucceeded. An unknown ID gives inventory.ErrNotFound.
+// UpdateUser changes u's role, password hash, flags and credential
+// generation, and sets u.UpdatedAt to now when zero. An unknown ID gives
+// inventory.ErrNotFound.
 func (s *db) UpdateUser(ctx context.Context, u *inventory.User) error {
 	updated := s.stamp(u.UpdatedAt)
 	res, err := s.w.ExecContext(ctx, s.q(`UPDATE users SET role = ?, password_hash = ?, must_change_password = ?,
-		disabled = ?, updated_at = ? WHERE id = ?`), string(u.Role), u.PasswordHash, u.MustChangePassword,
-		u.Disabled, s.t(updated), u.ID)
+		disabled = ?, credential_gen = ?, updated_at = ? WHERE id = ?`), string(u.Role), u.PasswordHash,
+		u.MustChangePassword, u.Disabled, u.CredentialGen, s.t(updated), u.ID)
 	if err := affectedOne(res, err); err != nil {
 		return wrap(fmt.Sprintf("update user %d", u.ID), err)
 	}
@@ -118,7 +112,7 @@ func scanUser(row interface{ Scan(...any) error }) (*inventory.User, error) {
 	var u inventory.User
 	var role string
 	err := row.Scan(&u.ID, &u.Username, &role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled,
-		&u.FailedLogins, nullTimeCol{&u.LockedUntil}, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+		&u.CredentialGen, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
 	if err != nil {
 		return nil, err
 	}
@@ -137,8 +131,8 @@ func (s *db) PutToken(ctx context.Context, t *inventory.APIToken) error {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at,
-			expires_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
-			t.UserID, t.Name, t.Hash, t.Prefix, s.t(created), s.nullT(t.ExpiresAt), s.nullT(t.LastUsedAt)).Scan(&id)
+			expires_at, last_used_at, credential_gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`),
+			t.UserID, t.Name, t.Hash, t.Prefix, s.t(created), s.nullT(t.ExpiresAt), s.nullT(t.LastUsedAt), t.Gen).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: put token: hash in use: %w", inventory.ErrConflict)
 		}
@@ -197,7 +191,7 @@ func (s *db) ListTokens(ctx context.Context, userID int64) ([]inventory.APIToken
 func scanToken(row interface{ Scan(...any) error }) (*inventory.APIToken, error) {
 	var t inventory.APIToken
 	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, timeCol{&t.CreatedAt},
-		nullTimeCol{&t.LastUsedAt}, nullTimeCol{&t.ExpiresAt})
+		nullTimeCol{&t.LastUsedAt}, nullTimeCol{&t.ExpiresAt}, &t.Gen)
 	if err != nil {
 		return nil, err
 	}
@@ -218,32 +212,10 @@ func (s *db) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	return wrapIf(fmt.Sprintf("touch token %d", id), affectedOne(res, err))
 }
 
-// LoginFailed counts a wrong password for the user in one UPDATE, so
-// concurrent failures are all counted. The failure that brings the count to
-// maxFailures sets LockedUntil to at+lockFor (at is now when zero) and
-// resets the count to 0; a maxFailures below 1 never locks. It returns the
-// user as stored afterwards; an unknown ID gives inventory.ErrNotFound.
-func (s *db) LoginFailed(ctx context.Context, id int64, at time.Time, maxFailures int, lockFor time.Duration) (*inventory.User, error) {
-	if maxFailures < 1 || maxFailures > math.MaxInt32 {
-		// failed_logins is a 32-bit integer on PostgreSQL: it cannot reach
-		// this before overflowing.
-		maxFailures = math.MaxInt32
-	}
-	until := s.stamp(at).Add(lockFor)
-	row := s.w.QueryRowContext(ctx, s.q(`UPDATE users SET
-		failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 ELSE failed_logins + 1 END,
-		locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END
-		WHERE id = ? RETURNING `+userColumns), maxFailures, maxFailures, s.t(until), id)
-	u, err := scanUser(row)
-	if err != nil {
-		return nil, wrap(fmt.Sprintf("login failed: user %d", id), err)
-	}
-	return u, nil
-}
-
-// LoginSucceeded clears the user's failure count and any lock; an unknown
-// ID gives inventory.ErrNotFound.
-func (s *db) LoginSucceeded(ctx context.Context, id int64) error {
-	res, err := s.w.ExecContext(ctx, s.q("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?"), id)
-	return wrapIf(fmt.Sprintf("login succeeded: user %d", id), affectedOne(res, err))
+// DeleteUserTokens removes every token of the user and returns how many
+// there were; a user without tokens, or an unknown user, gives 0.
+func (s *db) DeleteUserTokens(ctx context.Context, userID int64) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.q("DELETE FROM api_tokens WHERE user_id = ?"), userID)
+	n, err := affected(res, err)
+	return n, wrapIf(fmt.Sprintf("delete tokens of user %d", userID), err)
 }

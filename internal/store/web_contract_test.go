@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,13 +25,14 @@ var webContractCases = []struct {
 	{"Settings", testSettings},
 	{"Emails", testEmails},
 	{"EmailBadCursor", testEmailBadCursor},
-	{"LoginLockout", testLoginLockout},
-	{"LoginFailedConcurrent", testLoginFailedConcurrent},
+	{"SignInFailures", testSignInFailures},
+	{"SignInFailuresConcurrent", testSignInFailuresConcurrent},
+	{"CredentialGen", testCredentialGen},
 }
 
 // TestWebStoreContract runs the inventory.SessionStore, SettingsStore and
-// EmailStore contracts, and the sign-in lockout of UserStore, against
-// every backend.
+// EmailStore contracts, and the sign-in failures and credential
+// generations of UserStore, against every backend.
 func TestWebStoreContract(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
@@ -262,67 +265,76 @@ func testEmailBadCursor(t *testing.T, e *env) {
 	}
 }
 
-func testLoginLockout(t *testing.T, e *env) {
+func testSignInFailures(t *testing.T, e *env) {
 	ctx := context.Background()
-	u := putUser(t, e.s, "judy")
-	at := time.Now().UTC().Truncate(time.Second)
-	for want := 1; want <= 2; want++ {
-		got, err := e.s.LoginFailed(ctx, u.ID, at, 3, 15*time.Minute)
-		if err != nil || got.FailedLogins != want || got.LockedUntil != nil {
-			t.Fatalf("LoginFailed %d = %+v, %v; want count %d, no lock", want, got, err, want)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	add := func(name, addr string, at time.Time, want int) {
+		t.Helper()
+		got, err := e.s.AddSignInFailure(ctx, name, addr, at, at.Add(-time.Hour))
+		if err != nil || got.Failures != want || got.Name != name || got.Addr != addr {
+			t.Fatalf("AddSignInFailure(%q, %q) = %+v, %v; want %d failures", name, addr, got, err, want)
 		}
 	}
-	got, err := e.s.LoginFailed(ctx, u.ID, at.Add(200*time.Millisecond), 3, 15*time.Minute)
-	until := at.Add(15 * time.Minute)
-	if err != nil || got.FailedLogins != 0 || got.LockedUntil == nil || !got.LockedUntil.Equal(until) {
-		t.Fatalf("LoginFailed 3 = %+v, %v; want count 0, locked until %v", got, err, until)
+	add("alice", "192.0.2.1", at, 1)
+	add("alice", "192.0.2.1", at.Add(time.Second), 2)
+	add("", "192.0.2.1", at, 1)
+	add("alice", "192.0.2.2", at, 1)
+	add("bob", "192.0.2.2", at, 1)
+	add("", "192.0.2.2", at, 1)
+	add("", "192.0.2.3", at, 1)
+	// A failure older than the stored one keeps Last.
+	if got, err := e.s.AddSignInFailure(ctx, "alice", "192.0.2.1", at, at.Add(-time.Hour)); err != nil ||
+		got.Failures != 3 || !got.Last.Equal(at.Add(time.Second)) {
+		t.Fatalf("AddSignInFailure(earlier) = %+v, %v; want 3 failures, last %v", got, err, at.Add(time.Second))
 	}
-	stored, err := e.s.GetUser(ctx, u.ID)
-	if err != nil {
-		t.Fatalf("GetUser: %v", err)
+	got, err := e.s.SignInFailures(ctx, "alice", "192.0.2.1")
+	want := []inventory.SignInFailures{{Name: "", Addr: "192.0.2.1", Failures: 1, Last: at},
+		{Name: "alice", Addr: "192.0.2.1", Failures: 3, Last: at.Add(time.Second)}}
+	sortFailures(got)
+	if err != nil || !cmp.Equal(got, want) {
+		t.Fatalf("SignInFailures = %+v, %v; want %+v", got, err, want)
 	}
-	if diff := cmp.Diff(got, stored); diff != "" {
-		t.Errorf("GetUser after lock (-LoginFailed +GetUser):\n%s", diff)
+	// Quiet for longer than forgetBefore: the count starts again.
+	later := at.Add(2 * time.Hour)
+	add("alice", "192.0.2.1", later, 1)
+	if err := e.s.ClearSignInFailure(ctx, "alice", "192.0.2.1"); err != nil {
+		t.Fatalf("ClearSignInFailure: %v", err)
 	}
-	// Further failures count again and keep the lock until the next one.
-	got, err = e.s.LoginFailed(ctx, u.ID, at.Add(time.Hour), 3, 15*time.Minute)
-	if err != nil || got.FailedLogins != 1 || got.LockedUntil == nil || !got.LockedUntil.Equal(until) {
-		t.Errorf("LoginFailed after lock = %+v, %v; want count 1, lock until %v kept", got, err, until)
+	if got, err := e.s.SignInFailures(ctx, "alice", "192.0.2.1"); err != nil || len(got) != 1 || got[0].Name != "" {
+		t.Fatalf("after ClearSignInFailure: %+v, %v; want the address record only", got, err)
 	}
-	// UpdateUser leaves the lockout alone.
-	if err := e.s.UpdateUser(ctx, stored); err != nil {
-		t.Fatalf("UpdateUser: %v", err)
+	add("alice", "192.0.2.1", later, 1)
+	// Clearing alice removes her records and those of her addresses, not
+	// bob's nor another address's.
+	if n, err := e.s.ClearSignInFailures(ctx, "alice"); err != nil || n != 4 {
+		t.Fatalf("ClearSignInFailures(alice) = %d, %v; want 4", n, err)
 	}
-	if after, err := e.s.GetUser(ctx, u.ID); err != nil || after.FailedLogins != 1 || after.LockedUntil == nil {
-		t.Errorf("GetUser after UpdateUser = %+v, %v; want count 1 and the lock", after, err)
+	if got, _ := e.s.SignInFailures(ctx, "bob", "192.0.2.2"); len(got) != 1 || got[0].Name != "bob" {
+		t.Errorf("bob after clearing alice: %+v, want bob's record only", got)
 	}
-	if err := e.s.LoginSucceeded(ctx, u.ID); err != nil {
-		t.Fatalf("LoginSucceeded: %v", err)
+	if got, _ := e.s.SignInFailures(ctx, "x", "192.0.2.3"); len(got) != 1 {
+		t.Errorf("another address after clearing alice: %+v, want its record", got)
 	}
-	if after, err := e.s.UserByName(ctx, "JUDY"); err != nil || after.FailedLogins != 0 || after.LockedUntil != nil {
-		t.Errorf("UserByName after LoginSucceeded = %+v, %v; want count 0, no lock", after, err)
+	if n, err := e.s.ClearSignInFailures(ctx, ""); err != nil || n != 0 {
+		t.Errorf("ClearSignInFailures(\"\") = %d, %v; want 0", n, err)
 	}
-	// maxFailures below 1 counts but never locks.
-	if got, err := e.s.LoginFailed(ctx, u.ID, at, 0, time.Hour); err != nil || got.FailedLogins != 1 || got.LockedUntil != nil {
-		t.Errorf("LoginFailed(maxFailures 0) = %+v, %v; want count 1, no lock", got, err)
-	}
-	if _, err := e.s.LoginFailed(ctx, 999, at, 3, time.Minute); !errors.Is(err, inventory.ErrNotFound) {
-		t.Errorf("LoginFailed(unknown user) = %v, want ErrNotFound", err)
-	}
-	if err := e.s.LoginSucceeded(ctx, 999); !errors.Is(err, inventory.ErrNotFound) {
-		t.Errorf("LoginSucceeded(unknown user) = %v, want ErrNotFound", err)
+	if n, err := e.s.ForgetSignInFailures(ctx, at.Add(time.Minute)); err != nil || n != 2 {
+		t.Errorf("ForgetSignInFailures = %d, %v; want 2", n, err)
 	}
 }
 
-func testLoginFailedConcurrent(t *testing.T, e *env) {
+func sortFailures(fs []inventory.SignInFailures) {
+	slices.SortFunc(fs, func(a, b inventory.SignInFailures) int { return strings.Compare(a.Name, b.Name) })
+}
+
+func testSignInFailuresConcurrent(t *testing.T, e *env) {
 	ctx := context.Background()
-	u := putUser(t, e.s, "mallory")
 	const n = 20
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			_, err := e.s.LoginFailed(ctx, u.ID, time.Now(), 1000, time.Minute)
+			_, err := e.s.AddSignInFailure(ctx, "mallory", "198.51.100.7", time.Now(), time.Now().Add(-time.Hour))
 			errs <- err
 		})
 	}
@@ -330,12 +342,49 @@ func testLoginFailedConcurrent(t *testing.T, e *env) {
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			t.Errorf("LoginFailed: %v", err)
+			t.Errorf("AddSignInFailure: %v", err)
 		}
 	}
-	got, err := e.s.GetUser(ctx, u.ID)
-	if err != nil || got.FailedLogins != n || got.LockedUntil != nil {
-		t.Errorf("after %d concurrent failures: %+v, %v; want count %d, no lock", n, got, err, n)
+	got, err := e.s.SignInFailures(ctx, "mallory", "198.51.100.7")
+	if err != nil || len(got) != 1 || got[0].Failures != n {
+		t.Errorf("after %d concurrent failures: %+v, %v; want one record of %d", n, got, err, n)
+	}
+}
+
+// testCredentialGen: users, sessions and tokens keep their credential
+// generation, and DeleteUserTokens removes one user's tokens.
+func testCredentialGen(t *testing.T, e *env) {
+	ctx := context.Background()
+	u := putUser(t, e.s, "gina")
+	other := putUser(t, e.s, "hal")
+	u.CredentialGen = 3
+	if err := e.s.UpdateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.GetUser(ctx, u.ID); err != nil || got.CredentialGen != 3 {
+		t.Fatalf("GetUser after UpdateUser = %+v, %v; want generation 3", got, err)
+	}
+	sess := &inventory.Session{Hash: "gen-session", UserID: u.ID, Gen: 3}
+	if err := e.s.PutSession(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.SessionByHash(ctx, "gen-session"); err != nil || got.Gen != 3 {
+		t.Errorf("SessionByHash = %+v, %v; want generation 3", got, err)
+	}
+	for i, owner := range []int64{u.ID, u.ID, other.ID} {
+		tok := &inventory.APIToken{UserID: owner, Name: "t", Hash: fmt.Sprintf("gen-token-%d", i), Gen: 3}
+		if err := e.s.PutToken(ctx, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, err := e.s.TokenByHash(ctx, "gen-token-0"); err != nil || got.Gen != 3 {
+		t.Errorf("TokenByHash = %+v, %v; want generation 3", got, err)
+	}
+	if n, err := e.s.DeleteUserTokens(ctx, u.ID); err != nil || n != 2 {
+		t.Errorf("DeleteUserTokens = %d, %v; want 2", n, err)
+	}
+	if list, err := e.s.ListTokens(ctx, other.ID); err != nil || len(list) != 1 {
+		t.Errorf("the other user's tokens = %d, %v; want 1", len(list), err)
 	}
 }
 
@@ -358,11 +407,8 @@ func testWebMigration(t *testing.T, d *db) {
 		t.Fatalf("migrate: %v", err)
 	}
 	u, err := d.UserByName(ctx, "kim")
-	if err != nil || u.FailedLogins != 0 || u.LockedUntil != nil || u.Role != inventory.RoleAdmin {
-		t.Fatalf("user after migration = %+v, %v; want an admin with no failures and no lock", u, err)
-	}
-	if got, err := d.LoginFailed(ctx, u.ID, time.Now(), 1, time.Minute); err != nil || got.LockedUntil == nil {
-		t.Errorf("LoginFailed after migration = %+v, %v; want a lock", got, err)
+	if err != nil || u.CredentialGen != 0 || u.Role != inventory.RoleAdmin {
+		t.Fatalf("user after migration = %+v, %v; want an admin at credential generation 0", u, err)
 	}
 	s := &inventory.Session{Hash: "h", UserID: u.ID}
 	if err := d.PutSession(ctx, s); err != nil {

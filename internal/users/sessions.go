@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,25 +20,28 @@ type SessionPolicy struct {
 	Idle time.Duration
 	// Absolute ends a session this long after sign-in, however busy.
 	Absolute time.Duration
-	// MaxFailures wrong passwords in a row lock the user for LockFor.
-	MaxFailures int
-	LockFor     time.Duration
+	// PerName slows down failures of one username from one address,
+	// PerAddress failures of all usernames together from one address.
+	// Neither touches another address: nobody can lock a user out.
+	PerName    Backoff
+	PerAddress Backoff
+	// Forget is how long failures are remembered after the last one.
+	Forget time.Duration
 }
 
-// DefaultSessionPolicy: 30 minutes idle, 12 hours at most, five wrong
-// passwords lock the user for 15 minutes.
+// DefaultSessionPolicy: 30 minutes idle, 12 hours at most; from one
+// address, five wrong passwords for a name (twenty for all names
+// together) are free, then each further attempt waits 1 s, 2 s, 4 s ...
+// up to 15 minutes; failures are forgotten a day after the last one.
 var DefaultSessionPolicy = SessionPolicy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour,
-	MaxFailures: 5, LockFor: 15 * time.Minute}
+	PerName:    Backoff{Free: 5, Base: time.Second, Max: 15 * time.Minute},
+	PerAddress: Backoff{Free: 20, Base: time.Second, Max: 15 * time.Minute},
+	Forget:     24 * time.Hour}
 
-// Session errors.
-var (
-	// ErrNoSession means the cookie names no live session: unknown,
-	// signed out, idle or too old, or its user is disabled.
-	ErrNoSession = errors.New("users: not signed in, or the session has ended")
-	// ErrLocked means too many wrong passwords: sign-in is refused for a
-	// while, even with the right one.
-	ErrLocked = errors.New("users: too many failed sign-ins; try again later")
-)
+// ErrNoSession means the cookie names no live session: unknown, signed
+// out, idle or too old, ended with its user's credentials, or its user is
+// disabled.
+var ErrNoSession = errors.New("users: not signed in, or the session has ended")
 
 // SessionPrefix starts every session secret.
 const SessionPrefix = "cks_"
@@ -49,38 +51,29 @@ const SessionPrefix = "cks_"
 const sessionTouch = time.Minute
 
 // Login checks the password and opens a session, returning the user and
-// the session secret for the cookie. Wrong passwords are counted; the
-// MaxFailures-th locks the user for LockFor. A user with
-// MustChangePassword set still signs in: the caller sends them to change
-// it before anything else.
+// the session secret for the cookie. While recent failures from
+// remoteAddr are being backed off it refuses with a *BackoffError before
+// looking at the password; an unknown user, a wrong password and a
+// disabled user all give ErrInvalidCredentials after the same hashing
+// work, and count as a failure; ErrBusy when no hashing slot came free. A
+// user with MustChangePassword set still signs in: the caller sends them
+// to change it before anything else.
 func (s *Service) Login(ctx context.Context, username, password, remoteAddr, userAgent string) (*inventory.User, string, error) {
 	now := s.now().UTC()
-	u, err := s.store.UserByName(ctx, username)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.dummyVerify(password)
-		return nil, "", ErrInvalidCredentials
+	key := newSignInKey(username, remoteAddr)
+	if err := s.checkBackoff(ctx, key, now); err != nil {
+		return nil, "", err
 	}
+	u, ok, err := s.checkPassword(ctx, username, password)
 	if err != nil {
 		return nil, "", err
 	}
-	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
-		s.dummyVerify(password)
-		return nil, "", ErrLocked
-	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
-	if err != nil {
-		return nil, "", fmt.Errorf("users: user %q: %w", u.Username, err)
-	}
 	if !ok {
-		return nil, "", s.loginFailed(ctx, u, now, remoteAddr)
+		// Counted from when the answer goes out, after the hashing.
+		return nil, "", s.loginFailed(ctx, key, u, s.now().UTC(), remoteAddr)
 	}
-	if u.Disabled {
-		return nil, "", ErrInvalidCredentials
-	}
-	if u.FailedLogins > 0 || u.LockedUntil != nil {
-		if err := s.store.LoginSucceeded(ctx, u.ID); err != nil {
-			return nil, "", err
-		}
+	if err := s.store.ClearSignInFailure(ctx, key.name, key.addr); err != nil {
+		return nil, "", err
 	}
 	secret, err := s.openSession(ctx, u, now, remoteAddr, userAgent)
 	if err != nil {
@@ -89,23 +82,32 @@ func (s *Service) Login(ctx context.Context, username, password, remoteAddr, use
 	return u, secret, s.audit(ctx, "user:"+u.Username, "user.login", u, "from "+remoteAddr)
 }
 
-// loginFailed counts a wrong password and audits it, and the lock when
-// this one set it.
-func (s *Service) loginFailed(ctx context.Context, u *inventory.User, now time.Time, remoteAddr string) error {
-	p := s.Sessions
-	after, err := s.store.LoginFailed(ctx, u.ID, now, p.MaxFailures, p.LockFor)
+// checkPassword returns the user named username (nil when unknown) and
+// whether password is theirs and they may sign in. An unknown name costs
+// the same hashing as a known one.
+func (s *Service) checkPassword(ctx context.Context, username, password string) (*inventory.User, bool, error) {
+	u, err := s.store.UserByName(ctx, username)
+	if errors.Is(err, inventory.ErrNotFound) {
+		return nil, false, s.dummyVerify(ctx, password)
+	}
 	if err != nil {
+		return nil, false, err
+	}
+	ok, err := s.verify(ctx, u, password)
+	return u, ok && !u.Disabled, err
+}
+
+// loginFailed counts a failed sign-in and audits it when the user exists
+// (an unknown name is not written down: it may be a password typed in
+// the wrong field). It returns ErrInvalidCredentials.
+func (s *Service) loginFailed(ctx context.Context, key signInKey, u *inventory.User, now time.Time, remoteAddr string) error {
+	if err := s.countFailure(ctx, key, now); err != nil {
 		return err
 	}
-	if err := s.audit(ctx, "user:"+u.Username, "user.login_failed", u, "from "+remoteAddr); err != nil {
-		return err
-	}
-	if after.LockedUntil != nil && now.Before(*after.LockedUntil) {
-		summary := fmt.Sprintf("%d failed sign-ins; locked until %s", p.MaxFailures, after.LockedUntil.Format(time.RFC3339))
-		if err := s.audit(ctx, "certkeeper", "user.locked", u, summary); err != nil {
+	if u != nil {
+		if err := s.audit(ctx, "user:"+u.Username, "user.login_failed", u, "from "+remoteAddr); err != nil {
 			return err
 		}
-		return ErrLocked
 	}
 	return ErrInvalidCredentials
 }
@@ -118,7 +120,7 @@ func (s *Service) openSession(ctx context.Context, u *inventory.User, now time.T
 	}
 	secret := SessionPrefix + base64.RawURLEncoding.EncodeToString(b)
 	sess := &inventory.Session{Hash: TokenHash(secret), UserID: u.ID, CreatedAt: now, LastSeenAt: now,
-		RemoteAddr: clip(remoteAddr, 64), UserAgent: clip(userAgent, 256)}
+		RemoteAddr: clip(remoteAddr, 64), UserAgent: clip(userAgent, 256), Gen: u.CredentialGen}
 	if err := s.store.PutSession(ctx, sess); err != nil {
 		return "", err
 	}
@@ -168,7 +170,7 @@ func (s *Service) Session(ctx context.Context, secret string) (*inventory.User, 
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Disabled {
+	if u.Disabled || sess.Gen != u.CredentialGen {
 		return nil, nil, ErrNoSession
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouch {
@@ -196,23 +198,28 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 	return s.audit(ctx, "user:"+u.Username, "user.logout", u, "")
 }
 
-// LogoutEverywhere ends every session of the user and returns how many
-// there were.
+// LogoutEverywhere ends every session and every API token of the user
+// and returns how many sessions there were.
 func (s *Service) LogoutEverywhere(ctx context.Context, actor string, u *inventory.User) (int, error) {
-	n, err := s.store.DeleteUserSessions(ctx, u.ID)
+	u, err := s.store.GetUser(ctx, u.ID)
 	if err != nil {
 		return 0, err
 	}
-	return n, s.audit(ctx, actor, "user.logout_everywhere", u, strconv.Itoa(n)+" sessions ended")
+	sessions, tokens, err := s.endCredentials(ctx, u)
+	if err != nil {
+		return 0, err
+	}
+	return sessions, s.audit(ctx, actor, "user.logout_everywhere", u,
+		fmt.Sprintf("%d sessions and %d API tokens ended", sessions, tokens))
 }
 
 // ChangePassword sets u's password after checking the current one, clears
 // MustChangePassword and ends every other session of u (keep is the
 // session to keep, 0 for none).
 func (s *Service) ChangePassword(ctx context.Context, u *inventory.User, current, next string, keep int64) error {
-	ok, err := VerifyPassword(u.PasswordHash, current)
+	ok, err := s.verify(ctx, u, current)
 	if err != nil {
-		return fmt.Errorf("users: user %q: %w", u.Username, err)
+		return err
 	}
 	if !ok {
 		return invalid("current_password", errors.New("users: the current password is wrong"))
@@ -220,7 +227,7 @@ func (s *Service) ChangePassword(ctx context.Context, u *inventory.User, current
 	if current == next {
 		return invalid("password", errors.New("users: the new password must differ from the current one"))
 	}
-	_, hash, err := s.newPassword(u.Username, next)
+	_, hash, err := s.newPassword(ctx, u.Username, next)
 	if err != nil {
 		return err
 	}
@@ -242,11 +249,17 @@ func (s *Service) endOtherSessions(ctx context.Context, userID, keep int64) erro
 	return err
 }
 
-// ExpireSessions deletes sessions past the policy's limits; the serve
-// loop calls it now and then.
+// ExpireSessions deletes sessions past the policy's limits, and sign-in
+// failures older than Forget, and returns how many sessions it deleted;
+// the serve loop calls it now and then.
 func (s *Service) ExpireSessions(ctx context.Context) (int, error) {
 	now := s.now().UTC()
-	return s.store.DeleteStaleSessions(ctx, now.Add(-s.Sessions.Absolute), now.Add(-s.Sessions.Idle))
+	n, err := s.store.DeleteStaleSessions(ctx, now.Add(-s.Sessions.Absolute), now.Add(-s.Sessions.Idle))
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.store.ForgetSignInFailures(ctx, now.Add(-s.Sessions.Forget))
+	return n, err
 }
 
 // CSRFToken derives the anti-forgery token of a session from its secret:

@@ -3,6 +3,7 @@ package users
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -107,41 +108,101 @@ func TestLogoutAndDisable(t *testing.T) {
 	}
 }
 
-func TestLoginLockout(t *testing.T) {
+// TestLoginBackoff: failures slow down the address they come from, for
+// that name and for all names, and never the right password from another
+// address; unknown names are answered alike; an admin's unlock ends it.
+func TestLoginBackoff(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	p := DefaultSessionPolicy
-	for i := 1; i < p.MaxFailures; i++ {
-		if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrInvalidCredentials) {
-			t.Fatalf("failure %d: %v", i, err)
+	p := DefaultSessionPolicy.PerName
+	for _, name := range []string{"ada", "nobody"} {
+		for i := range p.Free {
+			if _, _, err := f.svc.Login(ctx, name, "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrInvalidCredentials) {
+				t.Fatalf("%s failure %d: %v, want ErrInvalidCredentials", name, i+1, err)
+			}
+		}
+		// Backed off now, known name or not, even with the right password
+		// (counted from the end of the stored second of the failure).
+		_, _, err := f.svc.Login(ctx, name, "correct horse battery", "10.0.0.1", "")
+		var be *BackoffError
+		if !errors.As(err, &be) || be.Wait != p.Base+time.Second {
+			t.Fatalf("%s after %d failures: %v, want a backoff of %s", name, p.Free, err, p.Base+time.Second)
 		}
 	}
-	if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrLocked) {
-		t.Fatalf("failure %d: %v, want ErrLocked", p.MaxFailures, err)
+	// Another address is not slowed down at all.
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.2", ""); err != nil {
+		t.Fatalf("right password from a fresh address: %v", err)
 	}
-	// Locked: even the right password is refused.
-	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); !errors.Is(err, ErrLocked) {
-		t.Fatalf("right password while locked: %v", err)
+	// The wait doubles per further failure.
+	f.clock.t = f.clock.t.Add(p.Base + time.Second)
+	if _, _, err := f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.1", ""); !errors.Is(err, ErrInvalidCredentials) {
+		t.Fatalf("after waiting: %v, want ErrInvalidCredentials", err)
 	}
-	f.clock.t = f.clock.t.Add(p.LockFor + time.Second)
+	var be *BackoffError
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); !errors.As(err, &be) || be.Wait != 2*p.Base+time.Second {
+		t.Fatalf("after one more failure: %v, want a backoff of %s", err, 2*p.Base+time.Second)
+	}
+	// An admin's unlock ends the backoff.
+	if n, err := f.svc.Unlock(ctx, "user:root", "ADA"); err != nil || n != 2 {
+		t.Fatalf("Unlock = %d, %v; want 2 records cleared", n, err)
+	}
 	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "10.0.0.1", ""); err != nil {
-		t.Fatalf("after the lock: %v", err)
+		t.Fatalf("after unlock: %v", err)
 	}
-	u, _ := f.st.UserByName(ctx, "ada")
-	if u.FailedLogins != 0 || u.LockedUntil != nil {
-		t.Errorf("after a good sign-in: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
+	if _, err := f.svc.Unlock(ctx, "user:root", "nobody"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("Unlock(unknown user) = %v, want ErrNotFound", err)
 	}
-	// Unknown users are never "locked": the answer does not tell them apart.
-	for range p.MaxFailures + 1 {
-		if _, _, err := f.svc.Login(ctx, "nobody", "wrong password!", "", ""); !errors.Is(err, ErrInvalidCredentials) {
-			t.Fatalf("unknown user: %v", err)
+	if text := f.auditText(t); !strings.Contains(text, "user:root user.unlock user:ada 2 sign-in failure records cleared") ||
+		strings.Contains(text, "wrong password!") || strings.Contains(text, "nobody") {
+		t.Errorf("audit should record the unlock and never a password or an unknown name:\n%s", text)
+	}
+}
+
+// TestLoginBackoffPerAddress: many names from one address slow that
+// address down for every name.
+func TestLoginBackoffPerAddress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	p := DefaultSessionPolicy.PerAddress
+	for i := range p.Free {
+		name := fmt.Sprintf("name%d", i)
+		if _, _, err := f.svc.Login(ctx, name, "wrong password!", "2001:db8::1", ""); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
-	if text := f.auditText(t); !strings.Contains(text, "user.locked") || strings.Contains(text, "wrong password!") {
-		t.Errorf("audit should record the lock and never a password:\n%s", text)
+	// Same /64, another name: backed off.
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "2001:db8::2", ""); !errors.Is(err, ErrBackoff) {
+		t.Fatalf("another name from the same /64: %v, want ErrBackoff", err)
+	}
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "2001:db8:0:1::1", ""); err != nil {
+		t.Fatalf("another /64: %v", err)
+	}
+	// Failures are forgotten after Forget.
+	f.clock.t = f.clock.t.Add(DefaultSessionPolicy.Forget + time.Second)
+	if _, _, err := f.svc.Login(ctx, "ada", "correct horse battery", "2001:db8::2", ""); err != nil {
+		t.Fatalf("a day later: %v", err)
+	}
+}
+
+func TestBackoffWait(t *testing.T) {
+	b := Backoff{Free: 3, Base: time.Second, Max: 10 * time.Second}
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{{0, 0}, {2, 0}, {3, time.Second}, {4, 2 * time.Second}, {6, 8 * time.Second}, {7, 10 * time.Second},
+		{1000, 10 * time.Second}} {
+		if got := b.Wait(tc.failures); got != tc.want {
+			t.Errorf("Wait(%d) = %s, want %s", tc.failures, got, tc.want)
+		}
+	}
+	if got := (Backoff{}).Wait(50); got != 0 {
+		t.Errorf("zero Backoff Wait(50) = %s, want 0", got)
 	}
 }
 
@@ -151,14 +212,16 @@ func TestLoginFailuresCountedConcurrently(t *testing.T) {
 	if _, err := f.svc.Create(ctx, "test", "ada", inventory.RoleUser, "correct horse battery"); err != nil {
 		t.Fatal(err)
 	}
-	f.svc.Sessions.MaxFailures = 100
+	f.svc.Sessions.PerName.Free = 100
+	f.svc.Sessions.PerAddress.Free = 100
 	var wg sync.WaitGroup
 	for range 12 {
-		wg.Go(func() { f.svc.Login(ctx, "ada", "wrong password!", "", "") })
+		wg.Go(func() { f.svc.Login(ctx, "ada", "wrong password!", "10.0.0.9", "") })
 	}
 	wg.Wait()
-	if u, _ := f.st.UserByName(ctx, "ada"); u.FailedLogins != 12 {
-		t.Errorf("FailedLogins = %d, want 12", u.FailedLogins)
+	got, err := f.st.SignInFailures(ctx, nameKey("ada"), "10.0.0.9")
+	if err != nil || len(got) != 2 || got[0].Failures != 12 || got[1].Failures != 12 {
+		t.Errorf("SignInFailures = %+v, %v; want two records of 12", got, err)
 	}
 }
 

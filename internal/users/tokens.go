@@ -23,19 +23,22 @@ const TokenPrefix = "ck_"
 const tokenDisplayLen = len(TokenPrefix) + 8
 
 // ErrInvalidToken is returned by AuthenticateToken for an unknown, expired
-// or revoked token, or one whose user is disabled.
+// or revoked token, one past the maximum lifetime, one ended with its
+// user's credentials, or one whose user is disabled.
 var ErrInvalidToken = errors.New("users: invalid api token")
 
 // CreateToken makes an API token named name for the user. The secret is
 // "ck_" followed by 32 random bytes in unpadded base64url; it is returned
 // once and only its SHA-256 is stored. A ttl of zero means the token does
-// not expire.
+// not expire, or, under a TokenPolicy with a MaxLifetime, expires after
+// it; a ttl above that maximum is refused.
 func (s *Service) CreateToken(ctx context.Context, actor, username, name string, ttl time.Duration) (string, *inventory.APIToken, error) {
 	if strings.TrimSpace(name) == "" || len(name) > 100 {
 		return "", nil, invalid("name", errors.New("users: token name must be 1 to 100 characters"))
 	}
-	if ttl < 0 {
-		return "", nil, invalid("ttl", errors.New("users: token lifetime must not be negative"))
+	ttl, err := s.tokenTTL(ctx, ttl)
+	if err != nil {
+		return "", nil, err
 	}
 	u, err := s.user(ctx, username)
 	if err != nil {
@@ -46,7 +49,8 @@ func (s *Service) CreateToken(ctx context.Context, actor, username, name string,
 		return "", nil, err
 	}
 	now := s.now().UTC()
-	t := &inventory.APIToken{UserID: u.ID, Name: name, Hash: TokenHash(secret), Prefix: secret[:tokenDisplayLen], CreatedAt: now}
+	t := &inventory.APIToken{UserID: u.ID, Name: name, Hash: TokenHash(secret), Prefix: secret[:tokenDisplayLen],
+		CreatedAt: now, Gen: u.CredentialGen}
 	if ttl > 0 {
 		exp := now.Add(ttl)
 		t.ExpiresAt = &exp
@@ -55,6 +59,25 @@ func (s *Service) CreateToken(ctx context.Context, actor, username, name string,
 		return "", nil, err
 	}
 	return secret, t, s.auditToken(ctx, actor, "token.create", t, tokenSummary(t, u.Username))
+}
+
+// tokenTTL checks a requested token lifetime against the policy and
+// returns the one to use.
+func (s *Service) tokenTTL(ctx context.Context, ttl time.Duration) (time.Duration, error) {
+	if ttl < 0 {
+		return 0, invalid("ttl", errors.New("users: token lifetime must not be negative"))
+	}
+	p, err := s.TokenPolicy(ctx)
+	if err != nil || p.MaxLifetime == 0 {
+		return ttl, err
+	}
+	if ttl > p.MaxLifetime {
+		return 0, invalid("ttl", fmt.Errorf("users: token lifetime %s is longer than the maximum of %s", ttl, p.MaxLifetime))
+	}
+	if ttl == 0 {
+		ttl = p.MaxLifetime
+	}
+	return ttl, nil
 }
 
 // tokenSummary describes a new token for the audit trail.
@@ -107,8 +130,9 @@ func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error
 const TouchInterval = time.Minute
 
 // AuthenticateToken returns the user owning secret and the token, and
-// records the use (to within TouchInterval). Unknown and expired tokens
-// and tokens of disabled users give ErrInvalidToken.
+// records the use (to within TouchInterval). Unknown tokens, expired ones
+// (by their own expiry or the policy's MaxLifetime), ones ended with their
+// user's credentials and tokens of disabled users give ErrInvalidToken.
 func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*inventory.User, *inventory.APIToken, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return nil, nil, ErrInvalidToken
@@ -120,15 +144,19 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*invent
 	if err != nil {
 		return nil, nil, err
 	}
+	p, err := s.TokenPolicy(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	now := s.now().UTC()
-	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+	if exp := p.Expiry(t); exp != nil && !now.Before(*exp) {
 		return nil, nil, ErrInvalidToken
 	}
 	u, err := s.store.GetUser(ctx, t.UserID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if u.Disabled {
+	if u.Disabled || t.Gen != u.CredentialGen {
 		return nil, nil, ErrInvalidToken
 	}
 	if t.LastUsedAt != nil && now.Sub(*t.LastUsedAt) < TouchInterval {

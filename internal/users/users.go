@@ -24,6 +24,7 @@ import (
 type Store interface {
 	inventory.UserStore
 	inventory.SessionStore
+	inventory.SettingsStore
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
@@ -42,6 +43,8 @@ type Service struct {
 	// Sessions bounds web sessions and sign-in attempts; New sets
 	// DefaultSessionPolicy.
 	Sessions SessionPolicy
+	// hashing bounds the argon2id computations running at once.
+	hashing *hashLimiter
 }
 
 // New returns a service over st. A nil now means time.Now; a nil random
@@ -53,7 +56,16 @@ func New(st Store, now func() time.Time, random io.Reader) *Service {
 	if random == nil {
 		random = rand.Reader
 	}
-	return &Service{store: st, now: now, rand: random, Params: DefaultParams, Sessions: DefaultSessionPolicy}
+	return &Service{store: st, now: now, rand: random, Params: DefaultParams, Sessions: DefaultSessionPolicy,
+		hashing: newHashLimiter(HashSlots(DefaultParams), DefaultHashWait)}
+}
+
+// LimitHashing lets at most slots password hashes (verifications
+// included) run at once, a caller waiting up to wait for a slot before
+// ErrBusy. New sets HashSlots(DefaultParams) and DefaultHashWait. Call it
+// before the service is used.
+func (s *Service) LimitHashing(slots int, wait time.Duration) {
+	s.hashing = newHashLimiter(slots, wait)
 }
 
 // usernameRE is the allowed shape of a username.
@@ -70,7 +82,7 @@ func (s *Service) Create(ctx context.Context, actor, username string, role inven
 		return "", invalid("role", fmt.Errorf("users: unknown role %q (want admin or user)", role))
 	}
 	generated := password == ""
-	password, hash, err := s.newPassword(username, password)
+	password, hash, err := s.newPassword(ctx, username, password)
 	if err != nil {
 		return "", err
 	}
@@ -88,7 +100,7 @@ func (s *Service) Create(ctx context.Context, actor, username string, role inven
 
 // newPassword checks password, or generates one when it is empty, and
 // returns it with its hash.
-func (s *Service) newPassword(username, password string) (string, string, error) {
+func (s *Service) newPassword(ctx context.Context, username, password string) (string, string, error) {
 	if password == "" {
 		var err error
 		if password, err = s.randomPassword(); err != nil {
@@ -98,7 +110,7 @@ func (s *Service) newPassword(username, password string) (string, string, error)
 	if err := CheckPassword(username, password); err != nil {
 		return "", "", invalid("password", err)
 	}
-	hash, err := HashPassword(password, s.Params, s.rand)
+	hash, err := s.hash(ctx, password)
 	return password, hash, err
 }
 
@@ -119,21 +131,45 @@ func (s *Service) List(ctx context.Context) ([]inventory.User, error) {
 }
 
 // ResetPassword gives the user a new random password, returned once, which
-// must be changed at the next sign-in.
+// must be changed at the next sign-in, and ends all their sessions and API
+// tokens: a reset means the old password may be known to others.
 func (s *Service) ResetPassword(ctx context.Context, actor, username string) (string, error) {
 	u, err := s.user(ctx, username)
 	if err != nil {
 		return "", err
 	}
-	password, hash, err := s.newPassword(u.Username, "")
+	password, hash, err := s.newPassword(ctx, u.Username, "")
 	if err != nil {
 		return "", err
 	}
 	u.PasswordHash, u.MustChangePassword = hash, true
-	if err := s.update(ctx, actor, "user.password_reset", u, "one-time password set"); err != nil {
+	sessions, tokens, err := s.endCredentials(ctx, u)
+	if err != nil {
 		return "", err
 	}
-	return password, nil
+	return password, s.audit(ctx, actor, "user.password_reset", u, "one-time password set; "+ended(sessions, tokens))
+}
+
+// endCredentials stores u with its credential generation moved on, which
+// ends every session and API token of u at once and for good (enabling u
+// again revives none), then deletes them. It returns how many sessions
+// and tokens it deleted.
+func (s *Service) endCredentials(ctx context.Context, u *inventory.User) (sessions, tokens int, err error) {
+	u.CredentialGen++
+	u.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return 0, 0, err
+	}
+	if sessions, err = s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+		return 0, 0, err
+	}
+	tokens, err = s.store.DeleteUserTokens(ctx, u.ID)
+	return sessions, tokens, err
+}
+
+// ended says, for the audit trail, what endCredentials ended.
+func ended(sessions, tokens int) string {
+	return fmt.Sprintf("%d sessions and %d API tokens ended", sessions, tokens)
 }
 
 // SetRole changes the user's role.
@@ -174,12 +210,14 @@ func (s *Service) keepAnAdmin(ctx context.Context, u *inventory.User) error {
 	return &tagged{err: fmt.Errorf("users: %s is the last enabled admin; make another user admin first", u.Username), tag: inventory.ErrState}
 }
 
-// Disable stops the user signing in and their tokens working.
+// Disable stops the user signing in and ends all their sessions and API
+// tokens; enabling them again revives none.
 func (s *Service) Disable(ctx context.Context, actor, username string) error {
 	return s.setDisabled(ctx, actor, username, true, "user.disable")
 }
 
-// Enable lets a disabled user sign in again.
+// Enable lets a disabled user sign in again, with their password; their
+// old sessions and API tokens stay ended.
 func (s *Service) Enable(ctx context.Context, actor, username string) error {
 	return s.setDisabled(ctx, actor, username, false, "user.enable")
 }
@@ -189,13 +227,19 @@ func (s *Service) setDisabled(ctx context.Context, actor, username string, disab
 	if err != nil {
 		return err
 	}
-	if disabled {
-		if err := s.keepAnAdmin(ctx, u); err != nil {
-			return err
-		}
+	if !disabled {
+		u.Disabled = false
+		return s.update(ctx, actor, action, u, "")
 	}
-	u.Disabled = disabled
-	return s.update(ctx, actor, action, u, "")
+	if err := s.keepAnAdmin(ctx, u); err != nil {
+		return err
+	}
+	u.Disabled = true
+	sessions, tokens, err := s.endCredentials(ctx, u)
+	if err != nil {
+		return err
+	}
+	return s.audit(ctx, actor, action, u, ended(sessions, tokens))
 }
 
 // Authenticate checks a username and password and returns the user. An
@@ -203,29 +247,49 @@ func (s *Service) setDisabled(ctx context.Context, actor, username string, disab
 // ErrInvalidCredentials, after the same amount of hashing work. The
 // caller must send a user with MustChangePassword set to change it.
 func (s *Service) Authenticate(ctx context.Context, username, password string) (*inventory.User, error) {
-	u, err := s.store.UserByName(ctx, username)
-	if errors.Is(err, inventory.ErrNotFound) {
-		s.dummyVerify(password)
-		return nil, ErrInvalidCredentials
-	}
+	u, ok, err := s.checkPassword(ctx, username, password)
 	if err != nil {
 		return nil, err
 	}
-	ok, err := VerifyPassword(u.PasswordHash, password)
-	if err != nil {
-		return nil, fmt.Errorf("users: user %q: %w", u.Username, err)
-	}
-	if !ok || u.Disabled {
+	if !ok {
 		return nil, ErrInvalidCredentials
 	}
 	return u, nil
 }
 
-// dummyVerify spends the time verifying a hash made with s.Params would.
-func (s *Service) dummyVerify(password string) {
-	if s.Params.check() == nil {
-		argon2.IDKey([]byte(password), make([]byte, saltLen), s.Params.Time, s.Params.Memory, s.Params.Threads, keyLen)
+// hash derives a hash of password with s.Params in a hashing slot.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	var hash string
+	var err error
+	if lerr := s.hashing.run(ctx, func() { hash, err = HashPassword(password, s.Params, s.rand) }); lerr != nil {
+		return "", lerr
 	}
+	return hash, err
+}
+
+// verify checks password against u's hash in a hashing slot.
+func (s *Service) verify(ctx context.Context, u *inventory.User, password string) (bool, error) {
+	var ok bool
+	var err error
+	if lerr := s.hashing.run(ctx, func() { ok, err = VerifyPassword(u.PasswordHash, password) }); lerr != nil {
+		return false, lerr
+	}
+	if err != nil {
+		return false, fmt.Errorf("users: user %q: %w", u.Username, err)
+	}
+	return ok, nil
+}
+
+// dummyVerify spends, in a hashing slot, the time and memory verifying a
+// hash made with s.Params would, so that an unknown username answers
+// like a known one.
+func (s *Service) dummyVerify(ctx context.Context, password string) error {
+	if s.Params.check() != nil {
+		return nil
+	}
+	return s.hashing.run(ctx, func() {
+		argon2.IDKey([]byte(password), make([]byte, saltLen), s.Params.Time, s.Params.Memory, s.Params.Threads, keyLen)
+	})
 }
 
 // tagged keeps an error's one-line message and makes it match tag too

@@ -6,7 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -125,24 +129,15 @@ func (ui *UI) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // login checks the password and starts a session with a new id (the
-// browser's old cookie, if any, is never reused).
+// browser's old cookie, if any, is never reused). Every refusal reads the
+// same whether the username exists or not.
 func (ui *UI) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	username, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
 	next := localPath(r.PostFormValue("next"))
 	u, secret, err := ui.Users.Login(r.Context(), username, password, clientAddr(r), r.UserAgent())
 	if err != nil {
-		msg := "Wrong username or password."
-		switch {
-		case errors.Is(err, users.ErrLocked):
-			msg = "Too many failed sign-ins: this user is locked for a while. Try again later or ask an admin."
-		case !errors.Is(err, users.ErrInvalidCredentials):
-			ui.fail(w, r, err)
-			return
-		}
-		ui.Log.Warn("sign-in refused", "username", username, "addr", clientAddr(r), "reason", err)
-		ui.render(w, r, page{name: "login", title: "Sign in", status: http.StatusUnauthorized, err: msg,
-			data: loginData{Username: username, Next: next, CA: ui.CACertificate != nil}})
+		ui.loginRefused(w, r, username, next, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: secret, Path: "/", Secure: true, HttpOnly: true,
@@ -152,6 +147,29 @@ func (ui *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, next, "")
+}
+
+// loginRefused answers a refused sign-in: 401 for wrong credentials, 429
+// with Retry-After while the address is backed off or every hashing slot
+// is taken.
+func (ui *UI) loginRefused(w http.ResponseWriter, r *http.Request, username, next string, err error) {
+	status, msg := http.StatusUnauthorized, "Wrong username or password."
+	var be *users.BackoffError
+	switch {
+	case errors.As(err, &be):
+		status, msg = http.StatusTooManyRequests, "Too many failed sign-ins from your address. Wait "+
+			be.RetryAfter()+" seconds and try again, or ask an admin to unlock your user."
+		w.Header().Set("Retry-After", be.RetryAfter())
+	case errors.Is(err, users.ErrBusy):
+		status, msg = http.StatusTooManyRequests, "The server is busy with other sign-ins. Try again in a moment."
+		w.Header().Set("Retry-After", strconv.Itoa(int(users.BusyRetryAfter/time.Second)))
+	case !errors.Is(err, users.ErrInvalidCredentials):
+		ui.fail(w, r, err)
+		return
+	}
+	ui.Log.Warn("sign-in refused", "username", username, "addr", clientAddr(r), "reason", err)
+	ui.render(w, r, page{name: "login", title: "Sign in", status: status, err: msg,
+		data: loginData{Username: username, Next: next, CA: ui.CACertificate != nil}})
 }
 
 // logout ends the session. It needs the anti-forgery token like any other
@@ -220,11 +238,19 @@ func (ui *UI) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// localPath keeps a post-sign-in target on this site: a path starting
-// with one "/", otherwise "/".
+// localPath keeps a post-sign-in target on this site: a path with one
+// leading "/" and no scheme, host or user, with no backslash (browsers
+// read "/\\host" as "//host"), no control character (browsers drop tabs
+// and newlines, so "/\t/host" would become "//host") and valid UTF-8;
+// anything else is "/".
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n\x00") {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') ||
+		!utf8.ValidString(p) || strings.ContainsFunc(p, unicode.IsControl) {
+		return "/"
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
 	return p

@@ -2,12 +2,19 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // TestSignInAndSessions covers sign-in, the session cookie, sign-out and
@@ -178,35 +185,98 @@ func TestForcedPasswordChange(t *testing.T) {
 	}
 }
 
-// TestLockoutAndThrottle: five wrong passwords lock the user; many
+// TestBackoffAndThrottle: five wrong passwords back the name off from
+// that address (429 with Retry-After, the right password too); many
 // attempts from one address are slowed down.
-func TestLockoutAndThrottle(t *testing.T) {
+func TestBackoffAndThrottle(t *testing.T) {
 	s := newSite(t)
 	b := s.browser()
 	var res *http.Response
 	var body string
 	for range 5 {
 		res, body = b.post("/login", url.Values{"username": {"bob"}, "password": {"not bob's password"}})
-	}
-	if !strings.Contains(body, "locked") {
-		t.Fatalf("after five failures: %d\n%s", res.StatusCode, body)
+		if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "Wrong username or password.") {
+			t.Fatalf("wrong password: %d\n%s", res.StatusCode, body)
+		}
 	}
 	res, body = b.post("/login", url.Values{"username": {"bob"}, "password": {bobPassword}})
-	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "locked") {
-		t.Errorf("right password while locked: %d", res.StatusCode)
+	if ra := res.Header.Get("Retry-After"); res.StatusCode != http.StatusTooManyRequests || (ra != "1" && ra != "2") ||
+		!strings.Contains(body, "Too many failed sign-ins from your address") {
+		t.Errorf("right password while backed off: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 	throttled := false
 	for range 10 {
 		res, _ = b.post("/login", url.Values{"username": {"nobody"}, "password": {"whatever it is"}})
-		if res.StatusCode == http.StatusTooManyRequests {
+		if res.StatusCode == http.StatusTooManyRequests && strings.Contains(s.log.String(), "sign-in throttled") {
 			throttled = true
 			break
 		}
 	}
 	if !throttled {
-		t.Error("16 rapid sign-in attempts from one address were never throttled")
+		t.Error("16 rapid sign-in attempts from one address were never throttled, or it was not logged")
 	}
-	if !strings.Contains(s.log.String(), "sign-in throttled") {
-		t.Error("throttling was not logged")
+}
+
+// TestUnlockButton: an admin ends a user's backoff from the users page.
+func TestUnlockButton(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	for range 5 {
+		s.stack.Users.Login(ctx, "bob", "not bob's password", "127.0.0.1", "")
+	}
+	if _, _, err := s.stack.Users.Login(ctx, "bob", bobPassword, "127.0.0.1", ""); !errors.Is(err, users.ErrBackoff) {
+		t.Fatalf("bob after five failures: %v, want ErrBackoff", err)
+	}
+	admin := s.signIn("ada")
+	_, page := admin.get("/settings/users")
+	m := regexp.MustCompile(`action="(/settings/users/\d+/unlock)"[^>]*data-confirm="End the sign-in backoff of bob\?`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no unlock button for bob:\n%s", page)
+	}
+	res, body := admin.post(m[1], url.Values{"csrf": {admin.csrf()}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Sign-in backoff ended: 2 failure records cleared.") {
+		t.Fatalf("unlock: %d\n%s", res.StatusCode, body)
+	}
+	s.signIn("bob")
+	res, body = admin.post("/settings/token-policy", url.Values{"csrf": {admin.csrf()}, "max_lifetime": {"720h"}})
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "API tokens now live at most 720h0m0s.") {
+		t.Fatalf("token policy: %d\n%s", res.StatusCode, body)
+	}
+}
+
+// TestBackoffBehindProxy: behind a trusted proxy the backoff counts the
+// client's address from X-Forwarded-For; from an untrusted peer the
+// header is ignored, so it cannot be used to dodge the backoff.
+func TestBackoffBehindProxy(t *testing.T) {
+	for _, trusted := range []bool{true, false} {
+		file := filepath.Join(t.TempDir(), "allowlist.txt")
+		s := newSiteWith(t, func(cfg *stack.Config, st inventory.Store) {
+			l, err := access.Open(file, st, cfg.Log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.Access = l
+			if trusted {
+				cfg.Proxies = access.Proxies{netip.MustParsePrefix("127.0.0.1/32")}
+			}
+		})
+		b := s.browser()
+		from := func(addr, password string) *http.Response {
+			form := url.Values{"username": {"bob"}, "password": {password}}
+			res, _ := b.do("POST", "/login", strings.NewReader(form.Encode()), "application/x-www-form-urlencoded",
+				"X-Forwarded-For", addr)
+			return res
+		}
+		for range 5 {
+			from("10.1.1.1", "not bob's password")
+		}
+		if res := from("10.1.1.1", bobPassword); res.StatusCode != http.StatusTooManyRequests {
+			t.Errorf("trusted proxy %v: the right password from the failing address: %d, want 429", trusted, res.StatusCode)
+		}
+		res := from("10.1.1.2", bobPassword)
+		if signedIn := res.StatusCode == http.StatusOK && res.Request.URL.Path == "/"; signedIn != trusted {
+			t.Errorf("trusted proxy %v: the right password from another forwarded address: %d at %s, want signed in %v",
+				trusted, res.StatusCode, res.Request.URL.Path, trusted)
+		}
 	}
 }

@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 //go:embed templates
@@ -129,6 +131,9 @@ func (ui *UI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &ce) && ce.Problem.Status < 500:
 		status, msg = ce.Problem.Status, problemText(ce)
+	case errors.Is(err, users.ErrBusy):
+		status, msg = http.StatusTooManyRequests, "The server is busy checking other passwords. Try again in a moment."
+		w.Header().Set("Retry-After", strconv.Itoa(int(users.BusyRetryAfter/time.Second)))
 	case errors.As(err, &ce):
 		ui.Log.Error("web: api error", "path", r.URL.Path, "err", err)
 	default:

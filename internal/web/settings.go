@@ -25,6 +25,8 @@ func (ui *UI) settingsRoutes() []route {
 		{"POST", "/settings/users/{id}/role", admin, ui.changeUserRole},
 		{"POST", "/settings/users/{id}/disable", admin, ui.disableUser},
 		{"POST", "/settings/users/{id}/enable", admin, ui.enableUser},
+		{"POST", "/settings/users/{id}/unlock", admin, ui.unlockUser},
+		{"POST", "/settings/token-policy", admin, ui.setTokenPolicy},
 	}
 }
 
@@ -200,6 +202,7 @@ func (ui *UI) updateAllowList(w http.ResponseWriter, r *http.Request) error {
 // on the page answering the creation or reset only.
 type admUsersData struct {
 	Items      []client.User
+	Policy     client.TokenPolicy
 	Me         string
 	SecretUser string
 	Secret     string
@@ -213,6 +216,13 @@ func (ui *UI) renderUsers(w http.ResponseWriter, r *http.Request, d admUsersData
 		return err
 	}
 	d.Items = list.Items
+	if d.Policy.MaxLifetime == "" {
+		p, err := ui.api.TokenPolicy(r.Context())
+		if err != nil {
+			return err
+		}
+		d.Policy = *p
+	}
 	if s := sessionOf(r); s != nil {
 		d.Me = s.user.Username
 	}
@@ -311,4 +321,33 @@ func (ui *UI) disableUser(w http.ResponseWriter, r *http.Request) error {
 }
 func (ui *UI) enableUser(w http.ResponseWriter, r *http.Request) error {
 	return ui.setDisabled(w, r, false)
+}
+
+// unlockUser ends the path's user's sign-in backoff.
+func (ui *UI) unlockUser(w http.ResponseWriter, r *http.Request) error {
+	return ui.userAction(w, r, func(id int64) (string, error) {
+		u, err := ui.api.UnlockUser(r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return "Sign-in backoff ended: " + strconv.Itoa(u.Cleared) + " failure records cleared.", nil
+	})
+}
+
+// setTokenPolicy changes the maximum API token lifetime.
+func (ui *UI) setTokenPolicy(w http.ResponseWriter, r *http.Request) error {
+	in := client.TokenPolicy{MaxLifetime: strings.TrimSpace(r.PostFormValue("max_lifetime"))}
+	p, err := ui.api.SetTokenPolicy(r.Context(), in)
+	if msg, fields, ok := formError(err); ok {
+		return ui.renderUsers(w, r, admUsersData{Policy: in}, http.StatusUnprocessableEntity, msg, fields)
+	}
+	if err != nil {
+		return err
+	}
+	done := "API tokens have no maximum lifetime."
+	if p.MaxLifetime != "" {
+		done = "API tokens now live at most " + p.MaxLifetime + "."
+	}
+	redirect(w, r, "/settings/users", done)
+	return nil
 }
