@@ -11,6 +11,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 )
 
 // Mailer sends an e-mail with files attached; *mail.Service is one.
@@ -32,6 +33,10 @@ type ServiceOptions struct {
 	CheckTimeout time.Duration
 	// SSHTimeout bounds connecting to an SSH target; 0 means 20 seconds.
 	SSHTimeout time.Duration
+	// Outbound carries the checks' and SSH deployments' connections under
+	// the outbound policy; nil means a dialer with the built-in denials
+	// only. The service never connects directly.
+	Outbound *outbound.Dialer
 }
 
 // Service keeps targets and runs deployment processes: installs on the
@@ -62,6 +67,9 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 	}
 	if o.SSHTimeout <= 0 {
 		o.SSHTimeout = 20 * time.Second
+	}
+	if o.Outbound == nil {
+		o.Outbound = outbound.NewDialer(nil)
 	}
 	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex(),
 		batches: newBatcher()}
