@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -176,4 +177,23 @@ func Texts(rules []Rule) []string {
 		out[i] = r.String()
 	}
 	return out
+}
+
+// Refresh puts the stored policy in force every interval until ctx ends,
+// so that a change made by another process (the local command line on
+// the same inventory, another instance sharing PostgreSQL) takes effect
+// within interval. A failed read keeps the policy in force and is logged.
+func (s *Service) Refresh(ctx context.Context, interval time.Duration, log *slog.Logger) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := s.Load(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("reading the outbound policy", "err", err)
+		}
+	}
 }
