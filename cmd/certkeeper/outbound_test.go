@@ -175,3 +175,36 @@ func TestOutboundPolicyStopsCheckScans(t *testing.T) {
 		t.Errorf("the denied server accepted %d connections", n-siteBefore)
 	}
 }
+
+func TestOutboundCommands(t *testing.T) {
+	c := newCK(t)
+	if out := c.ok("outbound", "show"); !strings.Contains(out, "everything not denied") || !strings.Contains(out, "169.254.0.0/16") {
+		t.Errorf("outbound show on a new inventory:\n%s", out)
+	}
+	for args, says := range map[string]string{
+		"set --allow 10.0.0.0/8:0":                 "allow: port",
+		"set --deny 10.0.0.1/8":                    "deny:",
+		"set":                                      "--clear",
+		"set --clear --allow 10.0.0.0/8":           "--clear",
+		"set --allow [fd00::/8]":                   "allow:",
+		"set --allow 10.0.0.0/8 --deny nonsense/x": "deny:",
+	} {
+		if msg := c.fails(append([]string{"outbound"}, strings.Fields(args)...)...); !strings.Contains(msg, says) {
+			t.Errorf("outbound %s: %s; want it to say %q", args, msg, says)
+		}
+	}
+	c.ok("outbound", "set", "--allow", "10.0.0.0/8:443,8443", "--allow", "[fd00::/8]:443", "--deny", "10.9.0.0/16")
+	var p client.OutboundPolicy
+	decodeJSON(t, "show", c.ok("outbound", "show", "--json"), &p)
+	if strings.Join(p.Allow, " ") != "10.0.0.0/8:443,8443 [fd00::/8]:443" || strings.Join(p.Deny, " ") != "10.9.0.0/16" {
+		t.Errorf("policy after set = %+v", p)
+	}
+	if out := c.ok("audit"); !strings.Contains(out, "outbound.update") {
+		t.Errorf("the change is not in the audit trail:\n%s", out)
+	}
+	c.ok("outbound", "set", "--clear")
+	decodeJSON(t, "show", c.ok("outbound", "show", "--json"), &p)
+	if len(p.Allow)+len(p.Deny) != 0 {
+		t.Errorf("policy after --clear = %+v; want no rules", p)
+	}
+}

@@ -23,10 +23,11 @@ const (
 var ErrTooLarge = errors.New("outbound: the response is larger than allowed")
 
 // HTTPClient returns a client whose every connection, redirects included,
-// goes through d (a nil d connects directly). It uses no proxy (a proxy
-// would be the only address checked), follows at most MaxRedirects
-// http(s) redirects, gives up after HTTPTimeout, and a body read past
-// maxBody bytes (0: DefaultMaxBody) fails with ErrTooLarge.
+// goes through d (a nil d connects directly) and is dialled afresh. It
+// uses no proxy (a proxy would be the only address checked), follows at
+// most MaxRedirects http(s) redirects, gives up after HTTPTimeout, and a
+// body read past maxBody bytes (0: DefaultMaxBody) fails with
+// ErrTooLarge.
 func (d *Dialer) HTTPClient(maxBody int64) *http.Client {
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
@@ -38,8 +39,9 @@ func (d *Dialer) HTTPClient(maxBody int64) *http.Client {
 		TLSHandshakeTimeout:    10 * time.Second,
 		ResponseHeaderTimeout:  10 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConns:           10,
-		IdleConnTimeout:        30 * time.Second,
+		// Every request dials afresh, so that each is checked against the
+		// policy in force then, and nothing lingers after the call.
+		DisableKeepAlives: true,
 	}
 	return &http.Client{Transport: &capped{next: tr, max: maxBody}, Timeout: HTTPTimeout, CheckRedirect: checkRedirect}
 }
