@@ -131,15 +131,20 @@ func TestDialerPortRule(t *testing.T) {
 	}
 }
 
-// TestDialerMetadataNeverDialled proves through the policy decision alone,
-// without sending a packet, that the metadata address is refused: the
-// Control hook is what every attempt passes before connect(2).
+// TestDialerMetadataNeverDialled runs the dialer's Control hook, which
+// every attempt passes before connect(2), on metadata and link-local
+// addresses under a broad allow list, without a socket: nothing is ever
+// sent towards them, even when this test fails.
 func TestDialerMetadataNeverDialled(t *testing.T) {
-	d := outbound.NewDialer(mustPolicy(t, []string{"0.0.0.0/0"}, nil))
-	for _, addr := range []string{"169.254.169.254:80", "[fd00:ec2::254]:80", "100.100.100.200:80"} {
-		if err := d.Policy().Check(mustAddrPort(t, addr)); !errors.Is(err, outbound.ErrDenied) {
-			t.Errorf("Check(%s) = %v; want ErrDenied", addr, err)
+	d := outbound.NewDialer(mustPolicy(t, []string{"0.0.0.0/0", "::/0"}, nil))
+	for _, addr := range []string{"169.254.169.254:80", "[fd00:ec2::254]:80", "100.100.100.200:80",
+		"[::ffff:169.254.169.254]:80", "[fe80::1%lo]:443"} {
+		if err := d.Control("tcp", addr); !errors.Is(err, outbound.ErrDenied) {
+			t.Errorf("Control(%s) = %v; want ErrDenied", addr, err)
 		}
+	}
+	if err := d.Control("tcp4", "203.0.113.7:443"); err != nil {
+		t.Errorf("Control of a public address under a broad allow = %v", err)
 	}
 	if _, err := d.DialContext(context.Background(), "udp", "127.0.0.1:53"); err == nil {
 		t.Error("a UDP dial was allowed")
