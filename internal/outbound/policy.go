@@ -45,16 +45,19 @@ type Policy struct {
 // a reason to live there, and a broad allow rule (0.0.0.0/0) written in
 // haste must not open them. See docs/outbound.md.
 var BuiltinDenied = mustRules(
-	"0.0.0.0/8",           // "this network" (RFC 791): 0.0.0.0 reaches the local host on Linux
-	"169.254.0.0/16",      // IPv4 link-local (RFC 3927): AWS, GCP, Azure, OpenStack metadata at .169.254, ECS at .170.2
-	"100.100.100.200",     // Alibaba Cloud metadata
-	"192.0.0.192",         // Oracle Cloud Infrastructure (classic) metadata
-	"::/128",              // the unspecified IPv6 address, like 0.0.0.0
-	"fe80::/10",           // IPv6 link-local (RFC 4291)
-	"fd00:ec2::254",       // AWS instance metadata over IPv6
-	"64:ff9b::a9fe:0/112", // 169.254.0.0/16 through the NAT64 well-known prefix (RFC 6052)
-	"64:ff9b::6464:64c8",  // 100.100.100.200 through NAT64
+	"0.0.0.0/8",       // "this network" (RFC 791): 0.0.0.0 reaches the local host on Linux
+	"169.254.0.0/16",  // IPv4 link-local (RFC 3927): AWS, GCP, Azure, OpenStack metadata at .169.254, ECS at .170.2
+	"100.100.100.200", // Alibaba Cloud metadata
+	"192.0.0.192",     // Oracle Cloud Infrastructure (classic) metadata
+	"::/128",          // the unspecified IPv6 address, like 0.0.0.0
+	"fe80::/10",       // IPv6 link-local (RFC 4291)
+	"fd00:ec2::254",   // AWS instance metadata over IPv6
 )
+
+// nat64 is the NAT64 well-known prefix (RFC 6052 section 2.1): an address
+// in it reaches the IPv4 address in its last 32 bits through a
+// translator, so deny rules are applied to that IPv4 address too.
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
 func mustRules(texts ...string) []Rule {
 	rules := make([]Rule, len(texts))
@@ -69,24 +72,36 @@ func mustRules(texts ...string) []Rule {
 }
 
 // Check returns nil when a connection to addr is allowed, else a
-// *DeniedError. IPv4-mapped IPv6 addresses are checked as IPv4; addresses
+// *DeniedError. IPv4-mapped IPv6 addresses are checked as IPv4, and a
+// NAT64 address is denied when the IPv4 address it carries is; addresses
 // with a zone are refused (only link-local ones carry one).
 func (p *Policy) Check(addr netip.AddrPort) error {
 	a := addr.Addr().Unmap()
 	key := netip.AddrPortFrom(a, addr.Port())
-	switch {
-	case !a.IsValid() || a.Zone() != "" || a.IsMulticast():
+	if !a.IsValid() || a.Zone() != "" || a.IsMulticast() || p.denies(key) {
 		return &DeniedError{Addr: addr}
-	case matchesAny(BuiltinDenied, key):
+	}
+	if v4, ok := embeddedIPv4(a); ok && p.denies(netip.AddrPortFrom(v4, addr.Port())) {
 		return &DeniedError{Addr: addr}
-	case p == nil:
-		return nil
-	case matchesAny(p.Deny, key):
-		return &DeniedError{Addr: addr}
-	case len(p.Allow) > 0 && !matchesAny(p.Allow, key):
+	}
+	if p != nil && len(p.Allow) > 0 && !matchesAny(p.Allow, key) {
 		return &DeniedError{Addr: addr}
 	}
 	return nil
+}
+
+// denies reports whether a built-in or an Admin's deny rule matches.
+func (p *Policy) denies(addr netip.AddrPort) bool {
+	return matchesAny(BuiltinDenied, addr) || (p != nil && matchesAny(p.Deny, addr))
+}
+
+// embeddedIPv4 returns the IPv4 address a NAT64 address carries.
+func embeddedIPv4(a netip.Addr) (netip.Addr, bool) {
+	if !nat64.Contains(a) {
+		return netip.Addr{}, false
+	}
+	b := a.As16()
+	return netip.AddrFrom4([4]byte(b[12:])), true
 }
 
 func matchesAny(rules []Rule, addr netip.AddrPort) bool {

@@ -3,6 +3,7 @@ package outbound_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,5 +70,36 @@ func TestServiceSetLoadAudit(t *testing.T) {
 	}
 	if got := strings.Join(outbound.Texts(restarted.Policy().Deny), " "); got != "10.9.0.0/16" {
 		t.Errorf("after a restart deny = %q; want the stored rule", got)
+	}
+}
+
+// TestServiceRefresh puts in force a change stored by another process.
+func TestServiceRefresh(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "certkeeper.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	served := outbound.NewDialer(nil)
+	done := make(chan error, 1)
+	go func() {
+		done <- outbound.NewService(st, served, nil).Refresh(ctx, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	}()
+	other := outbound.NewService(st, outbound.NewDialer(nil), nil)
+	if _, err := other.Set(ctx, "cli:ops", mustPolicy(t, nil, []string{"10.9.0.0/16"})); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for served.Policy().Check(mustAddrPort(t, "10.9.0.1:443")) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the served dialer did not take the stored policy within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Refresh = %v; want nil when ctx ends", err)
 	}
 }
