@@ -26,6 +26,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/truststore"
@@ -52,6 +53,8 @@ type Deps struct {
 	// Trust is the trust store: the roots uploads and deploy checks
 	// trust. nil leaves its routes unusable.
 	Trust *truststore.Service
+	// Outbound keeps the outbound policy.
+	Outbound *outbound.Service
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

@@ -30,6 +30,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
@@ -98,7 +99,8 @@ func newEnv(t *testing.T, open opener) *env {
 		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
 		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{Trust: trust}), Settings: set,
 		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t), Trust: trust}),
-		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t), Trust: trust})
+		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t), Trust: trust,
+		Outbound: outbound.NewService(st, outbound.NewDialer(nil), nil)})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

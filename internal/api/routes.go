@@ -104,7 +104,8 @@ func (a *API) table() []route {
 	var rs []route
 	for _, group := range [][]route{a.certificateRoutes(), a.keyRoutes(), a.definitionRoutes(), a.documentRoutes(),
 		a.acquisitionRoutes(), a.catalogueRoutes(), a.userRoutes(), a.auditRoutes(),
-		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes(), a.deploymentRoutes(), a.agentRoutes(), a.trustRoutes()} {
+		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes(), a.deploymentRoutes(), a.agentRoutes(), a.trustRoutes(),
+		a.outboundRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs

@@ -171,6 +171,7 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 		web.Run,
 		allow.Run,
 		func(ctx context.Context) error { return expireSessions(ctx, st, log) },
+		func(ctx context.Context) error { return st.Outbound.Refresh(ctx, 30*time.Second, log) },
 	}
 	if run, err := a.agentEndpoint(ctx, st, o, names, log); err != nil {
 		return err

@@ -43,7 +43,7 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOp
 		return unobserved(addr, "", "no host to check", want, checkClock(o.Now)())
 	}
 	res, err := probe.TLS(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.Timeout,
-		ClientCertificate: o.ClientCertificate, Now: o.Now})
+		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext})
 	now := checkClock(o.Now)()
 	if err != nil {
 		return unobserved(addr, checkServerName(spec), singleLine(err.Error()), want, now)
@@ -51,7 +51,7 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want Want, o CheckOp
 	r := Evaluate(res.Chain, res.ServerName, want, now)
 	r.Address, r.Protocol, r.CipherSuite = addr, res.Version, res.CipherSuite
 	if r.Match {
-		checkRevocation(ctx, r, res.Chain, res.OCSPStaple, want, o.Timeout, now)
+		checkRevocation(ctx, r, res.Chain, res.OCSPStaple, want, o.Timeout, now, o.Outbound)
 	}
 	return r
 }

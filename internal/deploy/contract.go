@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 )
 
 // Limits.
@@ -116,6 +117,10 @@ type CheckOptions struct {
 	Now func() time.Time
 	// Source is stored in the result; "" means "probe".
 	Source string
+	// Outbound carries every connection of the check (the probe, the
+	// OCSP request) under the outbound policy; nil connects directly, as
+	// the commands an operator runs for themself and the agent do.
+	Outbound *outbound.Dialer
 }
 
 // Job is an install followed by a check, as run by the manager (directory

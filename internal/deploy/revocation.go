@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 )
 
 // Revocation statuses of a check.
@@ -33,7 +34,7 @@ const maxOCSPResponse = 64 << 10
 // check; a status that cannot be learnt (no responder reached, a stale or
 // unverifiable answer) is said but does not.
 func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x509.Certificate, staple []byte,
-	want Want, timeout time.Duration, now time.Time) {
+	want Want, timeout time.Duration, now time.Time, dialer *outbound.Dialer) {
 	leaf := served[0]
 	issuer := issuerOf(leaf, slices.Concat(served[1:], want.Intermediates))
 	if issuer == nil {
@@ -45,7 +46,7 @@ func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x5
 			r.Problems = append(r.Problems, "revocation was not asked: the certificate's issuer does not chain to a root of the trust store")
 			return
 		}
-		resp, err = askOCSP(ctx, leaf, issuer, timeout)
+		resp, err = askOCSP(ctx, dialer, leaf, issuer, timeout)
 	}
 	switch {
 	case err != nil:
@@ -99,8 +100,9 @@ func stapled(staple []byte, leaf, issuer *x509.Certificate) (*ocsp.Response, err
 }
 
 // askOCSP posts an OCSP request for leaf to the first http(s) responder
-// it names.
-func askOCSP(ctx context.Context, leaf, issuer *x509.Certificate, timeout time.Duration) (*ocsp.Response, error) {
+// it names, through dialer. A connection the outbound policy refuses is
+// reported as that refusal alone.
+func askOCSP(ctx context.Context, dialer *outbound.Dialer, leaf, issuer *x509.Certificate, timeout time.Duration) (*ocsp.Response, error) {
 	u, err := url.Parse(leaf.OCSPServer[0])
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("OCSP responder %q is not an http(s) URL", leaf.OCSPServer[0])
@@ -119,7 +121,11 @@ func askOCSP(ctx context.Context, leaf, issuer *x509.Certificate, timeout time.D
 		return nil, err
 	}
 	hreq.Header.Set("Content-Type", "application/ocsp-request")
-	hresp, err := http.DefaultClient.Do(hreq)
+	hresp, err := dialer.HTTPClient(maxOCSPResponse + 1).Do(hreq)
+	var denied *outbound.DeniedError
+	if errors.As(err, &denied) {
+		return nil, denied
+	}
 	if err != nil {
 		return nil, fmt.Errorf("OCSP responder %s: %w", u.Host, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/truststore"
 )
 
@@ -37,6 +38,10 @@ type ServiceOptions struct {
 	// and packages sent to agents and installers; nil means the system
 	// roots alone.
 	Trust Anchors
+	// Outbound carries the checks' and SSH deployments' connections under
+	// the outbound policy; nil means a dialer with the built-in denials
+	// only. The service never connects directly.
+	Outbound *outbound.Dialer
 }
 
 // Anchors gives the trust store's roots, read per call;
@@ -73,6 +78,9 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 	}
 	if o.SSHTimeout <= 0 {
 		o.SSHTimeout = 20 * time.Second
+	}
+	if o.Outbound == nil {
+		o.Outbound = outbound.NewDialer(nil)
 	}
 	return &Service{store: st, sealer: sealer, o: o, locks: newKeyedMutex(),
 		batches: newBatcher()}

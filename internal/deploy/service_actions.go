@@ -85,7 +85,8 @@ func (s *Service) checkFunc(ctx context.Context, t *inventory.Target, source str
 	if err != nil {
 		return nil, err
 	}
-	o := CheckOptions{Timeout: s.o.CheckTimeout, ClientCertificate: cc, Now: s.o.Now, Source: source}
+	o := CheckOptions{Timeout: s.o.CheckTimeout, ClientCertificate: cc, Now: s.o.Now, Source: source,
+		Outbound: s.o.Outbound}
 	return func(ctx context.Context, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
 		return Check(ctx, spec, want, o)
 	}, nil

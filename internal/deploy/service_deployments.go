@@ -318,7 +318,7 @@ func (s *Service) host(ctx context.Context, t *inventory.Target) (Host, func(), 
 			return nil, nil, err
 		}
 		h, err := DialSSH(ctx, SSHConfig{Access: *t.SSH, Password: sec.SSHPassword,
-			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout})
+			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout, Outbound: s.o.Outbound})
 		if err != nil {
 			return nil, nil, err
 		}

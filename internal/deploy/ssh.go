@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
@@ -38,6 +39,9 @@ type SSHConfig struct {
 	// Timeout bounds connecting and authenticating; zero means 30
 	// seconds.
 	Timeout time.Duration
+	// Outbound carries the connection under the outbound policy; nil
+	// connects directly (commands an operator runs for themself).
+	Outbound *outbound.Dialer
 }
 
 // SSHHost is a Host over SSH: files go through SFTP (atomic replace with
@@ -63,7 +67,7 @@ func DialSSH(ctx context.Context, c SSHConfig) (*SSHHost, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := dialSSH(ctx, addr, conf, c.timeout())
+	client, err := dialSSH(ctx, c.Outbound, addr, conf, c.timeout())
 	if err != nil {
 		return nil, fmt.Errorf("deploy: ssh %s: %w", addr, err)
 	}
@@ -177,11 +181,12 @@ func hostKeyAlgorithms(pinned ssh.PublicKey) []string {
 	return []string{pinned.Type()}
 }
 
-// dialSSH connects and runs the handshake within timeout, giving up
-// early when ctx ends.
-func dialSSH(ctx context.Context, addr string, conf *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// dialSSH connects through d and runs the handshake within timeout,
+// giving up early when ctx ends.
+func dialSSH(ctx context.Context, d *outbound.Dialer, addr string, conf *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, timeout)
+	conn, err := d.DialContext(dctx, "tcp", addr)
+	cancel()
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +211,8 @@ var errScanned = errors.New("host key scanned")
 // ScanHostKey connects to addr ("host:port") and returns the host key the
 // server presents, as an authorized_keys line, without logging in. The
 // caller decides whether to trust it ("trust on first use"); the
-// connection proves nothing about who answered.
+// connection proves nothing about who answered. It connects directly:
+// the command line scans from the operator's own machine.
 func ScanHostKey(ctx context.Context, addr string, timeout time.Duration) (string, error) {
 	if timeout <= 0 {
 		timeout = defaultSSHTimeout
@@ -217,7 +223,7 @@ func ScanHostKey(ctx context.Context, addr string, timeout time.Duration) (strin
 			presented = key
 			return errScanned
 		}}
-	c, err := dialSSH(ctx, addr, conf, timeout)
+	c, err := dialSSH(ctx, nil, addr, conf, timeout)
 	if err == nil {
 		c.Close()
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/settings"
 )
 
@@ -31,6 +32,9 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Outbound carries the connection to the SMTP server under the
+	// outbound policy; nil means a dialer with the built-in denials only.
+	Outbound *outbound.Dialer
 }
 
 // Errors of Send and SendTest.
@@ -58,6 +62,9 @@ func New(st Store, s *settings.Service, cfg Config, log *slog.Logger) *Service {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Outbound == nil {
+		cfg.Outbound = outbound.NewDialer(nil)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -13,6 +13,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/settings"
 )
 
@@ -23,7 +24,8 @@ import (
 // TLS (RFC 8314 section 3.3); SecurityNone sends in the clear. The
 // server's certificate is verified against Config.Roots. With a username,
 // SMTP AUTH (RFC 4954) uses the best mechanism the server offers; go-mail
-// offers PLAIN and LOGIN only over TLS.
+// offers PLAIN and LOGIN only over TLS. The connection goes through
+// Config.Outbound.
 func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string, e *inventory.Email,
 	files []Attachment) error {
 	host, portText, err := net.SplitHostPort(c.Host)
@@ -34,11 +36,16 @@ func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string
 	if err != nil {
 		return fmt.Errorf("SMTP server %q: bad port", c.Host)
 	}
-	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(s.cfg.Timeout),
-		gomail.WithTLSConfig(&tls.Config{ServerName: host, RootCAs: s.cfg.Roots, MinVersion: tls.VersionTLS12})}
+	tc := &tls.Config{ServerName: host, RootCAs: s.cfg.Roots, MinVersion: tls.VersionTLS12}
+	opts := []gomail.Option{gomail.WithPort(port), gomail.WithTimeout(s.cfg.Timeout), gomail.WithTLSConfig(tc),
+		gomail.WithDialContextFunc(s.cfg.Outbound.DialContext)}
 	switch c.Security {
 	case settings.SecurityTLS:
-		opts = append(opts, gomail.WithSSL())
+		// go-mail does not wrap a custom dialer's connection in TLS; the
+		// connection is TLS from the start, which go-mail then sees
+		// (opportunistic: no STARTTLS on top).
+		opts = append(opts, gomail.WithDialContextFunc(implicitTLS(s.cfg.Outbound, tc)),
+			gomail.WithTLSPolicy(gomail.TLSOpportunistic))
 	case settings.SecurityNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
@@ -57,6 +64,23 @@ func (s *Service) deliver(ctx context.Context, c *settings.SMTP, password string
 		return err
 	}
 	return client.DialAndSendWithContext(ctx, m)
+}
+
+// implicitTLS dials through d and completes a TLS handshake (RFC 8314
+// section 3.3) before any SMTP is spoken.
+func implicitTLS(d *outbound.Dialer, tc *tls.Config) gomail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conn := tls.Client(raw, tc)
+		if err := conn.HandshakeContext(ctx); err != nil {
+			raw.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
 }
 
 // message builds the plain-text message of e with files attached.

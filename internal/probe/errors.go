@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"syscall"
+
+	"github.com/certkeeper/certkeeper/internal/outbound"
 )
 
 // Kinds of failure, for errors.Is on an *Error.
@@ -33,7 +35,7 @@ var (
 type Error struct {
 	Addr   string
 	Reason string // what happened, in plain words
-	Kind   error  // one of the Err variables, or nil
+	Kind   error  // one of the Err variables, outbound.ErrDenied, or nil
 	Err    error  // the underlying error
 }
 
@@ -59,7 +61,10 @@ func (p *prober) fail(kind error, err error, format string, args ...any) *Error 
 // dialError explains a failed TCP connection.
 func (p *prober) dialError(ctx context.Context, err error) *Error {
 	var dnsErr *net.DNSError
+	var denied *outbound.DeniedError
 	switch {
+	case errors.As(err, &denied):
+		return p.fail(outbound.ErrDenied, denied, "%s", denied.Error())
 	case errors.Is(ctx.Err(), context.Canceled):
 		return p.fail(nil, err, "probe canceled")
 	case timedOut(ctx, err):

@@ -9,13 +9,15 @@ import (
 	"crypto/x509"
 	"net"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/outbound"
 )
 
 // DefaultTimeout bounds a probe whose Options.Timeout is zero.
 const DefaultTimeout = 10 * time.Second
 
 // Options configure a probe. The zero value probes with SNI taken from the
-// address, a 10-second timeout, a plain net.Dialer and no client
+// address, a 10-second timeout, a direct connection and no client
 // certificate.
 type Options struct {
 	// ServerName is sent as SNI (RFC 6066, section 3) and reported as the
@@ -25,8 +27,9 @@ type Options struct {
 	// Timeout bounds the whole dial and handshake; 0 means DefaultTimeout.
 	Timeout time.Duration
 	// DialContext opens the TCP connection and must give up when ctx ends;
-	// nil means a net.Dialer. The handshake ends with ctx whatever the
-	// connection.
+	// nil connects directly, with no outbound policy (for commands an
+	// operator runs for themself; the server passes an outbound.Dialer's).
+	// The handshake ends with ctx whatever the connection.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// ClientCertificate is presented to servers that ask for one (mutual
 	// TLS); nil means none is sent.
@@ -131,8 +134,8 @@ func (p *prober) dial(ctx context.Context) (net.Conn, error) {
 	if p.opts.DialContext != nil {
 		return p.opts.DialContext(ctx, "tcp", p.addr)
 	}
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", p.addr)
+	var direct *outbound.Dialer // nil: no policy, see Options.DialContext
+	return direct.DialContext(ctx, "tcp", p.addr)
 }
 
 // config offers everything Go can speak; see TLS for why nothing is

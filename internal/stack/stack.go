@@ -21,6 +21,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/truststore"
@@ -71,6 +72,10 @@ type Stack struct {
 	Trust        *truststore.Service
 	API          *api.API
 	now          func() time.Time
+
+	// Outbound keeps the outbound policy and its dialer, through which
+	// deploy checks, OCSP requests, SSH deployments and e-mail connect.
+	Outbound *outbound.Service
 }
 
 // New assembles the services over st, listing the built-in CAs in the
@@ -106,17 +111,31 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		return nil, err
 	}
 	s.Settings = settings.New(st, sealer, cfg.Now)
-	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now}, cfg.Log)
+	if s.Outbound, err = newOutbound(ctx, st, cfg.Now); err != nil {
+		return nil, err
+	}
+	dialer := s.Outbound.Dialer()
+	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now, Outbound: dialer}, cfg.Log)
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
-		Trust: s.Trust})
+		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.API = api.New(api.Deps{
 		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Access: cfg.Access, Proxies: cfg.Proxies,
+		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
+		Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
 	return s, nil
+}
+
+// newOutbound makes the outbound dialer with the stored policy in force.
+func newOutbound(ctx context.Context, st inventory.Store, now func() time.Time) (*outbound.Service, error) {
+	svc := outbound.NewService(st, outbound.NewDialer(nil), now)
+	if err := svc.Load(ctx); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }
 
 // DefaultCAChainPEM returns the default CA's certificate and its issuers
