@@ -182,7 +182,7 @@ func (d *defaultCerts) load(ctx context.Context) (*tls.Certificate, error) {
 
 // issue issues a new default certificate and remembers it.
 func (d *defaultCerts) issue(ctx context.Context) (*tls.Certificate, error) {
-	r := ca.Request{Profile: ca.TLSServer, Labels: []string{EndpointLabel}, Actor: "certkeeper"}
+	r := ca.Request{Profile: ca.TLSServer, Labels: []string{EndpointLabel}, Requester: ca.System()}
 	for _, n := range d.names {
 		if a, err := netip.ParseAddr(n); err == nil {
 			r.IPAddresses = append(r.IPAddresses, net.IP(a.AsSlice()))

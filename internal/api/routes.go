@@ -103,7 +103,8 @@ func (a *API) table() []route {
 	var rs []route
 	for _, group := range [][]route{a.certificateRoutes(), a.keyRoutes(), a.definitionRoutes(), a.documentRoutes(),
 		a.acquisitionRoutes(), a.catalogueRoutes(), a.userRoutes(), a.auditRoutes(),
-		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes(), a.deploymentRoutes(), a.agentRoutes()} {
+		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes(), a.deploymentRoutes(), a.agentRoutes(),
+		a.policyRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs

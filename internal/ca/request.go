@@ -64,7 +64,15 @@ type Request struct {
 	CSR *x509.CertificateRequest
 	// Labels are stored with the certificate.
 	Labels []string
-	// Actor is recorded in the audit trail.
+	// Requester is who asks: their role's issuance policy decides what
+	// they may get (see docs/ca.md). A request without a requester of a
+	// known role is refused.
+	Requester Requester
+	// OnBehalfOf, when set, names the requester whose request
+	// Requester (an admin) approved: the certificate is issued under
+	// Requester's policy and the audit trail names both.
+	OnBehalfOf string
+	// Actor is recorded in the audit trail; "" means Requester.Name.
 	Actor string
 }
 

@@ -108,7 +108,7 @@ func (a *app) runKitCreate(ctx context.Context, o *kitCreateOptions) error {
 	if err != nil {
 		return err
 	}
-	spec.Actor = a.actor()
+	spec.Requester = ca.Admin(a.actor())
 	if err := kit.CheckDir(o.out, o.force); err != nil {
 		return err
 	}
