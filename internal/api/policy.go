@@ -23,7 +23,7 @@ func (a *API) policyRoutes() []route {
 			handle: a.setCAPolicy},
 		{method: "POST", pattern: "/api/v1/acquisitions/{id}/approve", op: "approveAcquisition", role: admin,
 			summary: "Approve a request waiting for approval: the CA issues (not by the requester; audited)",
-			out: typeOf[client.Validation](), handle: a.approveAcquisition},
+			out:     typeOf[client.Validation](), handle: a.approveAcquisition},
 		{method: "POST", pattern: "/api/v1/acquisitions/{id}/reject", op: "rejectAcquisition", role: admin,
 			summary: "Reject a request waiting for approval (not by the requester; audited)", in: typeOf[client.Reject](),
 			out: typeOf[client.Acquisition](), handle: a.rejectAcquisition},
