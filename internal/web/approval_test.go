@@ -31,8 +31,8 @@ func TestPolicyAndApprovalPages(t *testing.T) {
 		t.Errorf("a user's CA page should show the policy without its form:\n%s", body)
 	}
 	res, body := ada.post(caPath+"/policy", url.Values{"domains": {"allowed.test\n"}, "subdomains": {"on"}, "max_names": {"many"}})
-	if res.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("policy with max names %q: status %d, want 422", "many", res.StatusCode)
+	if res.StatusCode != http.StatusUnprocessableEntity || !contains(body, "not a whole number") {
+		t.Errorf("policy with max names %q: status %d, want 422 saying why:\n%s", "many", res.StatusCode, body)
 	}
 	res, body = ada.post(caPath+"/policy", url.Values{"domains": {"allowed.test\n"}, "subdomains": {"on"}, "on_violation": {"approval"}})
 	if res.StatusCode != http.StatusOK {
