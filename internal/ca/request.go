@@ -69,8 +69,11 @@ type Request struct {
 	// known role is refused.
 	Requester Requester
 	// OnBehalfOf, when set, names the requester whose request
-	// Requester (an admin) approved: the certificate is issued under
-	// Requester's policy and the audit trail names both.
+	// Requester, an admin, approved: the admin vouches for it, so the
+	// role policy it fell outside of is not applied again (the CA's name
+	// policy, profiles and lints are), and the audit trail names both.
+	// Only acquisition.Service.Approve sets it, after checking that the
+	// admin is not the requester.
 	OnBehalfOf string
 	// Actor is recorded in the audit trail; "" means Requester.Name.
 	Actor string
