@@ -44,13 +44,9 @@ func EffectiveIssuance(c *inventory.CA) inventory.IssuancePolicy {
 }
 
 // checkRequest refuses a request outside the issuance policy of its
-// requester's role. life is the validity asked for (0: the default).
+// requester's role, or without a requester of a known role.
 func checkRequest(c *inventory.CA, r Request, names nameSet) error {
 	p := EffectiveIssuance(c)
-	deny := func(rule, field, format string, args ...any) error {
-		return &PolicyError{CA: c.Name, Role: r.Requester.Role, Rule: rule, Field: field,
-			Approvable: p.OnViolation == inventory.ViolationApproval, reason: fmt.Sprintf(format, args...)}
-	}
 	switch r.Requester.Role {
 	case RoleSystem:
 		return nil
@@ -63,31 +59,53 @@ func checkRequest(c *inventory.CA, r Request, names nameSet) error {
 	if rp.Unrestricted || r.OnBehalfOf != "" && r.Requester.Role == inventory.RoleAdmin {
 		return nil // an approved request: the admin who approved it vouches for it
 	}
+	deny := func(rule, field, format string, args ...any) error {
+		return &PolicyError{CA: c.Name, Role: r.Requester.Role, Rule: rule, Field: field,
+			Approvable: p.OnViolation == inventory.ViolationApproval, reason: fmt.Sprintf(format, args...)}
+	}
+	if err := checkShape(rp, r, names, deny); err != nil {
+		return err
+	}
+	return checkNames(rp, r, names, deny)
+}
+
+// denial makes the PolicyError of one rule.
+type denial func(rule, field, format string, args ...any) error
+
+// checkShape applies the rules on the request as a whole: profile,
+// number of names, validity.
+func checkShape(rp inventory.RolePolicy, r Request, names nameSet, deny denial) error {
+	role := r.Requester.Role
 	if !slices.Contains(roleProfiles(rp), string(r.Profile)) {
 		return deny(RuleProfile, "profile", "the %s role may not request %s certificates (allowed: %s)",
-			r.Requester.Role, r.Profile, strings.Join(roleProfiles(rp), ", "))
+			role, r.Profile, strings.Join(roleProfiles(rp), ", "))
 	}
 	if n, limit := len(names.dns)+len(names.ips), roleMaxNames(rp); n > limit {
-		return deny(RuleMaxNames, "dns_names", "%d names; the %s role may request at most %d", n, r.Requester.Role, limit)
+		return deny(RuleMaxNames, "dns_names", "%d names; the %s role may request at most %d", n, role, limit)
 	}
+	if rp.MaxDays > 0 && r.Validity > time.Duration(rp.MaxDays)*day {
+		return deny(RuleMaxDays, "validity_days", "%d days; the %s role may request at most %d", int(r.Validity/day), role, rp.MaxDays)
+	}
+	return nil
+}
+
+// checkNames applies the rules on each name and on the common name.
+func checkNames(rp inventory.RolePolicy, r Request, names nameSet, deny denial) error {
+	role := r.Requester.Role
 	for _, d := range names.dns {
 		if rule := domainRefusal(rp.Domains, d); rule != "" {
-			return deny(rule, "dns_names", "the %s role may not request %s (allowed: %s)", r.Requester.Role, d, describeDomains(rp.Domains))
+			return deny(rule, "dns_names", "the %s role may not request %s (allowed: %s)", role, d, describeDomains(rp.Domains))
 		}
 	}
 	for _, ip := range names.ips {
 		if !ipPermitted(rp.IPRanges, ip) {
-			return deny(RuleIPRange, "ip_addresses", "the %s role may not request %s (allowed: %s)", r.Requester.Role, ip,
+			return deny(RuleIPRange, "ip_addresses", "the %s role may not request %s (allowed: %s)", role, ip,
 				first(strings.Join(rp.IPRanges, ", "), "no IP address"))
 		}
 	}
 	if cn := requestCN(r); cn != "" && !names.has(cn) {
 		return deny(RuleDNSDomain, "common_name", "the %s role may request a common name only among the certificate's names, not %q",
-			r.Requester.Role, cn)
-	}
-	if rp.MaxDays > 0 && r.Validity > time.Duration(rp.MaxDays)*day {
-		return deny(RuleMaxDays, "validity_days", "%d days; the %s role may request at most %d",
-			int(r.Validity/day), r.Requester.Role, rp.MaxDays)
+			role, cn)
 	}
 	return nil
 }
