@@ -159,7 +159,7 @@ func (a *app) acquisitionListCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.state, "state", "open", "comma-separated states (csr_ready, ordered, issued, completed, cancelled) or open")
+	f.StringVar(&o.state, "state", "open", "comma-separated states (csr_ready, pending_approval, ordered, issued, completed, cancelled) or open")
 	f.StringVar(&o.definition, "definition", "", "only this definition's processes")
 	f.IntVar(&o.limit, "limit", 100, "show at most this many processes (at most 1000)")
 	f.StringVar(&o.after, "after", "", "cursor printed with the previous page")
