@@ -13,7 +13,8 @@ type Acquisition struct {
 	Definition   string `json:"definition,omitempty"`
 	// Kind is new or renewal.
 	Kind string `json:"kind"`
-	// State is csr_ready, ordered, issued, completed or cancelled.
+	// State is csr_ready, pending_approval, ordered, issued, completed or
+	// cancelled.
 	State     string `json:"state"`
 	IssuerID  int64  `json:"issuer_id,omitempty"`
 	ProductID int64  `json:"product_id,omitempty"`

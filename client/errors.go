@@ -27,6 +27,10 @@ type Problem struct {
 type FieldProblem struct {
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
+	// Rule names the issuance policy rule that refused the request
+	// ("dns_domain", "wildcard", "max_names", ...; see docs/ca.md), when
+	// one did.
+	Rule string `json:"rule,omitempty"`
 }
 
 // Error is an error response of the API.

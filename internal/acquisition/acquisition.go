@@ -51,9 +51,16 @@
 //   - format.Decode reads a PFX holding a key, or a Java trust store; a
 //     certificate-only PFX (openssl pkcs12 -export -nokeys) is refused with
 //     its message as a "data" field error. Vendors' PFX files carry the key.
-//   - A built-in CA's refusal (name policy, validity beyond its profile)
-//     is passed on as the CA's error, not as a field error: package ca has
-//     no typed errors yet.
+//   - A built-in CA's refusal (name policy, issuance policy, validity
+//     beyond its profile) is passed on as the CA's typed error
+//     (*ca.PolicyError, *ca.RequestError), which reads as a field error.
+//   - Issue asks the CA on behalf of the acting user (name and role).
+//     When the CA holds requests outside the role's issuance policy for
+//     approval, the process moves to pending_approval instead of being
+//     refused; an admin other than the requester (compared by audit
+//     name) approves it, and the CA issues under the admin's authority
+//     with both names recorded, or rejects it with a reason, which
+//     cancels the process. The requester may still cancel it.
 //   - The request can be downloaded in any state; each download is a step.
 //   - Names given in input (definition, issuer, product, vendor account)
 //     that do not exist are field errors (inventory.ErrInvalid); an unknown

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -46,7 +47,7 @@ func TestBuiltinFlowWithSwitch(t *testing.T) {
 		t.Errorf("CSR subject = %s, want the definition's", req.Subject)
 	}
 
-	v, err := f.svc.Issue(ctx, actor, p.ID)
+	v, err := f.svc.Issue(ctx, ca.Admin(actor), p.ID)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestBuiltinAutoSwitchAndValidity(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := f.start(t, StartOptions{Definition: "api", AutoSwitch: true})
-	v, err := f.svc.Issue(t.Context(), actor, p.ID)
+	v, err := f.svc.Issue(t.Context(), ca.Admin(actor), p.ID)
 	if err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
@@ -121,7 +122,7 @@ func (f *fixture) complete(t *testing.T, o StartOptions) *Process {
 	t.Helper()
 	o.AutoSwitch = true
 	p := f.start(t, o)
-	if _, err := f.svc.Issue(t.Context(), actor, p.ID); err != nil {
+	if _, err := f.svc.Issue(t.Context(), ca.Admin(actor), p.ID); err != nil {
 		t.Fatalf("Issue: %v", err)
 	}
 	return f.get(t, p.ID)
@@ -142,7 +143,7 @@ func TestRenewalReusesKey(t *testing.T) {
 	if renewal.Steps[1].Action != "key_reused" {
 		t.Errorf("second step = %s, want key_reused", renewal.Steps[1].Action)
 	}
-	v, err := f.svc.Issue(t.Context(), actor, renewal.ID)
+	v, err := f.svc.Issue(t.Context(), ca.Admin(actor), renewal.ID)
 	if err != nil {
 		t.Fatalf("Issue renewal: %v", err)
 	}
@@ -208,7 +209,7 @@ func TestWrongStates(t *testing.T) {
 		op   func(id int64) error
 		want string
 	}{
-		{"issue completed", done, func(id int64) error { _, err := f.svc.Issue(ctx, actor, id); return err }, "csr_ready"},
+		{"issue completed", done, func(id int64) error { _, err := f.svc.Issue(ctx, ca.Admin(actor), id); return err }, "csr_ready"},
 		{"switch completed", done, func(id int64) error { _, err := f.svc.Switch(ctx, actor, id); return err }, "issued processes"},
 		{"cancel completed", done, func(id int64) error { _, err := f.svc.Cancel(ctx, actor, id, "x"); return err }, "open processes"},
 		{"order completed", done, func(id int64) error { _, err := f.svc.RecordOrder(ctx, actor, id, order); return err }, "ordered"},
@@ -217,7 +218,7 @@ func TestWrongStates(t *testing.T) {
 		{"switch csr_ready", fresh, func(id int64) error { _, err := f.svc.Switch(ctx, actor, id); return err }, "issued processes"},
 		{"order built-in", fresh, func(id int64) error { _, err := f.svc.RecordOrder(ctx, actor, id, order); return err }, "not a vendor"},
 		{"upload built-in", fresh, func(id int64) error { _, err := f.svc.Upload(ctx, actor, id, upload); return err }, "built-in CA"},
-		{"issue vendor", bought, func(id int64) error { _, err := f.svc.Issue(ctx, actor, id); return err }, "vendor"},
+		{"issue vendor", bought, func(id int64) error { _, err := f.svc.Issue(ctx, ca.Admin(actor), id); return err }, "vendor"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := f.get(t, tc.p.ID)

@@ -3,6 +3,7 @@ package acquisition
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,9 +11,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// Issue has the built-in CA of the process's issuer sign its request,
-// registers the certificate and, with AutoSwitch, makes it current.
-func (s *Service) Issue(ctx context.Context, actor string, id int64) (*Validation, error) {
+// Issue has the built-in CA of the process's issuer sign its request
+// for by, registers the certificate and, with AutoSwitch, makes it
+// current. A request outside by's issuance policy is refused with the
+// CA's *ca.PolicyError; when the CA asks for approval instead, the
+// process moves to pending_approval and Issue returns it without a
+// certificate.
+func (s *Service) Issue(ctx context.Context, by ca.Requester, id int64) (*Validation, error) {
 	p, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -24,24 +29,38 @@ func (s *Service) Issue(ctx context.Context, actor string, id int64) (*Validatio
 	if p.Issuer.Kind != inventory.IssuerBuiltinCA {
 		return nil, stateError(a, "issuer %s is a vendor: record the order and upload the certificate", p.Issuer.Name)
 	}
-	r, err := s.caRequest(ctx, actor, p)
+	r, err := s.caRequest(ctx, by, p)
 	if err != nil {
 		return nil, err
 	}
 	issued, err := s.issuer.Issue(ctx, *r)
+	var pe *ca.PolicyError
+	if errors.As(err, &pe) && pe.Approvable {
+		return s.holdForApproval(ctx, by, a, pe)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("acquisition: process %d: %w", a.ID, err)
 	}
-	a.CertificateID = issued.Record.ID
-	a.Differences = differences(wanted(p.Definition), certNames(issued.Certificate))
-	detail := fmt.Sprintf("%s by CA %s", describe(issued.Certificate), r.CA)
-	v := &Validation{Chain: append([]*x509.Certificate{issued.Certificate}, issued.Chain...)}
-	return s.register(ctx, actor, a, s.step(actor, "issued", detail), "acquisition.issue", v)
+	return s.registerIssued(ctx, by.Name, p, r, issued, s.step(by.Name, "issued", issuedDetail(issued, r)))
 }
 
-// caRequest asks the issuer's CA for the definition's names, signing the
-// process's request.
-func (s *Service) caRequest(ctx context.Context, actor string, p *Process) (*ca.Request, error) {
+// registerIssued records the certificate the CA issued for p with steps.
+func (s *Service) registerIssued(ctx context.Context, actor string, p *Process, r *ca.Request, issued *ca.Issued,
+	steps ...inventory.AcquisitionStep) (*Validation, error) {
+	a := &p.Acquisition
+	a.CertificateID = issued.Record.ID
+	a.Differences = differences(wanted(p.Definition), certNames(issued.Certificate))
+	v := &Validation{Chain: append([]*x509.Certificate{issued.Certificate}, issued.Chain...)}
+	return s.register(ctx, actor, a, "acquisition.issue", v, steps...)
+}
+
+func issuedDetail(issued *ca.Issued, r *ca.Request) string {
+	return fmt.Sprintf("%s by CA %s", describe(issued.Certificate), r.CA)
+}
+
+// caRequest asks the issuer's CA for the definition's names on behalf of
+// by, signing the process's request.
+func (s *Service) caRequest(ctx context.Context, by ca.Requester, p *Process) (*ca.Request, error) {
 	c, err := s.st.GetCA(ctx, p.Issuer.CAID)
 	if err != nil {
 		return nil, fmt.Errorf("acquisition: issuer %s: CA: %w", p.Issuer.Name, err)
@@ -53,25 +72,25 @@ func (s *Service) caRequest(ctx context.Context, actor string, p *Process) (*ca.
 	n := wanted(p.Definition)
 	return &ca.Request{CA: c.Name, Profile: ca.TLSServer, CommonName: n.all()[0], DNSNames: n.dns,
 		IPAddresses: n.ips, Validity: time.Duration(p.Definition.Requirements.ValidityDays) * 24 * time.Hour,
-		CSR: csr, Actor: actor}, nil
+		CSR: csr, Requester: by}, nil
 }
 
 // register records a's new certificate (CertificateID, Differences set)
-// with step st, moving a to issued, or on to completed with AutoSwitch;
-// it audits that as action and fills in v.
-func (s *Service) register(ctx context.Context, actor string, a *inventory.Acquisition, st inventory.AcquisitionStep,
-	action string, v *Validation) (*Validation, error) {
+// with steps, moving a to issued, or on to completed with AutoSwitch; it
+// audits that as action, with the last step's detail, and fills in v.
+func (s *Service) register(ctx context.Context, actor string, a *inventory.Acquisition, action string, v *Validation,
+	steps ...inventory.AcquisitionStep) (*Validation, error) {
 	a.State = inventory.StateIssued
 	var err error
 	if a.AutoSwitch {
-		err = s.complete(ctx, a, st, s.step(actor, "switched", switched(a)))
+		err = s.complete(ctx, a, append(steps, s.step(actor, "switched", switched(a)))...)
 	} else {
-		err = s.update(ctx, a, st)
+		err = s.update(ctx, a, steps...)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, actor, action, a.ID, st.Detail); err != nil {
+	if err := s.audit(ctx, actor, action, a.ID, steps[len(steps)-1].Detail); err != nil {
 		return nil, err
 	}
 	if a.AutoSwitch {

@@ -186,7 +186,7 @@ func (d *defaultCerts) load(ctx context.Context) (*tls.Certificate, error) {
 // prev, when given, is kept: agents pin the endpoint's public key, so a
 // renewal must not change it. Without prev a new key is made.
 func (d *defaultCerts) issue(ctx context.Context, prev *tls.Certificate) (*tls.Certificate, error) {
-	r := ca.Request{Profile: ca.TLSServer, Labels: []string{EndpointLabel}, Internal: true, Actor: "certkeeper"}
+	r := ca.Request{Profile: ca.TLSServer, Labels: []string{EndpointLabel}, Requester: ca.System()}
 	for _, n := range d.names {
 		if a, err := netip.ParseAddr(n); err == nil {
 			r.IPAddresses = append(r.IPAddresses, net.IP(a.AsSlice()))

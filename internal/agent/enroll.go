@@ -70,7 +70,7 @@ func (r *Registry) Enroll(ctx context.Context, in EnrollRequest, remoteAddr stri
 		return nil, err
 	}
 	is, err := r.auth.Issue(ctx, ca.Request{Profile: ca.TLSClient, CommonName: a.Name, CSR: csr,
-		Labels: []string{Label}, Internal: true, Actor: "agent:" + a.Name})
+		Labels: []string{Label}, Requester: ca.Requester{Name: "agent:" + a.Name, Role: ca.RoleSystem}})
 	if err != nil {
 		return nil, fmt.Errorf("agent: issue the certificate of %q: %w", a.Name, err)
 	}

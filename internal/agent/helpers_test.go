@@ -285,7 +285,7 @@ func writeFile(t *testing.T, path string, data []byte, mode os.FileMode) {
 
 // caRequestClient asks the built-in CA for a client certificate.
 func caRequestClient(cn string) ca.Request {
-	return ca.Request{Profile: ca.TLSClient, CommonName: cn, Actor: "test"}
+	return ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSClient, CommonName: cn, Actor: "test"}
 }
 
 func ecKey(t *testing.T) *ecdsa.PrivateKey {

@@ -36,7 +36,7 @@ func (r *Registry) Renew(ctx context.Context, a *inventory.Agent, csrPEM, remote
 		return nil, err
 	}
 	is, err := r.auth.Issue(ctx, ca.Request{Profile: ca.TLSClient, CommonName: a.Name, CSR: csr,
-		Labels: []string{Label}, Internal: true, Actor: "agent:" + a.Name})
+		Labels: []string{Label}, Requester: ca.Requester{Name: "agent:" + a.Name, Role: ca.RoleSystem}})
 	if err != nil {
 		return nil, fmt.Errorf("agent: renew the certificate of %q: %w", a.Name, err)
 	}

@@ -57,7 +57,7 @@ func states(s string) ([]inventory.AcquisitionState, error) {
 	for _, v := range strings.Split(s, ",") {
 		st := inventory.AcquisitionState(strings.TrimSpace(v))
 		if !st.Valid() {
-			return nil, badRequest("state", "state %q: want open or csr_ready, ordered, issued, completed, cancelled", v)
+			return nil, badRequest("state", "state %q: want open or csr_ready, pending_approval, ordered, issued, completed, cancelled", v)
 		}
 		out = append(out, st)
 	}
@@ -189,7 +189,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := a.Acquisitions.Issue(r.Context(), actor(r), id)
+	v, err := a.Acquisitions.Issue(r.Context(), requester(r), id)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ func testAcquisitions(t *testing.T, e *env) {
 	if err := e.catalogue.SyncBuiltin(ctx); err != nil {
 		t.Fatal(err)
 	}
+	allowUsers(t, e, ca.ID, "example.com")
 	def := newDefinition("app")
 	def.Requirements.Issuer = ca.Name
 	d, err := e.user.CreateDefinition(ctx, def)

@@ -130,10 +130,10 @@ func (a *API) issueFromCA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req.CA, req.Actor = c.Name, actor(r)
+	req.CA, req.Requester = c.Name, requester(r)
 	issued, err := a.Authority.Issue(r.Context(), *req)
 	if err != nil {
-		return caRefusal(err)
+		return err // refusals are *ca.PolicyError or *ca.RequestError: 422 naming the field
 	}
 	out, err := a.certificateDetail(r.Context(), issued.Record.ID)
 	if err != nil {
@@ -185,55 +185,6 @@ func containsProfile(p ca.Profile) bool {
 		}
 	}
 	return false
-}
-
-// caRefusals map the refusals of ca.Authority.Issue, which package ca
-// makes with fmt.Errorf and no cause, to the request field at fault.
-// Failures (store, randomness, signing) wrap their cause, so an error
-// with a cause is never taken for a refusal.
-var caRefusals = []struct{ text, field string }{
-	{"invalid DNS name", "dns_names"},
-	{"invalid IP address", "ip_addresses"},
-	{"may not sign for", "dns_names"},
-	{"need at least one DNS name or IP address", "dns_names"},
-	{"common name", "common_name"},
-	{"may be valid for at most", "validity_days"},
-	{"would outlive the CA", "validity_days"},
-	{"validity must be positive", "validity_days"},
-	{"unknown key type", "key_type"},
-	{"unknown profile", "profile"},
-	{"lint refused the certificate", ""},
-}
-
-// caRefusal turns a refusal of the CA into a 422 naming the field at
-// fault; other errors are returned as they are.
-func caRefusal(err error) error {
-	msg := err.Error()
-	if errors.Unwrap(err) != nil || !strings.HasPrefix(msg, "ca: ") {
-		return err
-	}
-	for _, x := range caRefusals {
-		if !strings.Contains(msg, x.text) {
-			continue
-		}
-		field := x.field
-		if x.text == "may not sign for" && ipRefused(msg) {
-			field = "ip_addresses"
-		}
-		if field == "" {
-			return fmt.Errorf("api: %s: %w", msg, inventory.ErrInvalid)
-		}
-		return inventory.Invalid(field, "%s", strings.TrimPrefix(msg, "ca: "))
-	}
-	return err
-}
-
-// ipRefused reports whether a "CA may not sign for NAME (permitted: ...)"
-// refusal names an IP address.
-func ipRefused(msg string) bool {
-	_, rest, _ := strings.Cut(msg, "may not sign for ")
-	name, _, _ := strings.Cut(rest, " ")
-	return net.ParseIP(name) != nil
 }
 
 // certificateDetail is a certificate with its PEM and chain IDs, as

@@ -231,7 +231,7 @@ func testPolicyRefusal(t *testing.T, e *env) {
 	} {
 		_, err := e.admin.IssueFromCA(ctx, rec.ID, in)
 		p := wantProblem(t, err, http.StatusUnprocessableEntity)
-		if len(p.Errors) != 1 || p.Errors[0].Field != field || !strings.Contains(p.Detail, "may not sign for") {
+		if len(p.Errors) != 1 || p.Errors[0].Field != field || p.Errors[0].Rule != ca.RuleNamePolicy || !strings.Contains(p.Detail, "may not sign for") {
 			t.Errorf("outside the policy: problem = %+v; want field %s and the policy refusal", p, field)
 		}
 	}
@@ -370,7 +370,7 @@ func testDashboard(t *testing.T, e *env) {
 	// A certificate certkeeper issued for itself, expiring within 30
 	// days, is counted nowhere and listed on its own filter.
 	own, err := e.auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{"own.example.test"},
-		Validity: 20 * day, Internal: true, Actor: "certkeeper"})
+		Validity: 20 * day, Requester: ca.System()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func testDeployments(t *testing.T, e *env) {
 	if _, _, err := e.auth.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}
-	issued, err := e.auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{"www.example.com"},
+	issued, err := e.auth.Issue(ctx, ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{"www.example.com"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Actor: "test"})
 	if err != nil {
 		t.Fatal(err)

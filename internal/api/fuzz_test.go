@@ -37,7 +37,7 @@ func FuzzListQuery(f *testing.F) {
 		f.Fatal(err)
 	}
 	for _, name := range []string{"www.example.test", "api.shop.example", "mail.example.org"} {
-		r := ca.Request{Profile: ca.TLSServer, DNSNames: []string{name}, Labels: []string{"prod"}}
+		r := ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{name}, Labels: []string{"prod"}}
 		if _, err := auth.Issue(f.Context(), r); err != nil {
 			f.Fatal(err)
 		}

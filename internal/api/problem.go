@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -55,6 +56,10 @@ func problemOf(err error) (client.Problem, bool) {
 		p.Status, p.Errors = http.StatusBadRequest, []client.FieldProblem{{Field: "after", Detail: p.Detail}}
 	case errors.As(err, &fe):
 		p.Status, p.Errors = http.StatusUnprocessableEntity, []client.FieldProblem{{Field: fe.Field, Detail: fe.Reason}}
+		var pe *ca.PolicyError
+		if errors.As(err, &pe) {
+			p.Errors[0].Rule = pe.Rule
+		}
 	case errors.Is(err, inventory.ErrInvalid):
 		p.Status = http.StatusUnprocessableEntity
 	case errors.Is(err, inventory.ErrNotFound):

@@ -59,6 +59,7 @@ func testFlowBuiltin(t *testing.T, open opener) {
 	if err := e.catalogue.SyncBuiltin(ctx); err != nil {
 		t.Fatal(err)
 	}
+	allowUsers(t, e, ca.ID, "example.test")
 	def := &client.Definition{Name: "intranet", Subject: client.Subject{CommonName: "intranet.example.test", Organization: "Example"},
 		SANs: []string{"intranet.example.test", "wiki.example.test"}, Requirements: client.Requirements{Issuer: ca.Name},
 		Renewal: client.Renewal{DaysBefore: 20}}

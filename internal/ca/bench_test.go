@@ -51,7 +51,7 @@ func itoa(n int) string { return big.NewInt(int64(n)).String() }
 
 func benchIssue(b *testing.B, a *Authority, requesters int) {
 	ctx := context.Background()
-	r := Request{Profile: TLSServer, DNSNames: []string{"bench.example.test"}, Actor: "bench"}
+	r := Request{Requester: Admin("test"), Profile: TLSServer, DNSNames: []string{"bench.example.test"}, Actor: "bench"}
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
 	if requesters == 1 {

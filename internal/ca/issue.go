@@ -124,11 +124,11 @@ func (a *Authority) queryCA(ctx context.Context, name string) (*inventory.CA, er
 // its signature, or that of a key generated now.
 func (a *Authority) subjectKey(r Request) (crypto.PublicKey, crypto.Signer, error) {
 	if _, ok := profiles[r.Profile]; !ok {
-		return nil, nil, fmt.Errorf("ca: unknown profile %q (want %s)", r.Profile, profileNames())
+		return nil, nil, refused("profile", "unknown profile %q (want %s)", r.Profile, profileNames())
 	}
 	if r.CSR != nil {
 		if err := r.CSR.CheckSignature(); err != nil {
-			return nil, nil, fmt.Errorf("ca: CSR signature does not verify: %w", err)
+			return nil, nil, refused("csr", "CSR signature does not verify: %v", err)
 		}
 		return r.CSR.PublicKey, nil, nil
 	}
@@ -156,15 +156,18 @@ func (a *Authority) prepare(iss *issuer, r Request, pub crypto.PublicKey) (*x509
 	}
 	spec := r.Profile.spec()
 	if spec.webPKI && names.empty() {
-		return nil, fmt.Errorf("ca: %s certificates need at least one DNS name or IP address", r.Profile)
+		return nil, refused("dns_names", "%s certificates need at least one DNS name or IP address", r.Profile)
 	}
 	if spec.names {
 		if err := checkPolicy(iss.ca.Name, iss.ca.Policy, names); err != nil {
 			return nil, err
 		}
 	}
+	if err := checkRequest(&iss.ca, r, names); err != nil {
+		return nil, err
+	}
 	if spec.ca && iss.cert.MaxPathLenZero {
-		return nil, fmt.Errorf("ca: %s may not issue CA certificates (path length 0); use its root", iss.ca.Name)
+		return nil, refused("profile", "%s may not issue CA certificates (path length 0); use its root", iss.ca.Name)
 	}
 	subject, err := a.subject(iss, r, names)
 	if err != nil {
@@ -173,6 +176,9 @@ func (a *Authority) prepare(iss *issuer, r Request, pub crypto.PublicKey) (*x509
 	notBefore, notAfter, err := r.Profile.validity(a.cfg.Now(), r.Validity, iss.cert.NotAfter)
 	if err != nil {
 		return nil, err
+	}
+	if limit := roleCap(&iss.ca, r.Requester.Role); limit > 0 && notAfter.Sub(notBefore) >= limit {
+		notAfter = notBefore.Add(limit).Add(-time.Second) // a request asking for no validity, cut at the role's cap
 	}
 	serial, err := newSerial(a.cfg.Rand)
 	if err != nil {
@@ -214,16 +220,16 @@ func (a *Authority) subject(iss *issuer, r Request, names nameSet) (pkix.Name, e
 			cn = iss.ca.Name + " OCSP Responder"
 		}
 		if cn == "" {
-			return pkix.Name{}, errors.New("ca: a sub-CA needs a common name")
+			return pkix.Name{}, refused("common_name", "a sub-CA needs a common name")
 		}
 		return pkix.Name{CommonName: cn, Organization: []string{a.cfg.Organization}}, nil
 	case cn == "":
 		cn = names.first()
 	case spec.webPKI && !names.has(cn):
-		return pkix.Name{}, fmt.Errorf("ca: common name %q must be one of the certificate's names", cn)
+		return pkix.Name{}, refused("common_name", "common name %q must be one of the certificate's names", cn)
 	}
 	if cn == "" {
-		return pkix.Name{}, fmt.Errorf("ca: %s certificates need a common name or a name", r.Profile)
+		return pkix.Name{}, refused("common_name", "%s certificates need a common name or a name", r.Profile)
 	}
 	return pkix.Name{CommonName: cn}, nil
 }
@@ -281,10 +287,18 @@ func serialHex(n *big.Int) string { return hex.EncodeToString(n.Bytes()) }
 func (a *Authority) recordIssued(ctx context.Context, iss *issuer, r Request, cert *x509.Certificate, key crypto.Signer) (*Issued, error) {
 	rec := inventory.NewCertificate(cert, "ca:"+iss.ca.Name)
 	rec.Labels = r.Labels
-	rec.Internal = r.Internal
+	// What certkeeper issues for itself is renewed by it and left out of
+	// expiry counts (inventory.Certificate.Internal).
+	rec.Internal = r.Requester.Role == RoleSystem
+	summary := fmt.Sprintf("%s %q by %s until %s, requested by %s (%s)", r.Profile, rec.CommonName, iss.ca.Name,
+		rec.NotAfter.Format("2006-01-02"), r.Requester.Name, r.Requester.Role)
+	if r.OnBehalfOf != "" {
+		summary = fmt.Sprintf("%s %q by %s until %s, requested by %s, approved by %s (%s)", r.Profile, rec.CommonName,
+			iss.ca.Name, rec.NotAfter.Format("2006-01-02"), r.OnBehalfOf, r.Requester.Name, r.Requester.Role)
+	}
 	is := inventory.Issuance{CAID: iss.ca.ID, Certificate: rec, Audit: &inventory.AuditEvent{
-		Actor: r.Actor, Action: "ca.issue", Object: "certificate serial " + rec.Serial,
-		Summary: fmt.Sprintf("%s %q by %s until %s", r.Profile, rec.CommonName, iss.ca.Name, rec.NotAfter.Format("2006-01-02")),
+		Actor: first(r.Actor, r.Requester.Name), Action: "ca.issue", Object: "certificate serial " + rec.Serial,
+		Summary: summary,
 	}}
 	if key != nil {
 		k, err := keys.SealPrivateKey(a.sealer, key, a.cfg.Now())

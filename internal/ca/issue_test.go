@@ -24,7 +24,7 @@ func TestIssueProfiles(t *testing.T) {
 		for _, p := range Profiles() {
 			for _, ks := range []KeySpec{ECDSAP256, RSA2048} {
 				t.Run(base+"/"+string(p)+"/"+string(ks), func(t *testing.T) {
-					r := Request{Profile: p, KeySpec: ks, DNSNames: []string{"www.example.test"},
+					r := Request{Requester: Admin("test"), Profile: p, KeySpec: ks, DNSNames: []string{"www.example.test"},
 						IPAddresses: []net.IP{net.ParseIP("10.1.2.3")}, Actor: "test"}
 					if p == SubCA {
 						r.CA, r.CommonName = "default-root", "Team Sub CA"
@@ -70,7 +70,7 @@ func TestIssueOnPostgres(t *testing.T) {
 	if _, _, err := a.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}
-	iss, err := a.Issue(ctx, Request{Profile: TLSServer, DNSNames: []string{"pg.example.test"}, Actor: "test"})
+	iss, err := a.Issue(ctx, Request{Requester: Admin("test"), Profile: TLSServer, DNSNames: []string{"pg.example.test"}, Actor: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestIssueRefusesAndStoresNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.forget(def.ID)
-	good := Request{Profile: TLSServer, DNSNames: []string{"a.corp.test"}}
+	good := Request{Requester: Admin("test"), Profile: TLSServer, DNSNames: []string{"a.corp.test"}}
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	csrDER, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"c.corp.test"}}, k)
 	badCSR, _ := x509.ParseCertificateRequest(csrDER)
@@ -117,7 +117,7 @@ func TestIssueRefusesAndStoresNothing(t *testing.T) {
 		}
 	}
 	a.cfg.Now = func() time.Time { return time.Now().Add(30 * day) }
-	_, err := a.Issue(ctx, Request{Profile: SubCA, CA: "default-root", CommonName: "x", Validity: 3650 * day})
+	_, err := a.Issue(ctx, Request{Requester: Admin("test"), Profile: SubCA, CA: "default-root", CommonName: "x", Validity: 3650 * day})
 	if err == nil || !strings.Contains(err.Error(), "outlive the CA") {
 		t.Errorf("sub-CA outliving its root: %v", err)
 	}
@@ -136,7 +136,7 @@ func TestSubCANameConstraintsAndRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.forget(root.ID)
-	iss, err := a.Issue(ctx, Request{CA: root.Name, Profile: SubCA, CommonName: "Team CA"})
+	iss, err := a.Issue(ctx, Request{Requester: Admin("test"), CA: root.Name, Profile: SubCA, CommonName: "Team CA"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestSubCANameConstraintsAndRetired(t *testing.T) {
 	root.Status = inventory.CARetired
 	st.UpdateCA(ctx, root)
 	a.forget(root.ID)
-	if _, err := a.Issue(ctx, Request{CA: root.Name, Profile: SubCA, CommonName: "x"}); err == nil || !strings.Contains(err.Error(), "retired") {
+	if _, err := a.Issue(ctx, Request{Requester: Admin("test"), CA: root.Name, Profile: SubCA, CommonName: "x"}); err == nil || !strings.Contains(err.Error(), "retired") {
 		t.Errorf("retired CA issued: %v", err)
 	}
 }
@@ -229,7 +229,7 @@ func TestIssueConcurrentUniqueSerials(t *testing.T) {
 	for range workers {
 		go func() {
 			for range each {
-				iss, err := a.Issue(ctx, Request{Profile: TLSClient, CommonName: "agent", Actor: "t"})
+				iss, err := a.Issue(ctx, Request{Requester: Admin("test"), Profile: TLSClient, CommonName: "agent", Actor: "t"})
 				if err != nil {
 					errs <- err
 					return

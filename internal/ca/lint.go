@@ -163,7 +163,7 @@ func (l *linter) check(set lintSet, der []byte) error {
 	}
 	if len(failed) > 0 {
 		sort.Strings(failed)
-		return fmt.Errorf("ca: lint refused the certificate: %s", strings.Join(failed, ", "))
+		return refused("", "lint refused the certificate: %s", strings.Join(failed, ", "))
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func TestLongPrivateServerCertsAfterSC081(t *testing.T) {
 	} {
 		now := func() time.Time { return day }
 		a, _, _ := newAuthority(t, Config{Now: now})
-		got, err := a.Issue(context.Background(), Request{Profile: TLSServer, DNSNames: []string{"app.example.test"},
+		got, err := a.Issue(context.Background(), Request{Requester: Admin("test"), Profile: TLSServer, DNSNames: []string{"app.example.test"},
 			Validity: 365 * 24 * time.Hour})
 		if err != nil {
 			t.Fatalf("issue on %s: %v", day.Format("2006-01-02"), err)

@@ -46,7 +46,7 @@ func normalizeNames(dns []string, ips []net.IP) (nameSet, error) {
 	}
 	for _, ip := range ips {
 		if ip == nil || (ip.To4() == nil && ip.To16() == nil) {
-			return nameSet{}, fmt.Errorf("ca: invalid IP address %v", ip)
+			return nameSet{}, refused("ip_addresses", "invalid IP address %v", ip)
 		}
 		if v4 := ip.To4(); v4 != nil {
 			ip = v4
@@ -61,14 +61,14 @@ func normalizeNames(dns []string, ips []net.IP) (nameSet, error) {
 
 func checkDNSName(d string) error {
 	if d == "" || len(d) > 253 {
-		return fmt.Errorf("ca: invalid DNS name %q", d)
+		return refused("dns_names", "invalid DNS name %q", d)
 	}
 	for i, label := range strings.Split(d, ".") {
 		if label == "*" && i == 0 && strings.Count(d, ".") >= 2 {
 			continue
 		}
 		if !validLabel(label) {
-			return fmt.Errorf("ca: invalid DNS name %q", d)
+			return refused("dns_names", "invalid DNS name %q", d)
 		}
 	}
 	return nil
@@ -88,19 +88,23 @@ func validLabel(l string) bool {
 	return true
 }
 
-// checkPolicy refuses names outside the CA's name policy.
+// checkPolicy refuses names outside the CA's name policy, whoever asks.
 func checkPolicy(caName string, p inventory.NamePolicy, names nameSet) error {
+	deny := func(field string, name any, permitted []string) error {
+		return &PolicyError{CA: caName, Rule: RuleNamePolicy, Field: field,
+			reason: fmt.Sprintf("%s may not sign for %s (permitted: %s)", caName, name, strings.Join(permitted, ", "))}
+	}
 	if len(p.PermittedDNSDomains) > 0 {
 		for _, d := range names.dns {
 			if !dnsPermitted(p.PermittedDNSDomains, d) {
-				return fmt.Errorf("ca: %s may not sign for %s (permitted: %s)", caName, d, strings.Join(p.PermittedDNSDomains, ", "))
+				return deny("dns_names", d, p.PermittedDNSDomains)
 			}
 		}
 	}
 	if len(p.PermittedIPRanges) > 0 {
 		for _, ip := range names.ips {
 			if !ipPermitted(p.PermittedIPRanges, ip) {
-				return fmt.Errorf("ca: %s may not sign for %s (permitted: %s)", caName, ip, strings.Join(p.PermittedIPRanges, ", "))
+				return deny("ip_addresses", ip, p.PermittedIPRanges)
 			}
 		}
 	}

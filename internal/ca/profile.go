@@ -71,17 +71,17 @@ func (p Profile) validity(now time.Time, requested time.Duration, caNotAfter tim
 	life := requested
 	switch {
 	case requested < 0:
-		return time.Time{}, time.Time{}, fmt.Errorf("ca: validity must be positive")
+		return time.Time{}, time.Time{}, refused("validity_days", "validity must be positive")
 	case requested == 0:
 		life = spec.defaultValidity
 	case requested > spec.maxValidity:
-		return time.Time{}, time.Time{}, fmt.Errorf("ca: %s certificates may be valid for at most %d days, not %d",
+		return time.Time{}, time.Time{}, refused("validity_days", "%s certificates may be valid for at most %d days, not %d",
 			p, int(spec.maxValidity/day), int(requested/day))
 	}
 	notAfter := notBefore.Add(life).Add(-time.Second) // RFC 5280 4.1.2.5: NotAfter is inclusive
 	if notAfter.After(caNotAfter) {
 		if requested != 0 {
-			return time.Time{}, time.Time{}, fmt.Errorf("ca: %d days would outlive the CA, which expires %s",
+			return time.Time{}, time.Time{}, refused("validity_days", "%d days would outlive the CA, which expires %s",
 				int(requested/day), caNotAfter.UTC().Format(time.DateOnly))
 		}
 		notAfter = caNotAfter

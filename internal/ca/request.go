@@ -64,10 +64,18 @@ type Request struct {
 	CSR *x509.CertificateRequest
 	// Labels are stored with the certificate.
 	Labels []string
-	// Internal marks a certificate certkeeper issues for itself (see
-	// inventory.Certificate.Internal).
-	Internal bool
-	// Actor is recorded in the audit trail.
+	// Requester is who asks: their role's issuance policy decides what
+	// they may get (see docs/ca.md). A request without a requester of a
+	// known role is refused.
+	Requester Requester
+	// OnBehalfOf, when set, names the requester whose request
+	// Requester, an admin, approved: the admin vouches for it, so the
+	// role policy it fell outside of is not applied again (the CA's name
+	// policy, profiles and lints are), and the audit trail names both.
+	// Only acquisition.Service.Approve sets it, after checking that the
+	// admin is not the requester.
+	OnBehalfOf string
+	// Actor is recorded in the audit trail; "" means Requester.Name.
 	Actor string
 }
 

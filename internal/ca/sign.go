@@ -155,5 +155,5 @@ func generateKey(rnd io.Reader, spec KeySpec) (crypto.Signer, error) {
 		_, priv, err := ed25519.GenerateKey(rnd)
 		return priv, err
 	}
-	return nil, fmt.Errorf("ca: unknown key type %q (want ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519)", spec)
+	return nil, refused("key_type", "unknown key type %q (want ecdsa-p256, ecdsa-p384, rsa-2048, rsa-3072, rsa-4096 or ed25519)", spec)
 }

@@ -24,12 +24,14 @@ func (a *app) acquisitionCommand() *cobra.Command {
 		Short:   "Get certificates for definitions: start a process, issue or order, upload, switch",
 		Long: "An acquisition process gets one certificate for a definition and records every step.\n" +
 			"Built-in CA: start, issue, switch. Vendor: start, csr, order, upload, switch.\n" +
+			"Outside the CA's issuance policy with approval on: issue waits in pending_approval for an admin's approve or reject.\n" +
 			"With --server the commands work against a certkeeper server; without, on the local data directory.",
 	}
 	cmd.AddCommand(a.acquisitionStartCommand(), a.acquisitionListCommand(), a.acquisitionAttentionCommand(),
 		a.acquisitionShowCommand(), a.acquisitionCSRCommand(), a.acquisitionIssueCommand(),
 		a.acquisitionOrderCommand(), a.acquisitionUploadCommand(), a.acquisitionSwitchCommand(),
-		a.acquisitionCancelCommand(), a.acquisitionChooseIssuerCommand())
+		a.acquisitionCancelCommand(), a.acquisitionChooseIssuerCommand(),
+		a.acquisitionApproveCommand(), a.acquisitionRejectCommand())
 	return cmd
 }
 
@@ -120,6 +122,9 @@ func nextStep(p *client.Acquisition, issuerKind string) string {
 	case p.State == "csr_ready":
 		return fmt.Sprintf("next: certkeeper acquisition csr %d --out FILE, order at the vendor, "+
 			"then certkeeper acquisition order %d --number N and upload %d FILE", id, id, id)
+	case p.State == "pending_approval":
+		return fmt.Sprintf("acquisition %d is outside the CA's issuance policy and waits for an admin: "+
+			"certkeeper acquisition approve %d, or reject %d --reason TEXT", id, id, id)
 	case p.State == "ordered":
 		return fmt.Sprintf("next: certkeeper acquisition upload %d FILE (what the vendor sent)", id)
 	case p.State == "issued":
@@ -139,7 +144,7 @@ func (a *app) acquisitionListCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list [--state open|csr_ready,...] [--definition NAME] [--limit N] [--all] [--days N]",
 		Short: "List open processes and, below them, the definitions that need one",
-		Long: "Without filters, list shows the open processes (csr_ready, ordered, issued) and the\n" +
+		Long: "Without filters, list shows the open processes (csr_ready, pending_approval, ordered, issued) and the\n" +
 			"definitions whose certificate expires within --days days and that have no open process.\n" +
 			"--state, --definition or --all list processes only.",
 		Args: cobra.NoArgs,
@@ -154,7 +159,7 @@ func (a *app) acquisitionListCommand() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.state, "state", "open", "comma-separated states (csr_ready, ordered, issued, completed, cancelled) or open")
+	f.StringVar(&o.state, "state", "open", "comma-separated states (csr_ready, pending_approval, ordered, issued, completed, cancelled) or open")
 	f.StringVar(&o.definition, "definition", "", "only this definition's processes")
 	f.IntVar(&o.limit, "limit", 100, "show at most this many processes (at most 1000)")
 	f.StringVar(&o.after, "after", "", "cursor printed with the previous page")

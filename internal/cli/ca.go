@@ -10,5 +10,6 @@ func (a *app) caCommand() *cobra.Command {
 	cmd.AddCommand(a.caAuthorityCommands()...)
 	cmd.AddCommand(a.caRevocationCommands()...)
 	cmd.AddCommand(a.caExportCommands()...)
+	cmd.AddCommand(a.caPolicyCommand())
 	return cmd
 }

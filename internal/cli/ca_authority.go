@@ -371,7 +371,7 @@ func (f *issueFlags) bind(cmd *cobra.Command, withKey bool) {
 // request builds the CA request from the flags.
 func (f *issueFlags) request(actor string) (ca.Request, error) {
 	r := ca.Request{CA: f.caName, Profile: ca.Profile(f.profile), CommonName: f.cn, DNSNames: f.names,
-		KeySpec: ca.KeySpec(f.keyType), Labels: f.labels, Actor: actor}
+		KeySpec: ca.KeySpec(f.keyType), Labels: f.labels, Requester: ca.Admin(actor)}
 	for _, s := range f.ips {
 		ip := net.ParseIP(strings.TrimSpace(s))
 		if ip == nil {
@@ -496,7 +496,7 @@ func (a *app) batchIssue(ctx context.Context, auth *ca.Authority, workers, count
 	for w := range workers {
 		go func() {
 			for i := 0; count == 0 || i < count; i++ {
-				iss, err := auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, Actor: "batch",
+				iss, err := auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, Requester: ca.Admin("batch"),
 					DNSNames: []string{fmt.Sprintf("w%d-%d.batch.test", w, i)}})
 				if err != nil {
 					errs <- err

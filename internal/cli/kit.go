@@ -167,7 +167,7 @@ func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
 	if err != nil {
 		return err
 	}
-	spec.Actor = a.actor()
+	spec.Requester = ca.Admin(a.actor())
 	if err := o.checkDir(); err != nil {
 		return err
 	}

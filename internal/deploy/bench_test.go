@@ -78,7 +78,7 @@ func newBenchFleet(b *testing.B) *benchFleet {
 	_, port, _ := net.SplitHostPort(listen)
 	p, _ := strconv.Atoi(port)
 	for i, name := range f.names {
-		iss, err := auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{name}, Actor: "bench"})
+		iss, err := auth.Issue(ctx, ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{name}, Actor: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

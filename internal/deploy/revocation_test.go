@@ -62,7 +62,7 @@ func newOCSPSite(t *testing.T) *ocspSite {
 		t.Fatal(err)
 	}
 	mux.Handle("POST /pki/ocsp/{id}", rev.OCSPHandler())
-	iss, err := auth.Issue(t.Context(), ca.Request{Profile: ca.TLSServer, DNSNames: []string{"localhost"},
+	iss, err := auth.Issue(t.Context(), ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Actor: "test"})
 	if err != nil {
 		t.Fatal(err)

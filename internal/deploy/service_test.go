@@ -79,7 +79,7 @@ func newSvcFixture(t *testing.T, o deploy.ServiceOptions) *svcFixture {
 // 127.0.0.1, stored with its key.
 func (f *svcFixture) issue(t *testing.T) *ca.Issued {
 	t.Helper()
-	in, err := f.auth.Issue(t.Context(), ca.Request{Profile: ca.TLSServer, DNSNames: []string{"localhost"},
+	in, err := f.auth.Issue(t.Context(), ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, Actor: svcActor})
 	if err != nil {
 		t.Fatalf("issue: %v", err)
@@ -106,7 +106,7 @@ func (f *svcFixture) issueCSRCert(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := f.auth.Issue(t.Context(), ca.Request{Profile: ca.TLSClient, CSR: csr, Actor: svcActor})
+	in, err := f.auth.Issue(t.Context(), ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSClient, CSR: csr, Actor: svcActor})
 	if err != nil || in.KeyID != 0 {
 		t.Fatalf("issue from a CSR = %+v, %v; want a certificate without a stored key", in, err)
 	}

@@ -21,11 +21,13 @@ func (k AcquisitionKind) Valid() bool { return k == AcquisitionNew || k == Acqui
 // AcquisitionState is where an acquisition process stands.
 //
 //	csr_ready ──issue (built-in CA)──────────────────────────┐
+//	    │  └──issue outside policy──> pending_approval ─approve─┤
+//	    │                                   └─reject─> cancelled│
 //	    │                                                    v
 //	    └──order (vendor)──> ordered ──upload, validated──> issued ──switch──> completed
 //
-// Any open state may go to cancelled. csr_ready, ordered and issued are
-// open; completed and cancelled are closed. A definition has at most one
+// Any open state may go to cancelled. csr_ready, pending_approval,
+// ordered and issued are open; completed and cancelled are closed. A definition has at most one
 // open acquisition.
 type AcquisitionState string
 
@@ -34,6 +36,10 @@ const (
 	// StateCSRReady: the key and the request exist and an issuer is
 	// chosen; a built-in CA can issue now, a vendor's order is awaited.
 	StateCSRReady AcquisitionState = "csr_ready"
+	// StatePendingApproval: a built-in CA found the request outside the
+	// requester's issuance policy and its CA asks for approval: an admin
+	// other than the requester approves (the CA issues) or rejects it.
+	StatePendingApproval AcquisitionState = "pending_approval"
 	// StateOrdered: the order at the vendor is recorded; the certificate
 	// is awaited.
 	StateOrdered AcquisitionState = "ordered"
@@ -50,7 +56,7 @@ const (
 // Valid reports whether s is a known state.
 func (s AcquisitionState) Valid() bool {
 	switch s {
-	case StateCSRReady, StateOrdered, StateIssued, StateCompleted, StateCancelled:
+	case StateCSRReady, StatePendingApproval, StateOrdered, StateIssued, StateCompleted, StateCancelled:
 		return true
 	}
 	return false
@@ -58,11 +64,11 @@ func (s AcquisitionState) Valid() bool {
 
 // Open reports whether the process is still under way.
 func (s AcquisitionState) Open() bool {
-	return s == StateCSRReady || s == StateOrdered || s == StateIssued
+	return s == StateCSRReady || s == StatePendingApproval || s == StateOrdered || s == StateIssued
 }
 
 // OpenAcquisitionStates lists the open states.
-var OpenAcquisitionStates = []AcquisitionState{StateCSRReady, StateOrdered, StateIssued}
+var OpenAcquisitionStates = []AcquisitionState{StateCSRReady, StatePendingApproval, StateOrdered, StateIssued}
 
 // Order is what was ordered at a vendor for an acquisition.
 type Order struct {
@@ -111,7 +117,8 @@ type AcquisitionStep struct {
 	Actor         string
 	// Action is a short verb: "created", "key_generated", "key_reused",
 	// "csr_created", "issuer_chosen", "csr_downloaded", "issued",
-	// "ordered", "certificate_uploaded", "switched", "cancelled".
+	// "ordered", "certificate_uploaded", "switched", "cancelled",
+	// "approval_requested", "approved", "rejected".
 	Action string
 	// Detail is a one-line human summary; never secret.
 	Detail string

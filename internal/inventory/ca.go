@@ -37,6 +37,9 @@ type CA struct {
 	CSRID int64
 	// Policy limits the names this CA signs for.
 	Policy NamePolicy
+	// Issuance says who may request what; nil means
+	// DefaultIssuancePolicy.
+	Issuance *IssuancePolicy
 	// Default marks the CA used when a request names none. At most one CA
 	// is the default.
 	Default   bool

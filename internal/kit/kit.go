@@ -51,8 +51,9 @@ type Spec struct {
 	Validity time.Duration
 	// KeySpec is the key type of every certificate; "" means ecdsa-p256.
 	KeySpec ca.KeySpec
-	// Actor is recorded in the audit trail.
-	Actor string
+	// Requester is who asks for the kit; its role's issuance policy
+	// applies (see docs/ca.md).
+	Requester ca.Requester
 }
 
 // Kit is a made kit, not yet written.
@@ -146,12 +147,12 @@ func (s *Spec) normalize() error {
 
 func (s *Spec) serverRequest() ca.Request {
 	return ca.Request{CA: s.CA, Profile: s.ServerProfile, DNSNames: s.ServerNames, IPAddresses: s.ServerIPs,
-		Validity: s.Validity, KeySpec: s.KeySpec, Labels: []string{"kit", "kit-server"}, Actor: s.Actor}
+		Validity: s.Validity, KeySpec: s.KeySpec, Labels: []string{"kit", "kit-server"}, Requester: s.Requester}
 }
 
 func (s *Spec) clientRequest(name string) ca.Request {
 	return ca.Request{CA: s.CA, Profile: ca.TLSClient, CommonName: name,
-		Validity: s.Validity, KeySpec: s.KeySpec, Labels: []string{"kit", "kit-client"}, Actor: s.Actor}
+		Validity: s.Validity, KeySpec: s.KeySpec, Labels: []string{"kit", "kit-client"}, Requester: s.Requester}
 }
 
 func issuePart(ctx context.Context, iss Issuer, r ca.Request, role, name string, l Layout) (*Part, error) {

@@ -37,6 +37,7 @@ func newAuthority(t testing.TB) *ca.Authority {
 
 func makeKit(t testing.TB, iss Issuer, s Spec) string {
 	t.Helper()
+	s.Requester = ca.Admin("test")
 	k, err := Create(context.Background(), iss, s)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestCreateWriteVerify(t *testing.T) {
 
 func TestWriteRefusesNonEmptyDir(t *testing.T) {
 	a := newAuthority(t)
-	k, err := Create(context.Background(), a, twoClients)
+	k, err := Create(context.Background(), a, withAdmin(twoClients))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestCreateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Create(context.Background(), a, tt.spec)
+			_, err := Create(context.Background(), a, withAdmin(tt.spec))
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "kit: ") || strings.Contains(err.Error(), "\n") {
 				t.Errorf("Create = %v, want one line starting with kit: and containing %q", err, tt.want)
 			}
@@ -322,4 +323,10 @@ func TestVerifyValidityWindow(t *testing.T) {
 	if len(failed(r, CheckValidity)) != 2 || len(failed(r, CheckHandshake)) != 1 || !strings.Contains(report(r), "expired on") {
 		t.Errorf("after expiry: want validity and handshake failures:\n%s", report(r))
 	}
+}
+
+// withAdmin returns s requested by an admin.
+func withAdmin(s Spec) Spec {
+	s.Requester = ca.Admin("test")
+	return s
 }

@@ -93,7 +93,7 @@ func newFixture(t testing.TB, loc string, cfg revocation.Config) *fixture {
 // issue has the default CA issue a TLS server certificate.
 func (f *fixture) issue(t testing.TB, name string) *ca.Issued {
 	t.Helper()
-	iss, err := f.auth.Issue(context.Background(), ca.Request{Profile: ca.TLSServer, DNSNames: []string{name}, Actor: "test"})
+	iss, err := f.auth.Issue(context.Background(), ca.Request{Requester: ca.Admin("test"), Profile: ca.TLSServer, DNSNames: []string{name}, Actor: "test"})
 	if err != nil {
 		t.Fatalf("issue %s: %v", name, err)
 	}

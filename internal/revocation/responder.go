@@ -142,8 +142,7 @@ func (s *Service) issueResponder(ctx context.Context, c *caInfo) (*responder, er
 		Profile:    ca.OCSPResponder,
 		CommonName: c.rec.Name + " OCSP Responder",
 		Labels:     []string{ResponderLabel(c.rec.ID)},
-		Internal:   true,
-		Actor:      responderActor,
+		Requester:  ca.Requester{Name: responderActor, Role: ca.RoleSystem},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revocation: CA %q: issue OCSP responder certificate: %w", c.rec.Name, err)

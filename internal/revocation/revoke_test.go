@@ -156,7 +156,7 @@ func TestExpiredLeaveCRL(t *testing.T) {
 	f := newFixture(t, sqlite(t), revocation.Config{})
 	ctx := context.Background()
 	short, err := f.auth.Issue(ctx, ca.Request{Profile: ca.TLSServer, DNSNames: []string{"short.example"},
-		Validity: 48 * time.Hour, Actor: "test"})
+		Validity: 48 * time.Hour, Requester: ca.Admin("test")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,15 +10,15 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-const caColumns = "id, name, status, parent_id, key_id, certificate_id, csr_id, policy, is_default, created_at"
+const caColumns = "id, name, status, parent_id, key_id, certificate_id, csr_id, policy, issuance, is_default, created_at"
 
 // PutCA stores a new CA and sets c.ID (and c.CreatedAt when zero). A name
 // in use gives inventory.ErrConflict. When c.Default is set the previous
 // default CA stops being the default, in the same transaction.
 func (s *db) PutCA(ctx context.Context, c *inventory.CA) error {
-	policy, err := json.Marshal(c.Policy)
+	policy, issuance, err := caPolicies(c)
 	if err != nil {
-		return fmt.Errorf("store: put ca: policy: %w", err)
+		return fmt.Errorf("store: put ca: %w", err)
 	}
 	created := s.stamp(c.CreatedAt)
 	var id int64
@@ -27,9 +27,9 @@ func (s *db) PutCA(ctx context.Context, c *inventory.CA) error {
 			return err
 		}
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO cas (name, status, parent_id, key_id, certificate_id, csr_id,
-			policy, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`),
+			policy, issuance, is_default, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`),
 			c.Name, string(c.Status), nullID(c.ParentID), c.KeyID, nullID(c.CertificateID), nullID(c.CSRID),
-			string(policy), c.Default, s.t(created)).Scan(&id)
+			string(policy), issuance, c.Default, s.t(created)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("store: put ca: name %q in use: %w", c.Name, inventory.ErrConflict)
 		}
@@ -42,6 +42,23 @@ func (s *db) PutCA(ctx context.Context, c *inventory.CA) error {
 	return nil
 }
 
+// caPolicies encodes a CA's name policy and issuance policy (NULL when
+// nil: the default).
+func caPolicies(c *inventory.CA) (string, sql.NullString, error) {
+	policy, err := json.Marshal(c.Policy)
+	if err != nil {
+		return "", sql.NullString{}, fmt.Errorf("policy: %w", err)
+	}
+	if c.Issuance == nil {
+		return string(policy), sql.NullString{}, nil
+	}
+	issuance, err := json.Marshal(c.Issuance)
+	if err != nil {
+		return "", sql.NullString{}, fmt.Errorf("issuance policy: %w", err)
+	}
+	return string(policy), sql.NullString{String: string(issuance), Valid: true}, nil
+}
+
 // clearDefault removes the default flag from every CA when on is set.
 func (s *db) clearDefault(ctx context.Context, tx *sql.Tx, on bool) error {
 	if !on {
@@ -51,20 +68,20 @@ func (s *db) clearDefault(ctx context.Context, tx *sql.Tx, on bool) error {
 	return wrapIf("clear default ca", err)
 }
 
-// UpdateCA changes c's status, certificate, request, policy and default
-// flag. An unknown ID gives inventory.ErrNotFound.
+// UpdateCA changes c's status, certificate, request, policies and
+// default flag. An unknown ID gives inventory.ErrNotFound.
 func (s *db) UpdateCA(ctx context.Context, c *inventory.CA) error {
-	policy, err := json.Marshal(c.Policy)
+	policy, issuance, err := caPolicies(c)
 	if err != nil {
-		return fmt.Errorf("store: update ca: policy: %w", err)
+		return fmt.Errorf("store: update ca: %w", err)
 	}
 	return s.withTx(ctx, func(tx *sql.Tx) error {
 		if err := s.clearDefault(ctx, tx, c.Default); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE cas SET status = ?, certificate_id = ?, csr_id = ?, policy = ?,
-			is_default = ? WHERE id = ?`), string(c.Status), nullID(c.CertificateID), nullID(c.CSRID),
-			string(policy), c.Default, c.ID)
+			issuance = ?, is_default = ? WHERE id = ?`), string(c.Status), nullID(c.CertificateID), nullID(c.CSRID),
+			policy, issuance, c.Default, c.ID)
 		if err != nil {
 			return wrap("update ca", err)
 		}
@@ -120,14 +137,21 @@ func (s *db) ListCAs(ctx context.Context) ([]inventory.CA, error) {
 func scanCA(row interface{ Scan(...any) error }) (*inventory.CA, error) {
 	var c inventory.CA
 	var status, policy string
+	var issuance sql.NullString
 	err := row.Scan(&c.ID, &c.Name, &status, idCol{&c.ParentID}, &c.KeyID, idCol{&c.CertificateID},
-		idCol{&c.CSRID}, &policy, &c.Default, timeCol{&c.CreatedAt})
+		idCol{&c.CSRID}, &policy, &issuance, &c.Default, timeCol{&c.CreatedAt})
 	if err != nil {
 		return nil, err
 	}
 	c.Status = inventory.CAStatus(status)
 	if err := json.Unmarshal([]byte(policy), &c.Policy); err != nil {
 		return nil, fmt.Errorf("ca %d: policy: %w", c.ID, err)
+	}
+	if issuance.Valid {
+		c.Issuance = new(inventory.IssuancePolicy)
+		if err := json.Unmarshal([]byte(issuance.String), c.Issuance); err != nil {
+			return nil, fmt.Errorf("ca %d: issuance policy: %w", c.ID, err)
+		}
 	}
 	return &c, nil
 }

@@ -18,7 +18,7 @@ import (
 const maxUploadFile = 1 << 20
 
 // acquisitionStates are the state filter's choices after "open" and "all".
-var acquisitionStates = []string{"csr_ready", "ordered", "issued", "completed", "cancelled"}
+var acquisitionStates = []string{"csr_ready", "pending_approval", "ordered", "issued", "completed", "cancelled"}
 
 func (ui *UI) acquisitionRoutes() []route {
 	return []route{
@@ -99,7 +99,7 @@ func (ui *UI) renderAcquisition(w http.ResponseWriter, r *http.Request, id int64
 	if err != nil {
 		return err
 	}
-	data := acquisitionData{A: a, Form: form, Open: a.State == "csr_ready" || a.State == "ordered" || a.State == "issued"}
+	data := acquisitionData{A: a, Form: form, Open: a.State == "csr_ready" || a.State == "pending_approval" || a.State == "ordered" || a.State == "issued"}
 	if a.IssuerID != 0 {
 		if data.Issuer, err = ui.api.GetIssuer(ctx, a.IssuerID); err != nil {
 			return err
@@ -210,7 +210,7 @@ func (ui *UI) acquisitionIssue(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return "", err
 		}
-		return validationMessage(v, "issued"), nil
+		return issueMessage(v), nil
 	})
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/api"
+	capkg "github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
@@ -167,7 +168,7 @@ func pagesFill(database string) (*pagesSite, error) {
 		if err != nil {
 			return nil, fmt.Errorf("start %s: %w", d.Name, err)
 		}
-		if _, err := s.Acquisitions.Issue(ctx, "bench", p.Acquisition.ID); err != nil {
+		if _, err := s.Acquisitions.Issue(ctx, capkg.Admin("bench"), p.Acquisition.ID); err != nil {
 			return nil, fmt.Errorf("issue %s: %w", d.Name, err)
 		}
 		if ids["key"] == 0 {

@@ -47,6 +47,8 @@ type admCAData struct {
 	// IssuedLink lists the certificates this CA issued.
 	IssuedLink string
 	Form       admCAIssueForm
+	// Policy is the CA's issuance policy.
+	Policy *client.CAPolicy
 }
 
 func (ui *UI) admRenderCA(w http.ResponseWriter, r *http.Request, id int64, f admCAIssueForm, status int, msg string, fields map[string]string) error {
@@ -55,6 +57,9 @@ func (ui *UI) admRenderCA(w http.ResponseWriter, r *http.Request, id int64, f ad
 		return err
 	}
 	d := admCAData{CA: c, Form: f}
+	if d.Policy, err = ui.api.GetCAPolicy(r.Context(), id); err != nil {
+		return err
+	}
 	if c.CertificateID != 0 {
 		crl, err := ui.api.GetCRLStatus(r.Context(), id)
 		var ce *client.Error

@@ -57,7 +57,7 @@ func NewInventory(st InventoryStore, auth *ca.Authority, sealer *keys.Sealer) *I
 
 // Issue issues a tls-server certificate for names from the CA.
 func (v *Inventory) Issue(ctx context.Context, names []string) (*tls.Certificate, error) {
-	r := ca.Request{CA: v.CA, Profile: ca.TLSServer, Labels: []string{Label}, Internal: true, Actor: "certkeeper"}
+	r := ca.Request{CA: v.CA, Profile: ca.TLSServer, Labels: []string{Label}, Requester: ca.System()}
 	for _, n := range names {
 		if a, err := netip.ParseAddr(n); err == nil {
 			r.IPAddresses = append(r.IPAddresses, net.IP(a.AsSlice()))
