@@ -30,6 +30,11 @@ type Store interface {
 	// RewrapKeys replaces the sealed form of every key, one transaction.
 	// rewrap receives the old sealed bytes and returns the new ones.
 	RewrapKeys(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error)
+	// SealedSamples returns a few secrets sealed under the master key
+	// (private keys, vendor-account passwords, target secrets), enough to
+	// tell whether a master key opens the inventory; none when nothing is
+	// sealed.
+	SealedSamples(ctx context.Context) ([][]byte, error)
 
 	// PutCertificates stores certificates in one transaction, skipping those
 	// whose SHA256 exists already (new labels are still added to them). It

@@ -165,6 +165,15 @@ func (s *Sealer) Rewrap(sealed []byte) ([]byte, error) {
 	return append(out, sealed[headerSize:]...), nil
 }
 
+// Opens reports whether the Sealer holds the master key a blob was sealed
+// under, by unwrapping the blob's data key: nil, ErrUnknownMasterKey, or
+// ErrCorrupt (a key with the same identifier that does not open it, or a
+// damaged blob). It does not need the blob's context.
+func (s *Sealer) Opens(sealed []byte) error {
+	_, err := s.unwrap(sealed)
+	return err
+}
+
 // SealedKeyID returns the hex identifier of the master key a blob was
 // sealed under.
 func SealedKeyID(sealed []byte) (string, error) {

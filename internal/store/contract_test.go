@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +46,7 @@ var contractCases = []struct {
 	{"NotFound", testNotFound},
 	{"Audit", testAudit},
 	{"RewrapKeys", testRewrapKeys},
+	{"SealedSamples", testSealedSamples},
 	{"ConcurrentPutCertificates", testConcurrentPut},
 	{"MigrationsRerun", testMigrationsRerun},
 	{"FailedMigration", testFailedMigration},
@@ -595,6 +597,73 @@ func TestOpenPicksBackend(t *testing.T) {
 		cancel()
 		if err == nil || !strings.Contains(err.Error(), "postgres") {
 			t.Errorf("Open(%q) error = %v, want a PostgreSQL connection error", dsn, err)
+		}
+	}
+}
+
+func testSealedSamples(t *testing.T, e *env) {
+	ctx := context.Background()
+	got, err := e.s.SealedSamples(ctx)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("SealedSamples of an empty inventory = %q, %v; want none", got, err)
+	}
+	first, last := keyRecord(t, newKey(t)), keyRecord(t, newKey(t))
+	putKey(t, e.s, first)
+	putKey(t, e.s, last)
+	got, err = e.s.SealedSamples(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{first.Sealed, last.Sealed}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SealedSamples (-want +got):\n%s", diff)
+	}
+}
+
+func TestOpenExistingCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "ck.db"), filepath.Join(dir, "sub", "ck.db")} {
+		if _, err := OpenExisting(ctx, path); !errors.Is(err, ErrNoInventory) || !strings.Contains(err.Error(), path) {
+			t.Errorf("OpenExisting(%s) error = %v, want ErrNoInventory naming the path", path, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("OpenExisting created %v", ents)
+	}
+	s, err := Open(ctx, filepath.Join(dir, "ck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenExisting(ctx, filepath.Join(dir, "ck.db"))
+	if err != nil {
+		t.Fatalf("OpenExisting of an existing inventory: %v", err)
+	}
+	s.Close()
+}
+
+func TestCheckLocation(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"/var/lib/certkeeper/certkeeper.db", true},
+		{"certkeeper.db", true},
+		{"./mysql:x.db", true},
+		{"postgres://u@h/db", true},
+		{"postgresql://u@h/db", true},
+		{"mysql://u:pw@h/db", false},
+		{"sqlite3:///x.db", false},
+		{"file:x.db", false},
+		{"", false},
+	} {
+		err := CheckLocation(tc.in)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrUnsupported)) {
+			t.Errorf("CheckLocation(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("CheckLocation(%q) error shows the password: %v", tc.in, err)
 		}
 	}
 }

@@ -183,3 +183,34 @@ func scanKey(row interface{ Scan(...any) error }) (*inventory.Key, error) {
 	k.Labels = splitList(labels)
 	return &k, nil
 }
+
+// sealedSampleQueries each read at most one sealed secret: the oldest and
+// the newest private key, a vendor-account password and a target's
+// secrets.
+var sealedSampleQueries = []string{
+	"SELECT sealed FROM keys ORDER BY id LIMIT 1",
+	"SELECT sealed FROM keys ORDER BY id DESC LIMIT 1",
+	"SELECT sealed_password FROM vendor_accounts WHERE sealed_password IS NOT NULL ORDER BY id LIMIT 1",
+	"SELECT sealed_secrets FROM targets WHERE sealed_secrets IS NOT NULL ORDER BY id LIMIT 1",
+}
+
+// SealedSamples returns a few of the secrets sealed under the master key
+// (see sealedSampleQueries); none when the inventory holds no sealed
+// secret.
+func (s *db) SealedSamples(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	for _, q := range sealedSampleQueries {
+		var b []byte
+		err := s.r.QueryRowContext(ctx, q).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap("sealed samples", err)
+		}
+		if len(b) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// entries lists what is under dir, relative to it; none when dir is
+// missing.
+func entries(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
+		if os.IsNotExist(err) {
+			return filepath.SkipAll
+		}
+		if err == nil && p != dir {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestReadOnlyCommandsCreateNothing: read-only commands on a data
+// directory that does not exist, or with a --database certkeeper does not
+// speak, fail with one line and leave no file, folder or master key.
+func TestReadOnlyCommandsCreateNothing(t *testing.T) {
+	root := t.TempDir()
+	c := &ck{t: t, dataDir: filepath.Join(root, "data")}
+	missing := filepath.Join(root, "nonexistent", "dir", "x.db")
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list"}, "no inventory at " + filepath.Join(c.dataDir, "certkeeper.db")},
+		{[]string{"--database", missing, "list"}, "its directory " + filepath.Dir(missing) + " does not exist"},
+		{[]string{"--database", "mysql://u:secret@db.example/ck", "list"}, `unsupported database "mysql:"`},
+		{[]string{"--database", "sqlite3:///x.db", "import", "x.pem"}, `unsupported database "sqlite3:"`},
+		{[]string{"audit"}, "no inventory at"},
+		{[]string{"export", "1", "--to", "pem", "--out", "-"}, "no inventory at"},
+		{[]string{"timeline"}, "no inventory at"},
+		{[]string{"key", "list"}, "no inventory at"},
+		{[]string{"certificate", "show", "1"}, "no inventory at"},
+		{[]string{"definition", "list"}, "no inventory at"},
+		{[]string{"ca", "list"}, "no inventory at"},
+		{[]string{"user", "list"}, "no inventory at"},
+	}
+	t.Chdir(root) // a URL taken for a relative path would be created here
+	for _, tc := range cases {
+		line := c.fails(tc.args...)
+		if !strings.Contains(line, tc.want) {
+			t.Errorf("certkeeper %s: %s, want it to say %q", strings.Join(tc.args, " "), line, tc.want)
+		}
+		if strings.Contains(line, "secret") {
+			t.Errorf("certkeeper %s printed the database password: %s", strings.Join(tc.args, " "), line)
+		}
+	}
+	if got := entries(t, root); len(got) != 0 {
+		t.Errorf("read-only commands created %v under %s", got, root)
+	}
+}
+
+
+// TestMasterKeyOnlyForEmptyInventory: an inventory holding sealed keys is
+// never given a new master key, whether the key file is gone, the
+// database was moved to another data directory, or the key is another.
+func TestMasterKeyOnlyForEmptyInventory(t *testing.T) {
+	p := opensslPKI(t)
+	c := newCK(t)
+	c.ok("import", p.write(t, "b.pem", p.leaf, p.leafKey))
+	db := filepath.Join(c.dataDir, "certkeeper.db")
+	keyFile := filepath.Join(c.dataDir, "master.key")
+
+	// The database pointed at from another data directory.
+	other := &ck{t: t, dataDir: filepath.Join(t.TempDir(), "other")}
+	for _, args := range [][]string{{"list"}, {"import", p.root}, {"export", p.leafSHA256, "--to", "key", "--out", "-"}} {
+		line := other.fails(append([]string{"--database", db}, args...)...)
+		want := filepath.Join(other.dataDir, "master.key") + " is missing but the inventory at " + db + " holds sealed keys"
+		if !strings.Contains(line, want) {
+			t.Errorf("%v from another data directory: %s, want %q", args, line, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(other.dataDir, "master.key")); err == nil {
+		t.Error("a second master key was generated for an inventory holding sealed keys")
+	}
+
+	// The key file gone: serve (which would create the CA and the admin)
+	// refuses and writes no new key.
+	saved, _ := os.ReadFile(keyFile)
+	os.Remove(keyFile)
+	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "off", "--agent-listen", "off"}, {"list"}} {
+		if line := c.fails(args...); !strings.Contains(line, keyFile+" is missing") || !strings.Contains(line, "CERTKEEPER_MASTER_KEY") {
+			t.Errorf("%v without master.key: %s", args, line)
+		}
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Fatal("a new master key was written for an inventory holding sealed keys")
+	}
+
+	// Another key, in the file or in the environment, is refused too.
+	wrong := make([]byte, 32)
+	rand.Read(wrong)
+	os.WriteFile(keyFile, []byte(base64.StdEncoding.EncodeToString(wrong)+"\n"), 0o600)
+	if line := c.fails("list"); !strings.Contains(line, keyFile+" does not open the sealed keys") {
+		t.Errorf("list with another master key: %s", line)
+	}
+	os.WriteFile(keyFile, saved, 0o600)
+	if n := c.count(); n != 1 {
+		t.Errorf("list with the key restored: %d certificates, want 1", n)
+	}
+}
