@@ -69,7 +69,6 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 	}
 }
 
-
 // TestMasterKeyOnlyForEmptyInventory: an inventory holding sealed keys is
 // never given a new master key, whether the key file is gone, the
 // database was moved to another data directory, or the key is another.
