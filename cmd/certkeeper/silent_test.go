@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +116,36 @@ func TestMasterKeyOnlyForEmptyInventory(t *testing.T) {
 	os.WriteFile(keyFile, saved, 0o600)
 	if n := c.count(); n != 1 {
 		t.Errorf("list with the key restored: %d certificates, want 1", n)
+	}
+}
+
+// TestServeTakenPortCreatesNothing: serve binds every listener before it
+// creates the inventory, the master key, the CA or the admin user, so a
+// taken port fails the start with one line and leaves nothing behind.
+func TestServeTakenPortCreatesNothing(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	for _, flag := range []string{"--listen", "--pki-listen", "--agent-listen"} {
+		c := newCK(t)
+		args := []string{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "127.0.0.1:0", "--agent-listen", "127.0.0.1:0"}
+		for i := range args {
+			if args[i] == flag {
+				args[i+1] = addr
+			}
+		}
+		line := c.fails(args...)
+		if want := flag + " " + addr + ": "; !strings.Contains(line, want) || !strings.Contains(line, "address already in use") {
+			t.Errorf("serve with %s taken: %s, want it to name %q and say the address is in use", flag, line, want)
+		}
+		if got := entries(t, c.dataDir); len(got) != 0 {
+			t.Errorf("serve with %s taken left %v in the data directory", flag, got)
+		}
+		if _, err := os.Stat(c.dataDir); err == nil {
+			t.Errorf("serve with %s taken created the data directory", flag)
+		}
 	}
 }
