@@ -5,9 +5,12 @@ import (
 	"encoding/base64"
 	"net"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 // entries lists what is under dir, relative to it; none when dir is
@@ -146,6 +149,79 @@ func TestServeTakenPortCreatesNothing(t *testing.T) {
 		}
 		if _, err := os.Stat(c.dataDir); err == nil {
 			t.Errorf("serve with %s taken created the data directory", flag)
+		}
+	}
+}
+
+// TestRemoteImportListExport: list, import and export work against a
+// server over HTTPS with a token, and the server audits what they do.
+func TestRemoteImportListExport(t *testing.T) {
+	p := opensslPKI(t)
+	c := newCK(t)
+	adminToken := tokenFile(t, c, "alice", "admin")
+	userToken := tokenFile(t, c, "bob", "user")
+	url := startServe(t, c)
+	as := func(token string, args ...string) []string {
+		return append([]string{"--server", url, "--token-file", token}, args...)
+	}
+	bundle := p.write(t, "bundle.pem", p.leaf, p.inter, p.root, p.leafKey)
+	bad := p.write(t, "bad.pem", p.leaf)
+	os.WriteFile(bad, []byte("not a certificate"), 0o600)
+	if line := c.fails(as(userToken, "import", bundle, bad)...); !strings.Contains(line, "bad.pem") {
+		t.Errorf("remote import of a bad file: %s, want it to name the file", line)
+	}
+	before := c.count()
+	var imp struct {
+		CertificatesAdded int `json:"certificates_added"`
+		KeysAdded         int `json:"keys_added"`
+	}
+	decodeJSON(t, "import", c.ok(as(userToken, "import", "--json", bundle)...), &imp)
+	if imp.CertificatesAdded != 3 || imp.KeysAdded != 1 {
+		t.Errorf("remote import added %d certificates and %d keys, want 3 and 1", imp.CertificatesAdded, imp.KeysAdded)
+	}
+	if n := c.count(); n != before+3 {
+		t.Errorf("local list after the remote import: %d certificates, want %d", n, before+3)
+	}
+	var list struct {
+		Certificates []struct {
+			ID     int64
+			SHA256 string
+			KeyID  int64 `json:"key_id"`
+		}
+	}
+	decodeJSON(t, "list", c.ok(as(userToken, "list", "--expiring-within", "30d", "--search", "example.test", "--json")...), &list)
+	if len(list.Certificates) != 1 || list.Certificates[0].SHA256 != p.leafSHA256 || list.Certificates[0].KeyID == 0 {
+		t.Fatalf("remote list --expiring-within 30d = %+v, want the leaf alone (20 days), with its key", list)
+	}
+	if text := c.ok(as(userToken, "list")...); !strings.Contains(text, "www.example.test") {
+		t.Errorf("remote list:\n%s", text)
+	}
+
+	// A user gets the certificates but not the key; an admin gets both.
+	if out := c.ok(as(userToken, "export", p.leafSHA256, "--to", "fullchain", "--out", "-")...); strings.Count(out, "BEGIN CERTIFICATE") != 2 {
+		t.Errorf("remote export --to fullchain:\n%s", out)
+	}
+	pfx := filepath.Join(t.TempDir(), "leaf.pfx")
+	if line := c.fails(as(userToken, "export", p.leafSHA256, "--to", "pfx", "--out", pfx, "--out-password", "pw")...); !strings.Contains(line, "403") {
+		t.Errorf("remote key export as a user: %s, want a 403", line)
+	}
+	c.ok(as(adminToken, "export", p.leafSHA256, "--to", "pfx", "--out", pfx, "--out-password", "pw")...)
+	openssl := testenv.Command(t, "openssl")
+	dump, err := osexec.Command(openssl, "pkcs12", "-in", pfx, "-passin", "pass:pw", "-nodes").CombinedOutput()
+	if err != nil || strings.Count(string(dump), "BEGIN CERTIFICATE") != 3 || !strings.Contains(string(dump), "PRIVATE KEY") {
+		t.Errorf("remote PFX export: %v\n%s", err, dump)
+	}
+	var events struct {
+		Events []struct{ Actor, Action string }
+	}
+	decodeJSON(t, "audit", c.ok("audit", "--json"), &events)
+	got := map[string]string{}
+	for _, e := range events.Events {
+		got[e.Action] = e.Actor
+	}
+	for action, actor := range map[string]string{"certificate.import": "user:bob", "key.import": "user:bob", "key.export": "user:alice"} {
+		if got[action] != actor {
+			t.Errorf("audit: %s by %q, want %s (all: %v)", action, got[action], actor, got)
 		}
 	}
 }

@@ -23,36 +23,52 @@ func (a *app) exportCommand() *cobra.Command {
 		Short: "Export a certificate, its chain and (where the format holds one) its private key",
 		Long: "export writes a stored certificate with its known chain. Formats that hold a key\n" +
 			"(key, combined-pem, pfx, pfx-legacy, jks) include the private key when the inventory\n" +
-			"has it; every key export is recorded in the audit trail. Files with a key are mode 0600.",
+			"has it; every key export is recorded in the audit trail. Files with a key are mode 0600.\n" +
+			"With --server the certificate, its chain and its key come from the server's API (the\n" +
+			"key export needs an admin token and is audited by the server).",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, err := format.ParseTarget(out.to)
 			if err != nil {
 				return err
 			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
+			withKey := carriesKey(target) && !noKey
+			if a.remote() {
+				b, err := a.remoteExportBundle(cmd.Context(), args[0], withKey)
+				if err != nil {
+					return err
+				}
+				return a.writeOutput(cmd, b, target, &out)
 			}
-			b, keyID, err := a.exportBundle(cmd.Context(), args[0], carriesKey(target) && !noKey)
-			if err != nil {
-				return err
-			}
-			if err := a.writeOutput(cmd, b, target, &out); err != nil {
-				return err
-			}
-			if b.Key == nil {
-				return nil
-			}
-			return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
-				Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
-				Object:  fmt.Sprintf("key/%d", keyID),
-				Summary: fmt.Sprintf("private key exported with certificate %s as %s", args[0], target),
-			})
+			return a.exportLocal(cmd, args[0], target, &out, withKey)
 		},
 	}
 	out.bind(cmd)
 	cmd.Flags().BoolVar(&noKey, "no-key", false, "never include the private key")
 	return cmd
+}
+
+// exportLocal writes a certificate of the local inventory and audits a
+// key export.
+func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, out *outputOptions, withKey bool) error {
+	if err := a.open(cmd.Context()); err != nil {
+		return err
+	}
+	b, keyID, err := a.exportBundle(cmd.Context(), ref, withKey)
+	if err != nil {
+		return err
+	}
+	if err := a.writeOutput(cmd, b, target, out); err != nil {
+		return err
+	}
+	if b.Key == nil {
+		return nil
+	}
+	return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
+		Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
+		Object:  fmt.Sprintf("key/%d", keyID),
+		Summary: fmt.Sprintf("private key exported with certificate %s as %s", ref, target),
+	})
 }
 
 // exportBundle loads a certificate, its chain and, when withKey is set and
