@@ -47,6 +47,7 @@ var contractCases = []struct {
 	{"Audit", testAudit},
 	{"RewrapKeys", testRewrapKeys},
 	{"SealedSamples", testSealedSamples},
+	{"ImportBatch", testImportBatch},
 	{"ConcurrentPutCertificates", testConcurrentPut},
 	{"MigrationsRerun", testMigrationsRerun},
 	{"FailedMigration", testFailedMigration},
@@ -665,5 +666,57 @@ func TestCheckLocation(t *testing.T) {
 		if err != nil && strings.Contains(err.Error(), "pw") {
 			t.Errorf("CheckLocation(%q) error shows the password: %v", tc.in, err)
 		}
+	}
+}
+
+// testImportBatch: keys, certificates and audit events are stored
+// together, or (when the transaction fails) none of them.
+func testImportBatch(t *testing.T, e *env) {
+	h := newHierarchy(t, "Batch")
+	keys := []*inventory.Key{keyRecord(t, h.leaf.key)}
+	certs := []*inventory.Certificate{record(h.leaf), record(h.inter)}
+	audit := func(k, c []inventory.PutResult) []inventory.AuditEvent {
+		return []inventory.AuditEvent{{Actor: "test", Action: "certificate.import", Object: "certificates",
+			Summary: fmt.Sprintf("%d keys, %d certificates", len(k), len(c))}}
+	}
+	// A transaction that fails at its audit insert stores nothing.
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := e.s.ImportBatch(ctx, keys, certs, func(k, c []inventory.PutResult) []inventory.AuditEvent {
+		cancel()
+		return audit(k, c)
+	})
+	if err == nil {
+		t.Fatal("ImportBatch with its context cancelled inside succeeded")
+	}
+	assertEmpty(t, e.s)
+
+	res, err := e.s.ImportBatch(context.Background(), keys, certs, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Keys) != 1 || !res.Keys[0].Added || len(res.Certificates) != 2 || !res.Certificates[0].Added {
+		t.Fatalf("ImportBatch results = %+v, want a key and two certificates added", res)
+	}
+	if got := getCert(t, e.s, res.Certificates[0].ID).KeyID; got != res.Keys[0].ID {
+		t.Errorf("leaf KeyID = %d, want the key stored with it (%d)", got, res.Keys[0].ID)
+	}
+	events, _, err := e.s.ListAudit(context.Background(), time.Time{}, inventory.Page{})
+	if err != nil || len(events) != 1 || events[0].Summary != "1 keys, 2 certificates" {
+		t.Errorf("audit after ImportBatch = %+v, %v; want the one event", events, err)
+	}
+	again, err := e.s.ImportBatch(context.Background(), keys, certs, audit)
+	if err != nil || again.Keys[0].Added || again.Certificates[1].Added || again.Certificates[1].ID != res.Certificates[1].ID {
+		t.Errorf("ImportBatch again = %+v, %v; want nothing added, same IDs", again, err)
+	}
+}
+
+func assertEmpty(t *testing.T, s inventory.Store) {
+	t.Helper()
+	ctx := context.Background()
+	n, _ := s.CountCertificates(ctx, inventory.CertificateFilter{})
+	keys, _, _ := s.ListKeys(ctx, inventory.Page{})
+	events, _, _ := s.ListAudit(ctx, time.Time{}, inventory.Page{})
+	if n != 0 || len(keys) != 0 || len(events) != 0 {
+		t.Fatalf("after a failed ImportBatch: %d certificates, %d keys, %d audit events; want none", n, len(keys), len(events))
 	}
 }

@@ -19,35 +19,49 @@ const rewrapChunk = 100
 // the certificates and CSRs with that public key to it. k.ID and
 // k.CreatedAt are ignored (CreatedAt defaults to now when zero).
 func (s *db) PutKey(ctx context.Context, k *inventory.Key) (int64, bool, error) {
-	if k.SPKISHA256 == "" || len(k.Sealed) == 0 {
-		return 0, false, errors.New("store: put key: spki hash and sealed key are required")
+	if err := checkKey(k); err != nil {
+		return 0, false, err
 	}
-	for _, l := range k.Labels {
-		if l == "" || strings.ContainsRune(l, '\n') {
-			return 0, false, fmt.Errorf("store: put key: bad label %q", l)
-		}
-	}
-	var id int64
-	var added bool
+	var res inventory.PutResult
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO keys (spki_sha256, algorithm, bits, sealed, labels, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (spki_sha256) DO NOTHING RETURNING id`),
-			k.SPKISHA256, string(k.Algorithm), k.Bits, k.Sealed, joinList(k.Labels), s.t(s.stamp(k.CreatedAt)),
-		).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, s.q("SELECT id FROM keys WHERE spki_sha256 = ?"), k.SPKISHA256).Scan(&id)
-			return wrapIf("put key: existing", err)
-		}
-		if err != nil {
-			return wrap("put key", err)
-		}
-		added = true
-		return s.linkKey(ctx, tx, id, k.SPKISHA256)
+		var err error
+		res, err = s.putKeyLinked(ctx, tx, k)
+		return err
 	})
 	if err != nil {
 		return 0, false, err
 	}
-	return id, added, nil
+	return res.ID, res.Added, nil
+}
+
+func checkKey(k *inventory.Key) error {
+	if k.SPKISHA256 == "" || len(k.Sealed) == 0 {
+		return errors.New("store: put key: spki hash and sealed key are required")
+	}
+	for _, l := range k.Labels {
+		if l == "" || strings.ContainsRune(l, '\n') {
+			return fmt.Errorf("store: put key: bad label %q", l)
+		}
+	}
+	return nil
+}
+
+// putKeyLinked is PutKey inside tx: a new key is linked to the stored
+// certificates and CSRs of its public key.
+func (s *db) putKeyLinked(ctx context.Context, tx *sql.Tx, k *inventory.Key) (inventory.PutResult, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO keys (spki_sha256, algorithm, bits, sealed, labels, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (spki_sha256) DO NOTHING RETURNING id`),
+		k.SPKISHA256, string(k.Algorithm), k.Bits, k.Sealed, joinList(k.Labels), s.t(s.stamp(k.CreatedAt)),
+	).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, s.q("SELECT id FROM keys WHERE spki_sha256 = ?"), k.SPKISHA256).Scan(&id)
+		return inventory.PutResult{ID: id}, wrapIf("put key: existing", err)
+	}
+	if err != nil {
+		return inventory.PutResult{}, wrap("put key", err)
+	}
+	return inventory.PutResult{ID: id, Added: true}, s.linkKey(ctx, tx, id, k.SPKISHA256)
 }
 
 // linkKey points unlinked certificates and CSRs with public key spki at key id.
