@@ -225,3 +225,82 @@ func TestRemoteImportListExport(t *testing.T) {
 		}
 	}
 }
+
+// TestExportToDirectory: export --out DIR writes one clearly named file
+// per certificate, and several certificates need a directory.
+func TestExportToDirectory(t *testing.T) {
+	p := opensslPKI(t)
+	c := newCK(t)
+	c.ok("import", p.write(t, "b.pem", p.leaf, p.inter, p.root, p.leafKey))
+	var list struct {
+		Certificates []struct {
+			ID     int64
+			SHA256 string
+		}
+	}
+	decodeJSON(t, "list", c.ok("list", "--json"), &list)
+	ids := map[string]string{}
+	for _, cert := range list.Certificates {
+		ids[cert.SHA256] = itoa(cert.ID)
+	}
+	dir := filepath.Join(t.TempDir(), "out") + "/"
+	if line := c.fails("export", ids[p.leafSHA256], ids[p.interSHA256], "--to", "pem", "--out", filepath.Join(t.TempDir(), "one.pem")); !strings.Contains(line, "directory") {
+		t.Errorf("several certificates to one file: %s", line)
+	}
+	out := c.ok("export", ids[p.leafSHA256], p.interSHA256, "--to", "pfx", "--out", dir, "--out-password", "pw")
+	want := []string{"Test_Intermediate-" + p.interSHA256[:12] + ".pfx", "www.example.test-" + ids[p.leafSHA256] + ".pfx"}
+	got := entries(t, dir)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("export --out DIR wrote %v, want %v (printed %q)", got, want, out)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, want[1])); fi == nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s: want mode 0600 (it holds the key)", want[1])
+	}
+	if !strings.Contains(out, filepath.Join(dir, want[1])) {
+		t.Errorf("export --out DIR does not say where it wrote: %q", out)
+	}
+}
+
+// TestTargetDeleteAsks: deleting a target says how many deployment
+// processes go with it and deletes only when told so.
+func TestTargetDeleteAsks(t *testing.T) {
+	c := newCK(t)
+	c.ok("ca", "init", "--name", "corp")
+	c.ok("target", "add", "--name", "m", "--preset", "nginx", "--method", "manual")
+	cert := issue(t, c, "--name", "m.example.test")
+	c.ok("deploy", cert.id, "m")
+	for _, answer := range []string{"", "n\n"} {
+		r := c.runWith(answer, "target", "delete", "m")
+		if r.code != 1 || !strings.Contains(r.stdout, "its 1 deployment processes?") || !strings.Contains(r.stderr, "nothing deleted") {
+			t.Errorf("target delete answered %q: exit %d, stdout %q, stderr %q; want the question and a refusal", answer, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := c.run("target", "show", "m"); r.code != 0 {
+		t.Fatalf("target deleted without a yes: %s", r.stderr)
+	}
+	if r := c.runWith("y\n", "target", "delete", "m"); r.code != 0 || !strings.Contains(r.stdout, "deleted target m") {
+		t.Errorf("target delete answered y: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	c.ok("target", "add", "--name", "m2", "--preset", "nginx", "--method", "manual")
+	if out := c.ok("target", "delete", "m2", "--yes"); !strings.Contains(out, "0 deployment processes") {
+		t.Errorf("target delete --yes: %q", out)
+	}
+}
+
+// runWith runs the binary with stdin as its standard input.
+func (c *ck) runWith(stdin string, args ...string) result {
+	c.t.Helper()
+	cmd := osexec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*osexec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatalf("run %v: %v", args, err)
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
