@@ -246,9 +246,14 @@ func TestRekeyFlow(t *testing.T) {
 func TestUnlock(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "master.key")
-	// Nothing sealed, not creating: a key in memory, no file.
-	if _, err := Unlock(path, "", nil, false); err != nil {
+	// Nothing sealed, not creating: no file, and a Sealer that refuses
+	// to seal.
+	ro, err := Unlock(path, "", nil, false)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := ro.Seal([]byte("x"), nil); !errors.Is(err, ErrNoMasterKey) {
+		t.Errorf("Seal without a master key = %v, want ErrNoMasterKey", err)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Fatal("Unlock without create wrote a master key file")

@@ -106,12 +106,19 @@ func readSealer(path, env string) (*Sealer, error) {
 	return NewSealer(nil, pending, current)
 }
 
+// ephemeralSealer stands in for a master key that does not exist: a
+// random key no file keeps, which refuses to seal.
 func ephemeralSealer() (*Sealer, error) {
 	k := make([]byte, MasterKeySize)
 	if _, err := rand.Read(k); err != nil {
 		return nil, fmt.Errorf("keys: random: %w", err)
 	}
-	return NewSealer(nil, k)
+	s, err := NewSealer(nil, k)
+	if err != nil {
+		return nil, err
+	}
+	s.openOnly = true
+	return s, nil
 }
 
 // Pending reports whether an interrupted re-key left a successor file.
