@@ -652,6 +652,7 @@ func TestCheckLocation(t *testing.T) {
 		{"/var/lib/certkeeper/certkeeper.db", true},
 		{"certkeeper.db", true},
 		{"./mysql:x.db", true},
+		{`C:\certkeeper\ck.db`, true},
 		{"postgres://u@h/db", true},
 		{"postgresql://u@h/db", true},
 		{"mysql://u:pw@h/db", false},

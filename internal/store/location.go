@@ -20,9 +20,10 @@ var ErrNoInventory = errors.New("store: no inventory")
 // certkeeper does not speak (mysql://, sqlite3:// ...).
 var ErrUnsupported = errors.New("store: unsupported database")
 
-// schemeRE matches a URL scheme ("mysql:", "postgres:"). A SQLite path
-// never starts with one: write ./name:x for a file whose name has a colon.
-var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:`)
+// schemeRE matches a URL scheme of two characters or more ("mysql:",
+// "file:"), so that a drive letter ("C:") is still a path. Write ./name:x
+// for a SQLite file whose name has a colon.
+var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]+:`)
 
 // CheckLocation refuses a database location that is neither a PostgreSQL
 // URL ("postgres://" or "postgresql://") nor a SQLite file path. The error
