@@ -53,7 +53,8 @@ func (a *app) serveCommand() *cobra.Command {
 			"before it expires. A custom certificate (chain and key in one PEM file) dropped at\n" +
 			"DATA-DIR/certs/web-server.pem replaces it without a restart. The IP allow-list is\n" +
 			"DATA-DIR/allowlist.txt, reloaded when it changes. Deployment agents enroll and fetch their jobs\n" +
-			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md).",
+			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md). Every listener\n" +
+			"is bound before anything is created, so a port in use fails the start and changes nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), &o)
