@@ -112,7 +112,7 @@ func TestRemoteLifecycle(t *testing.T) {
 // on the local data directory refuse rather than quietly read local data.
 func TestRemoteRefusesLocalCommands(t *testing.T) {
 	c := newCK(t)
-	for _, args := range [][]string{{"list"}, {"import", "x.pem"}, {"ca", "list"}, {"export", "1", "--to", "pem"}} {
+	for _, args := range [][]string{{"timeline"}, {"rekey"}, {"ca", "list"}, {"serve"}} {
 		args = append([]string{"--server", "http://127.0.0.1:9", "--token", "ck_unused"}, args...)
 		if line := c.fails(args...); !strings.Contains(line, "works on the local data directory only") {
 			t.Errorf("%v: %s, want a refusal naming the local data directory", args, line)

@@ -148,6 +148,10 @@ func (e *e2e) fetchCRL(stem string) string {
 func TestCACRLCommand(t *testing.T) {
 	openssl := testenv.Command(t, "openssl")
 	c := newCK(t)
+	if msg := c.fails("ca", "crl", "--out", filepath.Join(t.TempDir(), "x.crl")); !strings.Contains(msg, "no inventory at") {
+		t.Errorf("ca crl without an inventory: %s", msg)
+	}
+	c.ok("user", "create", "someone")
 	if msg := c.fails("ca", "crl", "--out", filepath.Join(t.TempDir(), "x.crl")); !strings.Contains(msg, "no default CA") {
 		t.Errorf("ca crl without a CA: %s", msg)
 	}

@@ -48,6 +48,9 @@ type EndpointConfig struct {
 	// Poll is how often the certificates are looked at; 0 means
 	// DefaultPoll.
 	Poll time.Duration
+	// Listener, when set, is an already bound listener served instead of
+	// listening on Addr.
+	Listener net.Listener
 }
 
 // certSet is what the endpoint serves and trusts at one time.
@@ -230,12 +233,15 @@ func (e *Endpoint) TLSConfig() *tls.Config {
 // Source is SourceDefault or SourceCustom: the certificates in use.
 func (e *Endpoint) Source() string { return e.cur.Load().source }
 
-// Listen binds the configured address and returns the bound address;
-// Run serves on it.
+// Listen binds the configured address (or takes the configured
+// Listener) and returns the bound address; Run serves on it.
 func (e *Endpoint) Listen() (net.Addr, error) {
-	ln, err := net.Listen("tcp", e.cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("agent: endpoint: %w", err)
+	ln := e.cfg.Listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", e.cfg.Addr); err != nil {
+			return nil, fmt.Errorf("agent: endpoint: %w", err)
+		}
 	}
 	e.ln = ln
 	e.log.Info("listening for agents", "addr", ln.Addr().String())

@@ -13,9 +13,9 @@ import (
 	"github.com/certkeeper/certkeeper/internal/keys"
 )
 
-// importCertificates decodes one file and stores its certificates and
-// key (any user may import a key: it goes in sealed, and only admins can
-// export it).
+// importCertificates decodes one file and stores its key and
+// certificates with their audit events in one transaction (any user may
+// import a key: it goes in sealed, and only admins can export it).
 func (a *API) importCertificates(w http.ResponseWriter, r *http.Request) error {
 	var in client.CertificateImport
 	if err := decode(r, &in); err != nil {
@@ -25,13 +25,8 @@ func (a *API) importCertificates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var out client.ImportResult
-	if b.Key != nil {
-		if out.Key, err = a.importKey(r.Context(), actor(r), b, in.Labels); err != nil {
-			return err
-		}
-	}
-	if out.Certificates, err = a.storeCertificates(r.Context(), actor(r), b, in.Labels); err != nil {
+	out, err := a.storeImport(r.Context(), actor(r), b, in.Labels)
+	if err != nil {
 		return err
 	}
 	return ok(w, out)
@@ -55,47 +50,64 @@ func decodeFile(in client.CertificateImport) (*format.Bundle, error) {
 	return b, nil
 }
 
-func (a *API) importKey(ctx context.Context, who string, b *format.Bundle, labels []string) (*client.ImportedKey, error) {
-	k, err := keys.SealPrivateKey(a.Sealer, b.Key, a.now())
-	if err != nil {
-		return nil, err
+// storeImport stores a decoded file's key and certificates, and audits
+// what was added, in one transaction.
+func (a *API) storeImport(ctx context.Context, who string, b *format.Bundle, labels []string) (*client.ImportResult, error) {
+	var keyRecs []*inventory.Key
+	if b.Key != nil {
+		k, err := keys.SealPrivateKey(a.Sealer, b.Key, a.now())
+		if err != nil {
+			return nil, err
+		}
+		k.Labels = labels
+		keyRecs = append(keyRecs, k)
 	}
-	k.Labels = labels
-	id, added, err := a.Store.PutKey(ctx, k)
-	if err != nil {
-		return nil, err
-	}
-	if added {
-		err = a.Store.AppendAudit(ctx, &inventory.AuditEvent{Time: a.now(), Actor: who, Action: "key.import",
-			Object: fmt.Sprintf("key:%d", id), Summary: fmt.Sprintf("%s-%d private key imported through the API", k.Algorithm, k.Bits)})
-	}
-	return &client.ImportedKey{ID: id, Algorithm: string(k.Algorithm), Bits: k.Bits, SPKISHA256: k.SPKISHA256,
-		Added: added, MatchesLeaf: b.KeyMatchesLeaf}, err
-}
-
-func (a *API) storeCertificates(ctx context.Context, who string, b *format.Bundle, labels []string) ([]client.ImportedCertificate, error) {
 	xs := append(append([]*x509.Certificate(nil), b.Chain...), b.Others...)
-	if len(xs) == 0 {
-		return []client.ImportedCertificate{}, nil
-	}
 	recs := make([]*inventory.Certificate, len(xs))
 	for i, x := range xs {
 		recs[i] = inventory.NewCertificate(x, "api:"+who)
 		recs[i].Labels = labels
 	}
-	res, err := a.Store.PutCertificates(ctx, recs)
+	res, err := a.Store.ImportBatch(ctx, keyRecs, recs, func(k, c []inventory.PutResult) []inventory.AuditEvent {
+		return a.importEvents(who, keyRecs, k, c)
+	})
 	if err != nil {
 		return nil, err
 	}
-	out, added := make([]client.ImportedCertificate, len(recs)), 0
+	out := &client.ImportResult{Certificates: make([]client.ImportedCertificate, len(recs))}
 	for i, c := range recs {
-		out[i] = client.ImportedCertificate{ID: res[i].ID, SHA256: c.SHA256, Subject: c.Subject, NotAfter: c.NotAfter,
-			Added: res[i].Added}
-		if res[i].Added {
+		out.Certificates[i] = client.ImportedCertificate{ID: res.Certificates[i].ID, SHA256: c.SHA256,
+			Subject: c.Subject, NotAfter: c.NotAfter, Added: res.Certificates[i].Added}
+	}
+	if len(keyRecs) > 0 {
+		k := keyRecs[0]
+		out.Key = &client.ImportedKey{ID: res.Keys[0].ID, Algorithm: string(k.Algorithm), Bits: k.Bits,
+			SPKISHA256: k.SPKISHA256, Added: res.Keys[0].Added, MatchesLeaf: b.KeyMatchesLeaf}
+	}
+	return out, nil
+}
+
+// importEvents are the audit events of an import through the API: the
+// key when it was added, and the certificates when the file had any.
+func (a *API) importEvents(who string, keyRecs []*inventory.Key, keyRes, certRes []inventory.PutResult) []inventory.AuditEvent {
+	var out []inventory.AuditEvent
+	for i, r := range keyRes {
+		if r.Added {
+			out = append(out, inventory.AuditEvent{Time: a.now(), Actor: who, Action: "key.import",
+				Object:  fmt.Sprintf("key:%d", r.ID),
+				Summary: fmt.Sprintf("%s-%d private key imported through the API", keyRecs[i].Algorithm, keyRecs[i].Bits)})
+		}
+	}
+	if len(certRes) == 0 {
+		return out
+	}
+	added := 0
+	for _, r := range certRes {
+		if r.Added {
 			added++
 		}
 	}
-	return out, a.Store.AppendAudit(ctx, &inventory.AuditEvent{Time: a.now(), Actor: who, Action: "certificate.import",
+	return append(out, inventory.AuditEvent{Time: a.now(), Actor: who, Action: "certificate.import",
 		Object: "certificates", Summary: fmt.Sprintf("%d certificates added (%d already present) through the API",
-			added, len(recs)-added)})
+			added, len(certRes)-added)})
 }

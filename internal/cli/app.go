@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,9 @@ type app struct {
 	store  inventory.Store
 	sealer *keys.Sealer
 	api    *client.Client
+	// creating is set for a command that may start a new inventory (see
+	// inventoryCreators).
+	creating bool
 }
 
 func newApp(env Env) *app {
@@ -97,28 +101,78 @@ func first(vals ...string) string {
 	return ""
 }
 
-// open opens the inventory and the master key, creating the data directory
-// (mode 0700) on first use.
+// inventoryCreators are the commands that may start a new inventory: only
+// they create the database, its directory and the master key. Every other
+// command needs an inventory to be there already and creates nothing.
+var inventoryCreators = map[string]bool{
+	"certkeeper import": true, "certkeeper serve": true,
+	"certkeeper ca init": true, "certkeeper ca import": true, "certkeeper ca batch-issue": true,
+	"certkeeper kit create": true, "certkeeper definition create": true, "certkeeper user create": true,
+	"certkeeper issuer add": true, "certkeeper target add": true, "certkeeper preset add": true,
+}
+
+// open opens the inventory and unlocks it with the master key. Only an
+// inventory creator (a.creating) creates the database, its directory (mode
+// 0700) and, for an inventory holding nothing sealed, the master key.
 func (a *app) open(ctx context.Context) error {
 	if a.store != nil {
 		return nil
 	}
 	db := a.cfg.resolvedDatabase()
-	if !isPostgres(db) {
-		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
-			return fmt.Errorf("data directory: %w", err)
-		}
-	}
-	sealer, err := keys.LoadSealer(a.cfg.resolvedMasterKeyFile(), a.env.Getenv("CERTKEEPER_MASTER_KEY"))
+	st, err := a.openStore(ctx, db)
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, db)
+	samples, err := st.SealedSamples(ctx)
 	if err != nil {
+		st.Close()
 		return err
+	}
+	sealer, err := keys.Unlock(a.cfg.resolvedMasterKeyFile(), a.env.Getenv("CERTKEEPER_MASTER_KEY"), samples, a.creating)
+	if err != nil {
+		st.Close()
+		return a.unlockError(err, db)
 	}
 	a.store, a.sealer = st, sealer
 	return nil
+}
+
+// openStore opens the inventory at db, creating it only for a creator.
+func (a *app) openStore(ctx context.Context, db string) (inventory.Store, error) {
+	if err := store.CheckLocation(db); err != nil {
+		return nil, fmt.Errorf("--database: %w", err)
+	}
+	if !a.creating {
+		st, err := store.OpenExisting(ctx, db)
+		if errors.Is(err, store.ErrNoInventory) {
+			return nil, fmt.Errorf("%w; nothing was stored there yet (check --data-dir or --database)", err)
+		}
+		return st, err
+	}
+	if !isPostgres(db) {
+		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	return store.Open(ctx, db)
+}
+
+// unlockError says in one line which master key is missing or wrong for
+// the inventory at db.
+func (a *app) unlockError(err error, db string) error {
+	key := "master key " + a.cfg.resolvedMasterKeyFile()
+	if a.env.Getenv("CERTKEEPER_MASTER_KEY") != "" {
+		key = "CERTKEEPER_MASTER_KEY"
+	}
+	switch {
+	case errors.Is(err, keys.ErrNoMasterKey):
+		return fmt.Errorf("%s is missing but the inventory at %s holds sealed keys: restore the key file or set CERTKEEPER_MASTER_KEY",
+			key, redactDatabase(db))
+	case errors.Is(err, keys.ErrWrongMasterKey):
+		return fmt.Errorf("%s does not open the sealed keys of the inventory at %s: give the master key they were sealed under (--master-key-file or CERTKEEPER_MASTER_KEY)",
+			key, redactDatabase(db))
+	}
+	return err
 }
 
 func (a *app) close() {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -28,16 +29,12 @@ func (a *app) importCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
-			}
 			srcs := make([]importer.Source, len(args))
 			for i, name := range args {
 				srcs[i] = importer.Source{Name: name, Password: pw}
 			}
 			bar := a.progressBar(len(args) > 1 && (progress || a.env.StderrIsTerminal) && !asJSON)
-			im := importer.New(a.store, a.sealer, a.env.Now, nil)
-			sum, err := im.Import(cmd.Context(), a.actor(), srcs, bar)
+			sum, err := a.runImport(cmd.Context(), srcs, bar)
 			if err != nil {
 				return err
 			}
@@ -52,6 +49,17 @@ func (a *app) importCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	cmd.Flags().BoolVar(&progress, "progress", false, "show a progress bar even when standard error is not a terminal")
 	return cmd
+}
+
+// runImport imports srcs into the local inventory, or through --server.
+func (a *app) runImport(ctx context.Context, srcs []importer.Source, bar importer.Progress) (*importer.Summary, error) {
+	if a.remote() {
+		return a.remoteImport(ctx, srcs)
+	}
+	if err := a.open(ctx); err != nil {
+		return nil, err
+	}
+	return importer.New(a.store, a.sealer, a.env.Now, nil).Import(ctx, a.actor(), srcs, bar)
 }
 
 // progressBar returns a Progress that draws a bar on standard error, or

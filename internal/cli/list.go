@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -57,14 +58,7 @@ func (a *app) runList(cmd *cobra.Command, o *listOptions) error {
 		}
 		filter.ExpiringBefore, filter.NotExpiredAt = now.Add(d), now
 	}
-	if err := a.open(cmd.Context()); err != nil {
-		return err
-	}
-	page, err := a.store.ListCertificates(cmd.Context(), filter, inventory.Page{After: o.after, Limit: o.limit})
-	if err != nil {
-		return err
-	}
-	total, err := a.store.CountCertificates(cmd.Context(), filter)
+	page, total, err := a.listPage(cmd.Context(), filter, inventory.Page{After: o.after, Limit: o.limit})
 	if err != nil {
 		return err
 	}
@@ -75,8 +69,28 @@ func (a *app) runList(cmd *cobra.Command, o *listOptions) error {
 	return nil
 }
 
+// listPage reads one page of certificates and how many match in all:
+// from the local inventory, or from --server, which does not count them
+// (total -1).
+func (a *app) listPage(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, int, error) {
+	if a.remote() {
+		page, err := a.remoteCertificates(ctx, f, p)
+		return page, -1, err
+	}
+	if err := a.open(ctx); err != nil {
+		return nil, 0, err
+	}
+	page, err := a.store.ListCertificates(ctx, f, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := a.store.CountCertificates(ctx, f)
+	return page, total, err
+}
+
+// listView is list --json; Total is left out when unknown (--server).
 type listView struct {
-	Total        int            `json:"total"`
+	Total        *int           `json:"total,omitempty"`
 	Next         string         `json:"next"`
 	Certificates []listCertView `json:"certificates"`
 }
@@ -98,13 +112,16 @@ type listCertView struct {
 }
 
 func newListView(p *inventory.CertificatePage, total int, now time.Time) listView {
-	v := listView{Total: total, Next: p.Next, Certificates: make([]listCertView, 0, len(p.Items))}
+	v := listView{Next: p.Next, Certificates: make([]listCertView, 0, len(p.Items))}
 	for _, c := range p.Items {
 		v.Certificates = append(v.Certificates, listCertView{
 			ID: c.ID, Subject: c.Subject, Issuer: c.Issuer, Serial: c.Serial, SHA256: c.SHA256,
 			NotAfter: c.NotAfter, DaysLeft: daysLeft(now, c.NotAfter), Status: string(c.StatusAt(now)),
 			SANs: nonNil(c.SANs), IsCA: c.IsCA, KeyID: c.KeyID, IssuerID: c.IssuerID, Labels: nonNil(c.Labels),
 		})
+	}
+	if total >= 0 {
+		v.Total = &total
 	}
 	return v
 }
@@ -132,7 +149,11 @@ func writeListText(w io.Writer, p *inventory.CertificatePage, total int, now tim
 			daysLeft(now, c.NotAfter), c.StatusAt(now), key, shortName(c.CommonName, c.Subject), shortName("", c.Issuer))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "%d of %d shown", len(p.Items), total)
+	if total >= 0 {
+		fmt.Fprintf(w, "%d of %d shown", len(p.Items), total)
+	} else {
+		fmt.Fprintf(w, "%d shown", len(p.Items))
+	}
 	if p.Next != "" {
 		fmt.Fprintf(w, "; next page: --after %s", p.Next)
 	}

@@ -29,7 +29,7 @@ type remoteFlags struct {
 
 func (r *remoteFlags) bind(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&r.server, "server", "", "work against this certkeeper server (e.g. http://127.0.0.1:8080) instead of the local data directory (env CERTKEEPER_SERVER)")
+	f.StringVar(&r.server, "server", "", "work against this certkeeper server (e.g. https://127.0.0.1:8443, the HTTPS address of \"certkeeper serve\") instead of the local data directory (env CERTKEEPER_SERVER)")
 	f.StringVar(&r.token, "token", "", "API token for --server (env CERTKEEPER_TOKEN; better: --token-file)")
 	f.StringVar(&r.tokenFile, "token-file", "", "read the API token for --server from the first line of this file")
 	f.StringVar(&r.serverCA, "server-ca", "", "PEM file of the CA that issued --server's HTTPS certificate, trusted besides the system roots (env CERTKEEPER_SERVER_CA; default DATA-DIR/certs/"+caFileName+" when present)")
@@ -131,7 +131,7 @@ func (a *app) token() (string, error) {
 // localCommands work on the local data directory (or on files) only;
 // every other command goes through the API client.
 var localCommands = map[string]bool{
-	"import": true, "list": true, "timeline": true, "export": true, "rekey": true,
+	"timeline": true, "rekey": true,
 	"serve": true, "ca": true, "kit": true,
 }
 
@@ -143,7 +143,7 @@ func (a *app) localOnly(cmd *cobra.Command) error {
 		top = top.Parent()
 	}
 	if a.remote() && localCommands[top.Name()] {
-		return fmt.Errorf("%q works on the local data directory only; drop --server (the API serves certificates at /api/v1/certificates)", cmd.CommandPath())
+		return fmt.Errorf("%q works on the local data directory only; drop --server", cmd.CommandPath())
 	}
 	return nil
 }

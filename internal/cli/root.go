@@ -45,6 +45,7 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.creating = inventoryCreators[cmd.CommandPath()]
 			return a.localOnly(cmd)
 		},
 	}

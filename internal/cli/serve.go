@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -52,7 +53,8 @@ func (a *app) serveCommand() *cobra.Command {
 			"before it expires. A custom certificate (chain and key in one PEM file) dropped at\n" +
 			"DATA-DIR/certs/web-server.pem replaces it without a restart. The IP allow-list is\n" +
 			"DATA-DIR/allowlist.txt, reloaded when it changes. Deployment agents enroll and fetch their jobs\n" +
-			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md).",
+			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md). Every listener\n" +
+			"is bound before anything is created, so a port in use fails the start and changes nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), &o)
@@ -107,6 +109,11 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	lns, err := a.bindListeners(o)
+	if err != nil {
+		return err
+	}
+	defer lns.close()
 	auth, err := a.authority(ctx)
 	if err != nil {
 		return err
@@ -152,15 +159,10 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	pkiListen := first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN"), "127.0.0.1:8080")
-	if pkiListen == "off" {
-		pkiListen = ""
-	}
 	srv := server.New(server.Config{
-		Addr:      first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN"), "127.0.0.1:8443"),
-		TLS:       web.TLSConfig(),
-		PlainAddr: pkiListen,
-		Guard:     func(h http.Handler) http.Handler { return allow.Guard(proxies, h) },
+		Listener: lns.main, PlainListener: lns.pki,
+		TLS:   web.TLSConfig(),
+		Guard: func(h http.Handler) http.Handler { return allow.Guard(proxies, h) },
 		PKI: &server.PKIHandlers{CACert: st.Revocation.CACertHandler(), CRL: st.Revocation.CRLHandler(),
 			OCSP: st.Revocation.OCSPHandler()},
 		API: st.API.Handler(),
@@ -173,7 +175,7 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 		func(ctx context.Context) error { return expireSessions(ctx, st, log) },
 		func(ctx context.Context) error { return st.Outbound.Refresh(ctx, 30*time.Second, log) },
 	}
-	if run, err := a.agentEndpoint(ctx, st, o, names, log); err != nil {
+	if run, err := a.agentEndpoint(ctx, st, lns.agent, names, log); err != nil {
 		return err
 	} else if run != nil {
 		loops = append(loops, run)
@@ -181,14 +183,13 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	return a.serveUntilDone(ctx, srv, loops)
 }
 
-// agentEndpoint prepares the HTTPS listener for deployment agents and
-// returns its loop, or nil when --agent-listen is off.
-func (a *app) agentEndpoint(ctx context.Context, st *stack.Stack, o *serveOptions, names []string, log *slog.Logger) (func(context.Context) error, error) {
-	addr := first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN"), agent.DefaultListen)
-	if addr == "off" {
+// agentEndpoint prepares the HTTPS endpoint for deployment agents on ln
+// and returns its loop, or nil when ln is nil (--agent-listen off).
+func (a *app) agentEndpoint(ctx context.Context, st *stack.Stack, ln net.Listener, names []string, log *slog.Logger) (func(context.Context) error, error) {
+	if ln == nil {
 		return nil, nil
 	}
-	ep, err := agent.NewEndpoint(ctx, st.Agents, st.Deploy, a.sealer, agent.EndpointConfig{Addr: addr, Names: names}, log)
+	ep, err := agent.NewEndpoint(ctx, st.Agents, st.Deploy, a.sealer, agent.EndpointConfig{Listener: ln, Names: names}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -462,24 +462,71 @@ func secretText(a bool, aName string, b bool, bName string) string {
 }
 
 func (a *app) targetDeleteCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete TARGET",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete TARGET [--yes]",
 		Short: "Delete a target (name or ID) and its deployment history",
-		Args:  cobra.ExactArgs(1),
+		Long: "delete says how many deployment processes go with the target and asks before it\n" +
+			"deletes them all; --yes answers for you (needed when standard input is not a person).",
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
 				t, err := findTarget(ctx, c, args[0])
 				if err != nil {
 					return err
 				}
+				n, err := countDeployments(ctx, c, t.ID)
+				if err != nil {
+					return err
+				}
+				if !yes {
+					if err := a.confirm(fmt.Sprintf("delete target %s (%d) and its %d deployment processes?", t.Name, t.ID, n)); err != nil {
+						return err
+					}
+				}
 				if err := c.DeleteTarget(ctx, t.ID); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.env.Stdout, "deleted target %s (%d)\n", t.Name, t.ID)
+				fmt.Fprintf(a.env.Stdout, "deleted target %s (%d) and %d deployment processes\n", t.Name, t.ID, n)
 				return nil
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask: delete the target and its deployment history")
+	return cmd
+}
+
+// countDeployments counts the deployment processes of target id.
+func countDeployments(ctx context.Context, c *client.Client, id int64) (int, error) {
+	n := 0
+	for q := (client.DeploymentQuery{TargetID: id, Page: client.Page{Limit: 1000}}); ; {
+		list, err := c.ListDeployments(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		n += len(list.Items)
+		if list.Next == "" {
+			return n, nil
+		}
+		q.After = list.Next
+	}
+}
+
+// confirm asks question on standard output (standard error keeps its one
+// error line) and reads the answer from standard input: anything but y or
+// yes, or no answer at all, refuses.
+func (a *app) confirm(question string) error {
+	fmt.Fprintf(a.env.Stdout, "%s [y/N] ", question)
+	line := ""
+	if a.env.Stdin != nil {
+		line, _ = bufio.NewReader(a.env.Stdin).ReadString('\n')
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return nil
+	}
+	fmt.Fprintln(a.env.Stdout)
+	return errors.New("not confirmed, nothing deleted (give --yes to delete without the question)")
 }
 
 // findTarget returns the target called ref, or whose ID ref is.

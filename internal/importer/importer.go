@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/format"
@@ -114,9 +113,12 @@ type KeyResult struct {
 	SPKISHA256  string
 }
 
-// Import decodes every source, then stores keys and certificates. actor is
-// recorded in the audit trail. On a decoding error nothing is stored and
-// the error names the source.
+// Import decodes every source, then stores keys and certificates in
+// batches of BatchSize certificates, each batch in one transaction with
+// its audit events (actor is recorded as who acted). On a decoding error
+// nothing is stored and the error names the source. An import cut short
+// (ctx cancelled, process killed) keeps the batches stored before, each
+// with its audit events; importing the same sources again completes it.
 func (im *Importer) Import(ctx context.Context, actor string, srcs []Source, progress Progress) (*Summary, error) {
 	if progress == nil {
 		progress = func(string, int, int) {}
@@ -125,7 +127,7 @@ func (im *Importer) Import(ctx context.Context, actor string, srcs []Source, pro
 		return nil, err
 	}
 	sum := &Summary{Files: make([]FileResult, 0, len(srcs))}
-	b := &batch{im: im, sum: sum}
+	b := &batch{im: im, actor: actor, sum: sum}
 	for i, src := range srcs {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -139,10 +141,7 @@ func (im *Importer) Import(ctx context.Context, actor string, srcs []Source, pro
 		}
 		progress("storing", i+1, len(srcs))
 	}
-	if err := b.flush(ctx); err != nil {
-		return sum, err
-	}
-	return sum, im.audit(ctx, actor, sum)
+	return sum, b.flush(ctx)
 }
 
 func (im *Importer) check(ctx context.Context, srcs []Source, progress Progress) error {
@@ -171,29 +170,6 @@ func (im *Importer) decode(src Source) (*format.Bundle, error) {
 		return nil, fmt.Errorf("%s: no certificate or key found", src.Name)
 	}
 	return b, nil
-}
-
-func (im *Importer) audit(ctx context.Context, actor string, sum *Summary) error {
-	if sum.CertsAdded == 0 && sum.KeysAdded == 0 {
-		return nil
-	}
-	for _, f := range sum.Files {
-		if f.Key != nil && f.Key.Added {
-			err := im.store.AppendAudit(ctx, &inventory.AuditEvent{
-				Time: im.now().UTC(), Actor: actor, Action: "key.import",
-				Object:  fmt.Sprintf("key/%d", f.Key.ID),
-				Summary: fmt.Sprintf("%s-%d private key imported from %s", f.Key.Algorithm, f.Key.Bits, filepath.Base(f.Name)),
-			})
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return im.store.AppendAudit(ctx, &inventory.AuditEvent{
-		Time: im.now().UTC(), Actor: actor, Action: "certificate.import", Object: "certificates",
-		Summary: fmt.Sprintf("%d files: %d certificates added (%d already present), %d keys added",
-			len(sum.Files), sum.CertsAdded, sum.CertsExisting, sum.KeysAdded),
-	})
 }
 
 // certificates lists a bundle's certificates: the chain, leaf first, then

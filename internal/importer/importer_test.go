@@ -186,3 +186,65 @@ func TestImportBatchesAcrossFiles(t *testing.T) {
 		t.Fatalf("re-import = %+v, %v; want 0 added, 3 existing", again, err)
 	}
 }
+
+// TestImportInterruptedIsAudited cuts an import short after its first
+// batch: what was stored is there with its audit events, nothing of the
+// rest, and importing again completes it.
+func TestImportInterruptedIsAudited(t *testing.T) {
+	ca := newCA(t)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var first bytes.Buffer
+	first.Write(keyPEM(t, k))
+	for i := range BatchSize {
+		first.Write(ca.leafPEM(t, int64(i+10), fmt.Sprintf("h%d.example", i), &k.PublicKey, time.Now().Add(time.Hour)))
+	}
+	fsys := files{"first.pem": first.Bytes(), "second.pem": ca.leafPEM(t, 9999, "last.example", &k.PublicKey, time.Now().Add(time.Hour))}
+	srcs := []Source{{Name: "first.pem"}, {Name: "second.pem"}}
+	im, st := newImporter(t, fsys)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := im.Import(ctx, "test", srcs, func(stage string, done, _ int) {
+		if stage == "storing" && done == 1 {
+			cancel() // the first batch (first.pem) is stored: stop there
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted import: err = %v, want context.Canceled", err)
+	}
+	assertAudited(t, st, BatchSize, 1)
+	sum, err := im.Import(context.Background(), "test", srcs, nil)
+	if err != nil || sum.CertsAdded != 1 || sum.CertsExisting != BatchSize || sum.KeysAdded != 0 {
+		t.Fatalf("import again = %+v, %v; want the one certificate left added", sum, err)
+	}
+	assertAudited(t, st, BatchSize+1, 1)
+}
+
+// assertAudited checks that the store holds certs certificates and keys
+// keys, and that the audit trail accounts for every one of them.
+func assertAudited(t *testing.T, st inventory.Store, certs, nkeys int) {
+	t.Helper()
+	ctx := context.Background()
+	if n, _ := st.CountCertificates(ctx, inventory.CertificateFilter{}); n != certs {
+		t.Fatalf("store holds %d certificates, want %d", n, certs)
+	}
+	stored, _, _ := st.ListKeys(ctx, inventory.Page{})
+	events, _, err := st.ListAudit(ctx, time.Time{}, inventory.Page{Limit: inventory.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited, keyEvents := 0, 0
+	for _, e := range events {
+		switch e.Action {
+		case "certificate.import":
+			var n int
+			if _, err := fmt.Sscanf(e.Summary, "%d certificates added", &n); err != nil {
+				t.Fatalf("audit summary %q: %v", e.Summary, err)
+			}
+			audited += n
+		case "key.import":
+			keyEvents++
+		}
+	}
+	if audited != certs || len(stored) != nkeys || keyEvents != nkeys {
+		t.Errorf("audit accounts for %d certificates and %d keys; the store holds %d and %d", audited, keyEvents, certs, len(stored))
+	}
+}

@@ -31,6 +31,11 @@ type Store interface {
 	// RewrapKeys replaces the sealed form of every key, one transaction.
 	// rewrap receives the old sealed bytes and returns the new ones.
 	RewrapKeys(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error)
+	// SealedSamples returns a few secrets sealed under the master key
+	// (private keys, vendor-account passwords, target secrets), enough to
+	// tell whether a master key opens the inventory; none when nothing is
+	// sealed.
+	SealedSamples(ctx context.Context) ([][]byte, error)
 
 	// PutCertificates stores certificates in one transaction, skipping those
 	// whose SHA256 exists already (new labels are still added to them). It
@@ -43,6 +48,13 @@ type Store interface {
 	// per input, the stored ID and whether it was added (a duplicate within
 	// the batch is reported as not added).
 	PutCertificates(ctx context.Context, certs []*Certificate) ([]PutResult, error)
+	// ImportBatch stores keys (as PutKey), then certs (as
+	// PutCertificates), then the audit events that audit makes of their
+	// results (in the order given), in one transaction: what an import
+	// stores is never left without its audit event. audit runs inside
+	// the transaction and must not call the store.
+	ImportBatch(ctx context.Context, keys []*Key, certs []*Certificate,
+		audit func(keys, certs []PutResult) []AuditEvent) (ImportResults, error)
 	GetCertificate(ctx context.Context, id int64) (*Certificate, error)
 	CertificateBySHA256(ctx context.Context, sha256 string) (*Certificate, error)
 	ListCertificates(ctx context.Context, f CertificateFilter, p Page) (*CertificatePage, error)
@@ -84,4 +96,9 @@ const MaxCountDays = 36525
 type PutResult struct {
 	ID    int64
 	Added bool
+}
+
+// ImportResults are the results of ImportBatch, in input order.
+type ImportResults struct {
+	Keys, Certificates []PutResult
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -239,5 +240,54 @@ func TestRekeyFlow(t *testing.T) {
 	}
 	if got, err := after.Open(rewrapped, nil); err != nil || string(got) != "k" {
 		t.Fatalf("rewrapped blob = %q, %v", got, err)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "master.key")
+	// Nothing sealed, not creating: no file, and a Sealer that refuses
+	// to seal.
+	ro, err := Unlock(path, "", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Seal([]byte("x"), nil); !errors.Is(err, ErrNoMasterKey) {
+		t.Errorf("Seal without a master key = %v, want ErrNoMasterKey", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("Unlock without create wrote a master key file")
+	}
+	// Nothing sealed, creating: the file is made.
+	s, err := Unlock(path, "", nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := s.Seal([]byte("secret"), []byte("ctx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := [][]byte{sealed}
+	if _, err := Unlock(path, "", samples, false); err != nil {
+		t.Errorf("Unlock with the right key: %v", err)
+	}
+	other := filepath.Join(dir, "other.key")
+	for _, create := range []bool{false, true} {
+		if _, err := Unlock(other, "", samples, create); !errors.Is(err, ErrNoMasterKey) {
+			t.Errorf("Unlock(missing file, sealed secrets, create %v) = %v, want ErrNoMasterKey", create, err)
+		}
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Error("a master key was created for an inventory holding sealed secrets")
+	}
+	if _, err := LoadSealer(other, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unlock(other, "", samples, true); !errors.Is(err, ErrWrongMasterKey) {
+		t.Errorf("Unlock with another key file = %v, want ErrWrongMasterKey", err)
+	}
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{9}, MasterKeySize))
+	if _, err := Unlock(path, env, samples, true); !errors.Is(err, ErrWrongMasterKey) {
+		t.Errorf("Unlock with another CERTKEEPER_MASTER_KEY = %v, want ErrWrongMasterKey", err)
 	}
 }

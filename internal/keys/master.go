@@ -46,6 +46,81 @@ func LoadSealer(path, env string) (*Sealer, error) {
 	return NewSealer(nil, pending, current)
 }
 
+// ErrNoMasterKey means the master key file does not exist (and
+// CERTKEEPER_MASTER_KEY is not set).
+var ErrNoMasterKey = errors.New("keys: no master key")
+
+// ErrWrongMasterKey means the master key does not open the secrets
+// sealed in the inventory.
+var ErrWrongMasterKey = errors.New("keys: the master key does not open the inventory's sealed secrets")
+
+// Unlock returns the Sealer for an inventory whose sealed secrets include
+// samples (none for an inventory that holds nothing sealed). The master
+// key is env (base64) when not empty, else the file at path with its
+// pending successor, as LoadSealer reads them.
+//
+// A missing file is created only when create is set and samples is empty:
+// a new key for an inventory that already holds sealed secrets would seal
+// new ones under a key the old ones do not share. Otherwise a missing file
+// is ErrNoMasterKey. A key that does not open every sample is
+// ErrWrongMasterKey. When create is false and the inventory holds nothing
+// sealed, a missing file gives a Sealer over a random key held in memory
+// only, for commands that read and never seal.
+func Unlock(path, env string, samples [][]byte, create bool) (*Sealer, error) {
+	s, err := readSealer(path, env)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && len(samples) > 0:
+		return nil, ErrNoMasterKey
+	case errors.Is(err, fs.ErrNotExist) && create:
+		return LoadSealer(path, env)
+	case errors.Is(err, fs.ErrNotExist):
+		return ephemeralSealer()
+	case err != nil:
+		return nil, err
+	}
+	for _, b := range samples {
+		if err := s.Opens(b); err != nil {
+			return nil, fmt.Errorf("%w (%v)", ErrWrongMasterKey, err)
+		}
+	}
+	return s, nil
+}
+
+// readSealer is LoadSealer without creating anything: a missing master
+// key file is an error matching fs.ErrNotExist.
+func readSealer(path, env string) (*Sealer, error) {
+	if env != "" {
+		return LoadSealer(path, env)
+	}
+	current, err := readMaster(path)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := readMaster(path + PendingSuffix)
+	if errors.Is(err, fs.ErrNotExist) {
+		return NewSealer(nil, current)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return NewSealer(nil, pending, current)
+}
+
+// ephemeralSealer stands in for a master key that does not exist: a
+// random key no file keeps, which refuses to seal.
+func ephemeralSealer() (*Sealer, error) {
+	k := make([]byte, MasterKeySize)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("keys: random: %w", err)
+	}
+	s, err := NewSealer(nil, k)
+	if err != nil {
+		return nil, err
+	}
+	s.openOnly = true
+	return s, nil
+}
+
 // Pending reports whether an interrupted re-key left a successor file.
 func Pending(path string) bool {
 	_, err := os.Stat(path + PendingSuffix)

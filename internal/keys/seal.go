@@ -36,6 +36,10 @@ const (
 // that the Sealer does not hold.
 var ErrUnknownMasterKey = errors.New("keys: sealed under a master key this instance does not hold")
 
+// errOpenOnly is what a Sealer without a master key says when asked to
+// seal.
+var errOpenOnly = fmt.Errorf("%w: the key file does not exist, and this command does not create one", ErrNoMasterKey)
+
 // ErrCorrupt means a sealed blob failed authentication: it was altered,
 // truncated, or sealed for another object.
 var ErrCorrupt = errors.New("keys: sealed data failed authentication")
@@ -46,6 +50,9 @@ type Sealer struct {
 	primary kek
 	others  []kek
 	rand    io.Reader
+	// openOnly refuses Seal and Rewrap: the primary key is a stand-in
+	// that no file keeps (see Unlock).
+	openOnly bool
 }
 
 type kek struct {
@@ -98,6 +105,9 @@ func (s *Sealer) KeyID() string { return fmt.Sprintf("%x", s.primary.id) }
 // protects (for a private key, its public-key hash): Open with another
 // context fails.
 func (s *Sealer) Seal(plaintext, context []byte) ([]byte, error) {
+	if s.openOnly {
+		return nil, errOpenOnly
+	}
 	dek := make([]byte, dekSize)
 	if _, err := io.ReadFull(s.rand, dek); err != nil {
 		return nil, fmt.Errorf("keys: random: %w", err)
@@ -147,6 +157,9 @@ func (s *Sealer) Open(sealed, context []byte) ([]byte, error) {
 // master key, leaving the encrypted data untouched. A blob already under
 // the primary key is returned as is.
 func (s *Sealer) Rewrap(sealed []byte) ([]byte, error) {
+	if s.openOnly {
+		return nil, errOpenOnly
+	}
 	dek, err := s.unwrap(sealed)
 	if err != nil {
 		return nil, err
@@ -163,6 +176,15 @@ func (s *Sealer) Rewrap(sealed []byte) ([]byte, error) {
 	out = append(out, s.primary.id[:]...)
 	out = append(out, wrapped...)
 	return append(out, sealed[headerSize:]...), nil
+}
+
+// Opens reports whether the Sealer holds the master key a blob was sealed
+// under, by unwrapping the blob's data key: nil, ErrUnknownMasterKey, or
+// ErrCorrupt (a key with the same identifier that does not open it, or a
+// damaged blob). It does not need the blob's context.
+func (s *Sealer) Opens(sealed []byte) error {
+	_, err := s.unwrap(sealed)
+	return err
 }
 
 // SealedKeyID returns the hex identifier of the master key a blob was

@@ -46,6 +46,11 @@ type Config struct {
 	// API, when set, serves the REST API and its OpenAPI document under
 	// /api/ (package api); nil serves no API.
 	API http.Handler
+	// Listener and PlainListener, when set, are already bound listeners
+	// served instead of listening on Addr and PlainAddr, so that a caller
+	// can make sure of its ports before it creates anything. Run closes
+	// them.
+	Listener, PlainListener net.Listener
 }
 
 // PKIHandlers serve the CA publication paths. Each reads the CA ID from
@@ -115,18 +120,19 @@ type Addrs struct {
 // gracefully, letting requests in flight finish within ShutdownTimeout.
 // ready, when not nil, receives the bound addresses once listening.
 func (s *Server) Run(ctx context.Context, ready func(Addrs)) error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	ln, err := listen(s.cfg.Listener, s.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("server: %w", err)
+		closeAll(s.cfg.PlainListener)
+		return err
 	}
 	servers := []*http.Server{s.httpServer(s.Handler(), s.cfg.TLS)}
 	listeners := []net.Listener{ln}
 	addrs := Addrs{Main: ln.Addr()}
-	if s.cfg.PlainAddr != "" {
-		pl, err := net.Listen("tcp", s.cfg.PlainAddr)
+	if s.cfg.PlainListener != nil || s.cfg.PlainAddr != "" {
+		pl, err := listen(s.cfg.PlainListener, s.cfg.PlainAddr)
 		if err != nil {
 			ln.Close()
-			return fmt.Errorf("server: %w", err)
+			return err
 		}
 		servers = append(servers, s.httpServer(s.PlainHandler(), nil))
 		listeners = append(listeners, pl)
@@ -150,6 +156,26 @@ func (s *Server) Run(ctx context.Context, ready func(Addrs)) error {
 		}()
 	}
 	return s.shutdown(ctx, servers, errc)
+}
+
+// listen returns ln when it is set, else a new listener on addr.
+func listen(ln net.Listener, addr string) (net.Listener, error) {
+	if ln != nil {
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	return ln, nil
+}
+
+func closeAll(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
 }
 
 func (s *Server) httpServer(h http.Handler, tc *tls.Config) *http.Server {

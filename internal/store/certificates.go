@@ -66,34 +66,50 @@ type certBatch struct {
 // Rows are written in SHA256 order so that concurrent batches on
 // PostgreSQL take row locks in the same order and do not deadlock.
 func (s *db) PutCertificates(ctx context.Context, certs []*inventory.Certificate) ([]inventory.PutResult, error) {
-	for i, c := range certs {
-		if c == nil || c.SHA256 == "" {
-			return nil, fmt.Errorf("store: put certificates: item %d has no sha256", i)
-		}
+	if err := checkCerts(certs); err != nil {
+		return nil, err
 	}
+	var results []inventory.PutResult
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		results, err = s.putCertsTx(ctx, tx, certs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// putCertsTx is PutCertificates inside tx. certs were checked by
+// checkCerts.
+func (s *db) putCertsTx(ctx context.Context, tx *sql.Tx, certs []*inventory.Certificate) ([]inventory.PutResult, error) {
 	order := make([]int, len(certs))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return certs[order[a]].SHA256 < certs[order[b]].SHA256 })
 	results := make([]inventory.PutResult, len(certs))
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		b, err := s.prepareCertBatch(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer b.close()
-		for _, i := range order {
-			if results[i], err = b.put(ctx, certs[i]); err != nil {
-				return err
-			}
-		}
-		return b.index(ctx, tx)
-	})
+	b, err := s.prepareCertBatch(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	defer b.close()
+	for _, i := range order {
+		if results[i], err = b.put(ctx, certs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return results, b.index(ctx, tx)
+}
+
+func checkCerts(certs []*inventory.Certificate) error {
+	for i, c := range certs {
+		if c == nil || c.SHA256 == "" {
+			return fmt.Errorf("store: put certificates: item %d has no sha256", i)
+		}
+	}
+	return nil
 }
 
 func (s *db) prepareCertBatch(ctx context.Context, tx *sql.Tx) (*certBatch, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +46,8 @@ var contractCases = []struct {
 	{"NotFound", testNotFound},
 	{"Audit", testAudit},
 	{"RewrapKeys", testRewrapKeys},
+	{"SealedSamples", testSealedSamples},
+	{"ImportBatch", testImportBatch},
 	{"ConcurrentPutCertificates", testConcurrentPut},
 	{"MigrationsRerun", testMigrationsRerun},
 	{"FailedMigration", testFailedMigration},
@@ -596,5 +599,125 @@ func TestOpenPicksBackend(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "postgres") {
 			t.Errorf("Open(%q) error = %v, want a PostgreSQL connection error", dsn, err)
 		}
+	}
+}
+
+func testSealedSamples(t *testing.T, e *env) {
+	ctx := context.Background()
+	got, err := e.s.SealedSamples(ctx)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("SealedSamples of an empty inventory = %q, %v; want none", got, err)
+	}
+	first, last := keyRecord(t, newKey(t)), keyRecord(t, newKey(t))
+	putKey(t, e.s, first)
+	putKey(t, e.s, last)
+	got, err = e.s.SealedSamples(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{first.Sealed, last.Sealed}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SealedSamples (-want +got):\n%s", diff)
+	}
+}
+
+func TestOpenExistingCreatesNothing(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, path := range []string{filepath.Join(dir, "ck.db"), filepath.Join(dir, "sub", "ck.db")} {
+		if _, err := OpenExisting(ctx, path); !errors.Is(err, ErrNoInventory) || !strings.Contains(err.Error(), path) {
+			t.Errorf("OpenExisting(%s) error = %v, want ErrNoInventory naming the path", path, err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("OpenExisting created %v", ents)
+	}
+	s, err := Open(ctx, filepath.Join(dir, "ck.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = OpenExisting(ctx, filepath.Join(dir, "ck.db"))
+	if err != nil {
+		t.Fatalf("OpenExisting of an existing inventory: %v", err)
+	}
+	s.Close()
+}
+
+func TestCheckLocation(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"/var/lib/certkeeper/certkeeper.db", true},
+		{"certkeeper.db", true},
+		{"./mysql:x.db", true},
+		{`C:\certkeeper\ck.db`, true},
+		{"postgres://u@h/db", true},
+		{"postgresql://u@h/db", true},
+		{"mysql://u:pw@h/db", false},
+		{"sqlite3:///x.db", false},
+		{"file:x.db", false},
+		{"", false},
+	} {
+		err := CheckLocation(tc.in)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrUnsupported)) {
+			t.Errorf("CheckLocation(%q) = %v, want ok %v", tc.in, err, tc.ok)
+		}
+		if err != nil && strings.Contains(err.Error(), "pw") {
+			t.Errorf("CheckLocation(%q) error shows the password: %v", tc.in, err)
+		}
+	}
+}
+
+// testImportBatch: keys, certificates and audit events are stored
+// together, or (when the transaction fails) none of them.
+func testImportBatch(t *testing.T, e *env) {
+	h := newHierarchy(t, "Batch")
+	keys := []*inventory.Key{keyRecord(t, h.leaf.key)}
+	certs := []*inventory.Certificate{record(h.leaf), record(h.inter)}
+	audit := func(k, c []inventory.PutResult) []inventory.AuditEvent {
+		return []inventory.AuditEvent{{Actor: "test", Action: "certificate.import", Object: "certificates",
+			Summary: fmt.Sprintf("%d keys, %d certificates", len(k), len(c))}}
+	}
+	// A transaction that fails at its audit insert stores nothing.
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := e.s.ImportBatch(ctx, keys, certs, func(k, c []inventory.PutResult) []inventory.AuditEvent {
+		cancel()
+		return audit(k, c)
+	})
+	if err == nil {
+		t.Fatal("ImportBatch with its context cancelled inside succeeded")
+	}
+	assertEmpty(t, e.s)
+
+	res, err := e.s.ImportBatch(context.Background(), keys, certs, audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Keys) != 1 || !res.Keys[0].Added || len(res.Certificates) != 2 || !res.Certificates[0].Added {
+		t.Fatalf("ImportBatch results = %+v, want a key and two certificates added", res)
+	}
+	if got := getCert(t, e.s, res.Certificates[0].ID).KeyID; got != res.Keys[0].ID {
+		t.Errorf("leaf KeyID = %d, want the key stored with it (%d)", got, res.Keys[0].ID)
+	}
+	events, _, err := e.s.ListAudit(context.Background(), time.Time{}, inventory.Page{})
+	if err != nil || len(events) != 1 || events[0].Summary != "1 keys, 2 certificates" {
+		t.Errorf("audit after ImportBatch = %+v, %v; want the one event", events, err)
+	}
+	again, err := e.s.ImportBatch(context.Background(), keys, certs, audit)
+	if err != nil || again.Keys[0].Added || again.Certificates[1].Added || again.Certificates[1].ID != res.Certificates[1].ID {
+		t.Errorf("ImportBatch again = %+v, %v; want nothing added, same IDs", again, err)
+	}
+}
+
+func assertEmpty(t *testing.T, s inventory.Store) {
+	t.Helper()
+	ctx := context.Background()
+	n, _ := s.CountCertificates(ctx, inventory.CertificateFilter{})
+	keys, _, _ := s.ListKeys(ctx, inventory.Page{})
+	events, _, _ := s.ListAudit(ctx, time.Time{}, inventory.Page{})
+	if n != 0 || len(keys) != 0 || len(events) != 0 {
+		t.Fatalf("after a failed ImportBatch: %d certificates, %d keys, %d audit events; want none", n, len(keys), len(events))
 	}
 }

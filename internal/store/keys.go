@@ -19,35 +19,49 @@ const rewrapChunk = 100
 // the certificates and CSRs with that public key to it. k.ID and
 // k.CreatedAt are ignored (CreatedAt defaults to now when zero).
 func (s *db) PutKey(ctx context.Context, k *inventory.Key) (int64, bool, error) {
-	if k.SPKISHA256 == "" || len(k.Sealed) == 0 {
-		return 0, false, errors.New("store: put key: spki hash and sealed key are required")
+	if err := checkKey(k); err != nil {
+		return 0, false, err
 	}
-	for _, l := range k.Labels {
-		if l == "" || strings.ContainsRune(l, '\n') {
-			return 0, false, fmt.Errorf("store: put key: bad label %q", l)
-		}
-	}
-	var id int64
-	var added bool
+	var res inventory.PutResult
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO keys (spki_sha256, algorithm, bits, sealed, labels, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (spki_sha256) DO NOTHING RETURNING id`),
-			k.SPKISHA256, string(k.Algorithm), k.Bits, k.Sealed, joinList(k.Labels), s.t(s.stamp(k.CreatedAt)),
-		).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = tx.QueryRowContext(ctx, s.q("SELECT id FROM keys WHERE spki_sha256 = ?"), k.SPKISHA256).Scan(&id)
-			return wrapIf("put key: existing", err)
-		}
-		if err != nil {
-			return wrap("put key", err)
-		}
-		added = true
-		return s.linkKey(ctx, tx, id, k.SPKISHA256)
+		var err error
+		res, err = s.putKeyLinked(ctx, tx, k)
+		return err
 	})
 	if err != nil {
 		return 0, false, err
 	}
-	return id, added, nil
+	return res.ID, res.Added, nil
+}
+
+func checkKey(k *inventory.Key) error {
+	if k.SPKISHA256 == "" || len(k.Sealed) == 0 {
+		return errors.New("store: put key: spki hash and sealed key are required")
+	}
+	for _, l := range k.Labels {
+		if l == "" || strings.ContainsRune(l, '\n') {
+			return fmt.Errorf("store: put key: bad label %q", l)
+		}
+	}
+	return nil
+}
+
+// putKeyLinked is PutKey inside tx: a new key is linked to the stored
+// certificates and CSRs of its public key.
+func (s *db) putKeyLinked(ctx context.Context, tx *sql.Tx, k *inventory.Key) (inventory.PutResult, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO keys (spki_sha256, algorithm, bits, sealed, labels, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (spki_sha256) DO NOTHING RETURNING id`),
+		k.SPKISHA256, string(k.Algorithm), k.Bits, k.Sealed, joinList(k.Labels), s.t(s.stamp(k.CreatedAt)),
+	).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = tx.QueryRowContext(ctx, s.q("SELECT id FROM keys WHERE spki_sha256 = ?"), k.SPKISHA256).Scan(&id)
+		return inventory.PutResult{ID: id}, wrapIf("put key: existing", err)
+	}
+	if err != nil {
+		return inventory.PutResult{}, wrap("put key", err)
+	}
+	return inventory.PutResult{ID: id, Added: true}, s.linkKey(ctx, tx, id, k.SPKISHA256)
 }
 
 // linkKey points unlinked certificates and CSRs with public key spki at key id.
@@ -182,4 +196,35 @@ func scanKey(row interface{ Scan(...any) error }) (*inventory.Key, error) {
 	k.Algorithm = inventory.KeyAlgorithm(alg)
 	k.Labels = splitList(labels)
 	return &k, nil
+}
+
+// sealedSampleQueries each read at most one sealed secret: the oldest and
+// the newest private key, a vendor-account password and a target's
+// secrets.
+var sealedSampleQueries = []string{
+	"SELECT sealed FROM keys ORDER BY id LIMIT 1",
+	"SELECT sealed FROM keys ORDER BY id DESC LIMIT 1",
+	"SELECT sealed_password FROM vendor_accounts WHERE sealed_password IS NOT NULL ORDER BY id LIMIT 1",
+	"SELECT sealed_secrets FROM targets WHERE sealed_secrets IS NOT NULL ORDER BY id LIMIT 1",
+}
+
+// SealedSamples returns a few of the secrets sealed under the master key
+// (see sealedSampleQueries); none when the inventory holds no sealed
+// secret.
+func (s *db) SealedSamples(ctx context.Context) ([][]byte, error) {
+	var out [][]byte
+	for _, q := range sealedSampleQueries {
+		var b []byte
+		err := s.r.QueryRowContext(ctx, q).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap("sealed samples", err)
+		}
+		if len(b) > 0 {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }

@@ -21,9 +21,13 @@ import (
 )
 
 // Open opens the database named by database and brings its schema up to
-// date. A "postgres://" or "postgresql://" URL opens PostgreSQL; anything
-// else is a SQLite file path, created (mode 0600) when it does not exist.
+// date. A "postgres://" or "postgresql://" URL opens PostgreSQL; another
+// URL scheme is ErrUnsupported (see CheckLocation); anything else is a
+// SQLite file path, created (mode 0600) when it does not exist.
 func Open(ctx context.Context, database string) (inventory.Store, error) {
+	if err := CheckLocation(database); err != nil {
+		return nil, err
+	}
 	if isPostgresURL(database) {
 		return OpenPostgres(ctx, database)
 	}
