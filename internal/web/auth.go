@@ -167,7 +167,9 @@ func (ui *UI) loginRefused(w http.ResponseWriter, r *http.Request, username, nex
 		ui.fail(w, r, err)
 		return
 	}
-	ui.Log.Warn("sign-in refused", "username", username, "addr", clientAddr(r), "reason", err)
+	// The typed name is not logged: it may be a password typed into the
+	// wrong field. Failures of known users are in the audit trail.
+	ui.Log.Warn("sign-in refused", "addr", clientAddr(r), "reason", err)
 	ui.render(w, r, page{name: "login", title: "Sign in", status: status, err: msg,
 		data: loginData{Username: username, Next: next, CA: ui.CACertificate != nil}})
 }
