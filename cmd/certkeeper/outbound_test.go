@@ -129,6 +129,12 @@ func TestOutboundPolicyStopsCheckScans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// OCSP is asked only for issuers of the trust store: the scan needs a
+	// root an Admin trusts (a corporate CA whose certificates name an
+	// internal responder, say).
+	if _, err := admin.AddTrustRoot(ctx, rootOf(t, user, imported)); err != nil {
+		t.Fatal(err)
+	}
 	d, err := user.StartDeployment(ctx, client.DeploymentStart{CertificateID: imported.Certificates[0].ID, TargetID: target.ID})
 	if err != nil {
 		t.Fatal(err)
@@ -178,6 +184,10 @@ func TestOutboundPolicyStopsCheckScans(t *testing.T) {
 
 func TestOutboundCommands(t *testing.T) {
 	c := newCK(t)
+	if msg := c.fails("outbound", "show"); !strings.Contains(msg, "no inventory") {
+		t.Errorf("outbound show without an inventory: %s", msg)
+	}
+	c.ok("outbound", "set", "--clear") // may start an inventory, as a first setting before serve
 	if out := c.ok("outbound", "show"); !strings.Contains(out, "everything not denied") || !strings.Contains(out, "169.254.0.0/16") {
 		t.Errorf("outbound show on a new inventory:\n%s", out)
 	}
@@ -207,4 +217,20 @@ func TestOutboundCommands(t *testing.T) {
 	if len(p.Allow)+len(p.Deny) != 0 {
 		t.Errorf("policy after --clear = %+v; want no rules", p)
 	}
+}
+
+// rootOf returns the ID of the self-signed certificate an import stored.
+func rootOf(t *testing.T, u *client.Client, res *client.ImportResult) int64 {
+	t.Helper()
+	for _, c := range res.Certificates {
+		got, err := u.GetCertificate(t.Context(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SelfSigned {
+			return c.ID
+		}
+	}
+	t.Fatalf("the import stored no self-signed certificate: %+v", res)
+	return 0
 }

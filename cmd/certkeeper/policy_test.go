@@ -126,11 +126,31 @@ func attackChain(t *testing.T, u *client.Client, name string, names ...string) i
 	if _, err := u.UpdateDefinition(ctx, &def); err != nil {
 		t.Fatalf("clear the requirements: %v", err)
 	}
-	p, err := u.StartAcquisition(ctx, client.AcquisitionStart{DefinitionID: def.ID, ReuseKey: true})
+	// Against the built-in CA, named: a renewal of a certificate from
+	// elsewhere is not sent to the default CA unasked.
+	p, err := u.StartAcquisition(ctx, client.AcquisitionStart{DefinitionID: def.ID, ReuseKey: true,
+		IssuerID: defaultIssuerID(t, u)})
 	if err != nil {
 		t.Fatalf("start with reuse_key: %v", err)
 	}
 	return p.ID
+}
+
+// defaultIssuerID returns the catalogue issuer of the default CA.
+func defaultIssuerID(t *testing.T, u *client.Client) int64 {
+	t.Helper()
+	caID := defaultCAID(t, u)
+	list, err := u.ListIssuers(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range list.Items {
+		if i.Kind == "builtin-ca" && i.CAID == caID {
+			return i.ID
+		}
+	}
+	t.Fatal("no issuer for the default CA")
+	return 0
 }
 
 // startFor makes a definition for names and starts a new acquisition.

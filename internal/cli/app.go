@@ -105,7 +105,7 @@ func first(vals ...string) string {
 // they create the database, its directory and the master key. Every other
 // command needs an inventory to be there already and creates nothing.
 var inventoryCreators = map[string]bool{
-	"certkeeper import": true, "certkeeper serve": true,
+	"certkeeper import": true, "certkeeper serve": true, "certkeeper outbound set": true,
 	"certkeeper ca init": true, "certkeeper ca import": true, "certkeeper ca batch-issue": true,
 	"certkeeper kit create": true, "certkeeper definition create": true, "certkeeper user create": true,
 	"certkeeper issuer add": true, "certkeeper target add": true, "certkeeper preset add": true,

@@ -104,7 +104,7 @@ func TestWriteRefusesNonEmptyDir(t *testing.T) {
 	// A second --force replaces the kit's files after backing them up,
 	// with their modes, in one dated folder.
 	old, _ := os.ReadFile(filepath.Join(dir, "server/server.key"))
-	k2, err := Create(context.Background(), a, twoClients)
+	k2, err := Create(context.Background(), a, withAdmin(twoClients))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestServerOnlyAndAddClients(t *testing.T) {
 		if err := CheckAdd(dir, names, false); err != nil {
 			return nil, err
 		}
-		k, err := Create(context.Background(), a, Spec{ClientsOnly: true, Root: root, Clients: names})
+		k, err := Create(context.Background(), a, withAdmin(Spec{ClientsOnly: true, Root: root, Clients: names}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +160,7 @@ func TestServerOnlyAndAddClients(t *testing.T) {
 	if _, err := add("ws1"); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("adding ws1 again = %v, want a refusal", err)
 	}
-	if _, err := Create(context.Background(), a, Spec{ClientsOnly: true, Root: clients[0].Leaf, Clients: []string{"ws3"}}); err == nil ||
+	if _, err := Create(context.Background(), a, withAdmin(Spec{ClientsOnly: true, Root: clients[0].Leaf, Clients: []string{"ws3"}})); err == nil ||
 		!strings.Contains(err.Error(), "under root") {
 		t.Errorf("a client under another root = %v, want a refusal", err)
 	}

@@ -52,6 +52,30 @@ type acqFixture struct {
 
 func newAcqFixture(t *testing.T, s inventory.Store) *acqFixture {
 	t.Helper()
+	return buildAcqFixture(t, s, func(certs ...*inventory.Certificate) []int64 {
+		var ids []int64
+		for _, r := range putCerts(t, s, certs...) {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	})
+}
+
+// newOldAcqFixture is newAcqFixture on a database migrated only part of
+// the way: certificates are stored with the columns of migration 0001.
+func newOldAcqFixture(t *testing.T, d *db) *acqFixture {
+	t.Helper()
+	return buildAcqFixture(t, d, func(certs ...*inventory.Certificate) []int64 {
+		var ids []int64
+		for _, c := range certs {
+			ids = append(ids, insertOldCertificate(t, d, c))
+		}
+		return ids
+	})
+}
+
+func buildAcqFixture(t *testing.T, s inventory.Store, storeCerts func(...*inventory.Certificate) []int64) *acqFixture {
+	t.Helper()
 	ctx := context.Background()
 	f := &acqFixture{}
 	f.issuer = putIssuer(t, s, &inventory.Issuer{Name: "Vendor", Kind: inventory.IssuerManualVendor}).ID
@@ -66,9 +90,9 @@ func newAcqFixture(t *testing.T, s inventory.Store) *acqFixture {
 	}
 	f.csr = csr
 	now := time.Now().UTC().Truncate(time.Second)
-	res := putCerts(t, s, fakeCertificate(1, &inventory.Certificate{}, now.Add(10*24*time.Hour)),
+	ids := storeCerts(fakeCertificate(1, &inventory.Certificate{}, now.Add(10*24*time.Hour)),
 		fakeCertificate(2, &inventory.Certificate{}, now.Add(400*24*time.Hour)))
-	f.oldCert, f.newCert = res[0].ID, res[1].ID
+	f.oldCert, f.newCert = ids[0], ids[1]
 	d := sampleDefinition("shop")
 	d.CurrentCertificateID = f.oldCert
 	f.def = putDefinition(t, s, d)

@@ -80,7 +80,7 @@ func TestIssuanceMigrationKeepsAcquisitions(t *testing.T) {
 func testIssuanceMigration(t *testing.T, d *db) {
 	ctx := context.Background()
 	all := migrateBefore(t, d, 11)
-	f := newAcqFixture(t, d)
+	f := newOldAcqFixture(t, d)
 	_, err := d.w.ExecContext(ctx, d.q(`INSERT INTO cas (name, status, key_id, policy, is_default, created_at)
 		VALUES ('old', 'active', ?, '{}', ?, ?)`), f.key, true, d.t(d.now()))
 	if err != nil {
