@@ -24,8 +24,9 @@ type Apache struct {
 	// SSLCertificateKeyFile name.
 	CertFile, KeyFile string
 
-	conf string
-	out  *lockedBuffer
+	conf, ctl string
+	out       *lockedBuffer
+	proc      *process
 }
 
 // StartApache starts apache2 in the foreground with one TLS virtual host
@@ -38,15 +39,15 @@ type Apache struct {
 func StartApache(t testing.TB, certFile, keyFile string) *Apache {
 	t.Helper()
 	bin := Command(t, "apache2")
-	Command(t, "apachectl")
+	ctl := Command(t, "apachectl")
 	if !fileExists(filepath.Join(apacheModules, "mod_ssl.so")) {
 		Missing(t, "mod_ssl in %s", apacheModules)
 	}
-	a := &Apache{Dir: t.TempDir(), Addr: FreeAddr(t), CertFile: certFile, KeyFile: keyFile, out: &lockedBuffer{}}
+	a := &Apache{Dir: t.TempDir(), Addr: FreeAddr(t), CertFile: certFile, KeyFile: keyFile, ctl: ctl, out: &lockedBuffer{}}
 	a.conf = filepath.Join(a.Dir, "httpd.conf")
 	ensureSelfSigned(t, certFile, keyFile)
 	writeFile(t, a.conf, []byte(a.config()), 0o644)
-	startServer(t, "apache2", bin, []string{"-f", a.conf, "-DFOREGROUND"}, a.Addr, a.Log, a.out)
+	a.proc = startServer(t, "apache2", bin, []string{"-f", a.conf, "-DFOREGROUND"}, a.Addr, a.Log, a.out)
 	return a
 }
 
@@ -63,7 +64,7 @@ func (a *Apache) ReloadCommand() string { return a.apachectl("graceful") }
 // apachectl runs Debian's apachectl, which passes APACHE_ARGUMENTS to
 // apache2 before "-k graceful" (or "-t").
 func (a *Apache) apachectl(action string) string {
-	return fmt.Sprintf("APACHE_ARGUMENTS='-f %s' apachectl %s", a.conf, action)
+	return fmt.Sprintf("APACHE_ARGUMENTS='-f %s' %s %s", a.conf, a.ctl, action)
 }
 
 // Log returns what httpd wrote to its error log and to stderr so far.

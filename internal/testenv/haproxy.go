@@ -21,6 +21,7 @@ type HAProxy struct {
 
 	bin, conf, pidFile string
 	out                *lockedBuffer
+	proc               *process
 }
 
 // StartHAProxy starts haproxy in the foreground as master and worker
@@ -38,7 +39,7 @@ func StartHAProxy(t testing.TB, pemFile string) *HAProxy {
 		writeSelfSignedCombined(t, pemFile)
 	}
 	writeFile(t, h.conf, []byte(h.config()), 0o644)
-	startServer(t, "haproxy", h.bin, []string{"-W", "-db", "-f", h.conf, "-p", h.pidFile}, h.Addr, h.Log, h.out)
+	h.proc = startServer(t, "haproxy", h.bin, []string{"-W", "-db", "-f", h.conf, "-p", h.pidFile}, h.Addr, h.Log, h.out)
 	return h
 }
 

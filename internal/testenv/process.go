@@ -41,15 +41,25 @@ func (p *process) exited() bool {
 	}
 }
 
-// stop sends SIGTERM to the process the test started, then kills it
-// when it has not exited after 15 seconds.
+// stop sends SIGTERM to the process the test started, again every
+// half second (a signal that arrives while haproxy's master re-executes
+// itself for a reload is lost), then kills it when it has not exited
+// after 15 seconds.
 func (p *process) stop() {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(15 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.done
+	deadline := time.After(15 * time.Second)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_ = p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+		case <-deadline:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+			return
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -230,7 +231,7 @@ func (tc *Tomcat) serverXML() string {
   <Service name="Catalina">
 `)
 	for _, c := range tc.Connectors {
-		host, port := splitHostPort(c.Addr)
+		host, port, _ := net.SplitHostPort(c.Addr)
 		fmt.Fprintf(&b, `    <Connector address=%s port=%s protocol="org.apache.coyote.http11.Http11NioProtocol"
         SSLEnabled="true" scheme="https" secure="true">
       <SSLHostConfig>
@@ -256,11 +257,6 @@ func xmlAttr(s string) string {
 	var b bytes.Buffer
 	_ = xml.EscapeText(&b, []byte(s))
 	return `"` + strings.ReplaceAll(b.String(), `"`, "&quot;") + `"`
-}
-
-func splitHostPort(addr string) (string, string) {
-	i := strings.LastIndexByte(addr, ':')
-	return addr[:i], addr[i+1:]
 }
 
 // writeSelfSignedKeyStore writes a throwaway self-signed certificate and
