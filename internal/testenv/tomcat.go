@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,8 +45,8 @@ type TomcatConnector struct {
 // Debian's tomcat10, CATALINA_BASE a directory of the test holding
 // conf/server.xml with one HTTPS connector per TomcatConnector and the
 // shutdown port disabled. The JVM is a child of the test, started again
-// whenever it exits until the test ends, so that RestartCommand can
-// stop it as "systemctl restart" would.
+// whenever a signal stops it until the test ends, so that RestartCommand
+// can stop it as "systemctl restart" would.
 type Tomcat struct {
 	// Base is CATALINA_BASE.
 	Base string
@@ -165,6 +166,10 @@ func (tc *Tomcat) supervise(p *process) {
 	for {
 		<-p.done
 		os.Remove(tc.readyFile())
+		if !stoppedBySignal(p) { // a JVM that fails by itself would fail again
+			fmt.Fprintf(tc.out, "testenv: tomcat exited by itself (%v); not restarted\n", p.cmd.ProcessState)
+			return
+		}
 		next, err := tc.launch()
 		if errors.Is(err, errTomcatStopping) {
 			return
@@ -175,6 +180,13 @@ func (tc *Tomcat) supervise(p *process) {
 		}
 		p = next
 	}
+}
+
+// stoppedBySignal reports whether p ended because of a signal: the JVM
+// exits with status 128+SIGTERM once its shutdown hooks have run.
+func stoppedBySignal(p *process) bool {
+	st := p.cmd.ProcessState
+	return st.ExitCode() == 128+int(syscall.SIGTERM) || st.ExitCode() == -1
 }
 
 // markReady writes p's PID to ready.pid once every connector answers
