@@ -88,26 +88,31 @@ var builtin = []Preset{
 			{Path: "keystore.p12", Content: kit.ContentPKCS12},
 		}},
 		ReloadCommand: "systemctl restart tomcat",
-		Instructions: `1. Copy keystore.p12 to the path your connector names (for example conf/).
+		Instructions: `1. Copy keystore.p12 to the path your connector names (for example conf/),
+   owned by the user Tomcat runs as (tomcat on Debian): it is readable by its
+   owner only (chmod 600), and Tomcat reads it after dropping root.
 2. In server.xml, on the HTTPS <Connector>:
      <SSLHostConfig><Certificate certificateKeystoreFile="conf/keystore.p12"
-       certificateKeystoreType="PKCS12" certificateKeystorePassword="PASSWORD"
-       certificateKeyAlias="certkeeper"/></SSLHostConfig>
-   The password is the key-store password set on the target.
-3. Restart Tomcat: systemctl restart tomcat`,
+       certificateKeystoreType="PKCS12" certificateKeystorePassword="PASSWORD"/></SSLHostConfig>
+   The password is the key-store password set on the target. Name no
+   certificateKeyAlias: the key entry has no friendly name (Java calls it "1"),
+   and Tomcat takes the store's only key entry.
+3. Restart Tomcat: systemctl restart tomcat   (tomcat10 on Debian and Ubuntu)`,
 	},
 	{
 		Layout: kit.Layout{Name: "tomcat-jks", Files: []kit.File{
 			{Path: "keystore.jks", Content: kit.ContentJKS},
 		}},
 		ReloadCommand: "systemctl restart tomcat",
-		Instructions: `1. Copy keystore.jks to the path your connector names (for example conf/).
+		Instructions: `1. Copy keystore.jks to the path your connector names (for example conf/),
+   owned by the user Tomcat runs as (tomcat on Debian): it is readable by its
+   owner only (chmod 600), and Tomcat reads it after dropping root.
 2. In server.xml, on the HTTPS <Connector>:
      <SSLHostConfig><Certificate certificateKeystoreFile="conf/keystore.jks"
        certificateKeystoreType="JKS" certificateKeystorePassword="PASSWORD"
        certificateKeyAlias="certkeeper"/></SSLHostConfig>
    The password is the key-store password set on the target.
-3. Restart Tomcat: systemctl restart tomcat`,
+3. Restart Tomcat: systemctl restart tomcat   (tomcat10 on Debian and Ubuntu)`,
 	},
 	{
 		Layout:        kit.LicenseServer,
