@@ -124,9 +124,10 @@ func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	return w.Result(), nil
 }
 
-// testRoles walks the route table: a user gets 403 on every admin route
-// and neither 401 nor 403 on user routes.
+// testRoles walks the route table: a user gets 403 on every admin route,
+// each refusal audited, and neither 401 nor 403 on user routes.
 func testRoles(t *testing.T, e *env) {
+	admins := 0
 	for _, rt := range e.api.routes {
 		resp, body := e.call(rt, e.userToken)
 		forbidden := resp.StatusCode == http.StatusForbidden
@@ -136,6 +137,30 @@ func testRoles(t *testing.T, e *env) {
 		case rt.role == user && (forbidden || resp.StatusCode == http.StatusUnauthorized):
 			t.Errorf("%s %s as user = %d %s, want neither 401 nor 403", rt.method, rt.pattern, resp.StatusCode, body)
 		}
+		if rt.role == admin {
+			admins++
+		}
+	}
+	denied := map[string]bool{}
+	var events []client.AuditEvent
+	for q := (client.AuditQuery{Page: client.Page{Limit: 1000}}); ; {
+		l, err := e.admin.ListAudit(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, l.Items...)
+		if l.Next == "" {
+			break
+		}
+		q.After = l.Next
+	}
+	for _, ev := range events {
+		if ev.Action == "access.denied" && strings.HasPrefix(ev.Actor, "user:") {
+			denied[ev.Object] = true
+		}
+	}
+	if len(denied) != admins {
+		t.Errorf("%d access.denied audit objects, want one per admin route (%d)", len(denied), admins)
 	}
 }
 

@@ -112,7 +112,9 @@ func (a *API) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r, err := a.authenticate(r)
 		if err == nil {
-			err = authorize(rt, userOf(r))
+			if err = authorize(rt, userOf(r)); err != nil {
+				a.auditDenied(r, rt)
+			}
 		}
 		if err == nil {
 			err = checkQuery(r)
@@ -125,4 +127,16 @@ func (a *API) wrap(rt route) http.Handler {
 			a.problem(w, r, err)
 		}
 	})
+}
+
+// auditDenied records that a signed-in user asked for a route their role
+// does not allow: an attempt at what only admins decide is in the audit
+// trail, whether it came through the API, the UI or the CLI. A failure to
+// record it is logged; the answer is the refusal either way.
+func (a *API) auditDenied(r *http.Request, rt route) {
+	e := &inventory.AuditEvent{Actor: actor(r), Action: "access.denied", Object: "route:" + rt.op,
+		Summary: r.Method + " " + r.URL.Path + " needs the admin role"}
+	if err := a.Store.AppendAudit(r.Context(), e); err != nil {
+		a.Log.Error("api: record a denied request", "op", rt.op, "err", err)
+	}
 }

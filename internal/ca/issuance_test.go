@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -171,6 +172,21 @@ func TestTenThousandNames(t *testing.T) {
 		t.Errorf("certificates %d -> %d; want nothing signed", before, after)
 	}
 	t.Logf("refused in %v", time.Since(start))
+	// The refusal is audited, with a bounded summary naming the rule.
+	events, _, err := st.ListAudit(ctx, time.Time{}, inventory.Page{Limit: inventory.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused *inventory.AuditEvent
+	for i := range events {
+		if events[i].Action == "ca.refuse" {
+			refused = &events[i]
+		}
+	}
+	if refused == nil || refused.Actor != alice.Name || refused.Object != fmt.Sprintf("ca:%d", c.ID) ||
+		!strings.Contains(refused.Summary, "max_names") || len(refused.Summary) > maxRefusalSummary+len("…") {
+		t.Errorf("refusal audit event = %+v; want ca.refuse by %s on ca:%d naming max_names, bounded", refused, alice.Name, c.ID)
+	}
 }
 
 // TestValidateIssuancePolicy: bad policies are field errors naming the

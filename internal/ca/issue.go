@@ -21,8 +21,9 @@ import (
 // against the profile and the CA's name policy, generates the key (or
 // verifies the CSR's signature), lints a throwaway copy, reserves the
 // serial durably, signs, and stores the certificate, its key and the
-// audit event before returning. Nothing is stored when the request is
-// refused.
+// audit event before returning. When the request is refused nothing is
+// stored but, for a refusal by the issuance policy, an audit event
+// ca.refuse naming the rule.
 func (a *Authority) Issue(ctx context.Context, r Request) (*Issued, error) {
 	iss, err := a.issuerFor(ctx, r.CA)
 	if err != nil {
@@ -34,7 +35,7 @@ func (a *Authority) Issue(ctx context.Context, r Request) (*Issued, error) {
 	}
 	tmpl, err := a.prepare(iss, r, pub)
 	if err != nil {
-		return nil, err
+		return nil, a.auditRefusal(ctx, iss, r, err)
 	}
 	l, err := iss.lint(a.lints, a.lintSetFor(r.Profile, key == nil), tmpl, pub)
 	if err != nil {
