@@ -43,15 +43,45 @@ func BenchmarkIssue(b *testing.B) {
 			}
 		}
 	}
+	b.Run("sqlite/group/16/userpolicy", benchUserPolicy)
 	b.Run("raw", benchRaw)
 	b.Run("lint", benchLint)
+}
+
+// benchUserPolicy is sqlite/group/16 issuing as a user under a
+// restricted issuance policy of 50 domain rules (the request's domain
+// last) and 4 IP ranges: what the role check adds to an issuance.
+func benchUserPolicy(b *testing.B) {
+	ctx := context.Background()
+	st := openSQLite(b)
+	a := New(st, newSealer(b), Config{})
+	c, _, err := a.EnsureDefault(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var domains []inventory.DomainRule
+	for i := range 49 {
+		domains = append(domains, inventory.DomainRule{Domain: "d" + itoa(i) + ".example.org", Subdomains: true})
+	}
+	domains = append(domains, inventory.DomainRule{Domain: "example.test", Subdomains: true})
+	p := inventory.IssuancePolicy{Admin: inventory.RolePolicy{Unrestricted: true}, User: inventory.RolePolicy{
+		Domains: domains, IPRanges: []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fd00::/8"}}}
+	if _, err := a.SetIssuancePolicy(ctx, c.Name, p, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	benchIssueAs(b, a, 16, Request{Requester: Requester{Name: "user:bench", Role: inventory.RoleUser},
+		Profile: TLSServer, DNSNames: []string{"bench.example.test"}})
 }
 
 func itoa(n int) string { return big.NewInt(int64(n)).String() }
 
 func benchIssue(b *testing.B, a *Authority, requesters int) {
+	benchIssueAs(b, a, requesters, Request{Requester: Admin("test"), Profile: TLSServer,
+		DNSNames: []string{"bench.example.test"}, Actor: "bench"})
+}
+
+func benchIssueAs(b *testing.B, a *Authority, requesters int, r Request) {
 	ctx := context.Background()
-	r := Request{Requester: Admin("test"), Profile: TLSServer, DNSNames: []string{"bench.example.test"}, Actor: "bench"}
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
 	if requesters == 1 {
