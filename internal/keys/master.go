@@ -36,6 +36,12 @@ func LoadSealer(path, env string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return withPending(path, current)
+}
+
+// withPending returns a Sealer of the current master key and, when a
+// re-key left one at path+PendingSuffix, its successor first.
+func withPending(path string, current []byte) (*Sealer, error) {
 	pending, err := readMaster(path + PendingSuffix)
 	if errors.Is(err, fs.ErrNotExist) {
 		return NewSealer(nil, current)
@@ -96,14 +102,7 @@ func readSealer(path, env string) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending, err := readMaster(path + PendingSuffix)
-	if errors.Is(err, fs.ErrNotExist) {
-		return NewSealer(nil, current)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return NewSealer(nil, pending, current)
+	return withPending(path, current)
 }
 
 // ephemeralSealer stands in for a master key that does not exist: a
