@@ -150,11 +150,7 @@ func (a *app) userResetCommand() *cobra.Command {
 		Short: "Give a user a new one-time password, printed once (they must change it at sign-in); their sessions and API tokens end",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				u, err := c.UserByName(ctx, args[0])
-				if err != nil {
-					return err
-				}
+			return a.withUser(cmd, args[0], func(ctx context.Context, c *client.Client, u *client.User) error {
 				r, err := c.ResetPassword(ctx, u.ID)
 				if err != nil {
 					return err
@@ -172,11 +168,7 @@ func (a *app) userRoleCommand() *cobra.Command {
 		Short: "Change a user's role",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				u, err := c.UserByName(ctx, args[0])
-				if err != nil {
-					return err
-				}
+			return a.withUser(cmd, args[0], func(ctx context.Context, c *client.Client, u *client.User) error {
 				if _, err := c.UpdateUser(ctx, u.ID, client.UserUpdate{Role: args[1]}); err != nil {
 					return err
 				}
@@ -199,11 +191,7 @@ func (a *app) userDisableCommand(disable bool) *cobra.Command {
 		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				u, err := c.UserByName(ctx, args[0])
-				if err != nil {
-					return err
-				}
+			return a.withUser(cmd, args[0], func(ctx context.Context, c *client.Client, u *client.User) error {
 				if _, err := c.UpdateUser(ctx, u.ID, client.UserUpdate{Disabled: &disable}); err != nil {
 					return err
 				}
@@ -220,11 +208,7 @@ func (a *app) userUnlockCommand() *cobra.Command {
 		Short: "End a user's sign-in backoff: forget failed sign-ins with their name and from the addresses those came from",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				u, err := c.UserByName(ctx, args[0])
-				if err != nil {
-					return err
-				}
+			return a.withUser(cmd, args[0], func(ctx context.Context, c *client.Client, u *client.User) error {
 				r, err := c.UnlockUser(ctx, u.ID)
 				if err != nil {
 					return err
@@ -234,4 +218,15 @@ func (a *app) userUnlockCommand() *cobra.Command {
 			})
 		},
 	}
+}
+
+// withUser runs f with the API client and the user called name.
+func (a *app) withUser(cmd *cobra.Command, name string, f func(ctx context.Context, c *client.Client, u *client.User) error) error {
+	return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
+		u, err := c.UserByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		return f(ctx, c, u)
+	})
 }
