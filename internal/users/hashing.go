@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,8 +41,9 @@ const hashShare = 4
 // holds Params.Memory KiB for its whole run, so an unbounded number of
 // concurrent sign-ins is an unbounded amount of memory.
 type hashLimiter struct {
-	slots chan struct{}
-	wait  time.Duration
+	slots      chan struct{}
+	wait       time.Duration
+	collecting atomic.Bool
 }
 
 // newHashLimiter returns a limiter of n slots (at least 1) whose callers
@@ -73,20 +75,39 @@ func (l *hashLimiter) acquire(ctx context.Context) error {
 
 func (l *hashLimiter) release() { <-l.slots }
 
-// run runs fn in a slot.
+// run runs fn in a slot, then has the collector take back the memory
+// the hash used (see collect).
 func (l *hashLimiter) run(ctx context.Context, fn func()) error {
 	if err := l.acquire(ctx); err != nil {
 		return err
 	}
 	defer l.release()
 	fn()
+	l.collect()
 	return nil
+}
+
+// collect starts a garbage collection unless one it started is still
+// running. Each argon2id run leaves its whole memory cost (64 MiB by
+// default) as garbage; with the binary's GOGC=400 the collector would let
+// several of those pile up before it runs, which is how a burst of
+// sign-ins took the process past 2 GiB. Collecting after each hash keeps
+// the peak near the slots' own memory. The collection runs in its own
+// goroutine so that the sign-in does not wait for it.
+func (l *hashLimiter) collect() {
+	if !l.collecting.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer l.collecting.Store(false)
+		runtime.GC()
+	}()
 }
 
 // HashSlots is how many hashes of p may run at once: a quarter of the
 // memory budget divided by p's memory cost, at least 1 and at most 16,
-// and no more than twice the CPUs Go uses (more would only queue for a
-// CPU while holding memory). The budget is the Go memory limit
+// and no more than the CPUs Go uses (argon2id keeps a CPU busy, so more
+// would only wait for one while holding their memory). The budget is the Go memory limit
 // (GOMEMLIMIT, or what the program set), else the machine's memory, else
 // 1 GiB.
 func HashSlots(p Params) int {
@@ -95,7 +116,7 @@ func HashSlots(p Params) int {
 		return maxHashSlots
 	}
 	n := memoryBudget() / hashShare / cost
-	n = min(n, int64(2*runtime.GOMAXPROCS(0)), maxHashSlots)
+	n = min(n, int64(runtime.GOMAXPROCS(0)), maxHashSlots)
 	return int(max(n, minHashSlots))
 }
 

@@ -77,7 +77,7 @@ func TestHashLimiterBounds(t *testing.T) {
 func TestHashSlots(t *testing.T) {
 	old := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(old) })
-	cpus := 2 * runtime.GOMAXPROCS(0)
+	cpus := runtime.GOMAXPROCS(0)
 	for _, tc := range []struct {
 		limit int64
 		p     Params
