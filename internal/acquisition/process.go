@@ -3,7 +3,6 @@ package acquisition
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -101,4 +100,4 @@ func (s *Service) audit(ctx context.Context, actor, action string, id int64, sum
 		Object: object(id), Summary: summary})
 }
 
-func object(id int64) string { return "acquisition:" + strconv.FormatInt(id, 10) }
+func object(id int64) string { return inventory.ObjectRef(inventory.KindAcquisition, id) }

@@ -80,7 +80,7 @@ func (r *Registry) Enroll(ctx context.Context, in EnrollRequest, remoteAddr stri
 	}
 	a.CertificateSHA256 = sum
 	summary := fmt.Sprintf("enrolled from %s, certificate %s", remoteAddr, sum)
-	if err := r.audit(ctx, "agent:"+a.Name, "agent.enroll", a.Name, summary); err != nil {
+	if err := r.audit(ctx, "agent:"+a.Name, "agent.enroll", inventory.ObjectRef(inventory.KindAgent, a.ID), inventory.NamedSummary(a.Name, summary)); err != nil {
 		return nil, err
 	}
 	return &EnrollResponse{Name: a.Name, Certificate: string(pemCert(is.Certificate)), Chain: string(pemCerts(is.Chain))}, nil

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,7 +152,7 @@ func (r *Registry) CreateToken(ctx context.Context, actor, name string, ttl time
 		return nil, err
 	}
 	summary := "enrollment token, expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
-	if err := r.audit(ctx, actor, "agent.token_create", name, summary); err != nil {
+	if err := r.audit(ctx, actor, "agent.token_create", inventory.ObjectName(inventory.KindAgent, name), summary); err != nil {
 		return nil, err
 	}
 	return &NewToken{Name: name, Token: token, CAPin: pin, ExpiresAt: t.ExpiresAt}, nil
@@ -184,17 +183,18 @@ func (r *Registry) SetDisabled(ctx context.Context, actor string, id int64, disa
 	if disabled {
 		action = "agent.disable"
 	}
-	if err := r.audit(ctx, actor, action, a.Name, "agent "+strconv.FormatInt(id, 10)); err != nil {
+	if err := r.audit(ctx, actor, action, inventory.ObjectRef(inventory.KindAgent, id), a.Name); err != nil {
 		return nil, err
 	}
 	return r.st.GetAgent(ctx, id)
 }
 
-// audit records an action on the agent called name; summary holds no
-// secret.
-func (r *Registry) audit(ctx context.Context, actor, action, name, summary string) error {
+// audit records an action on an agent: object is its ObjectRef once it
+// has an ID, its ObjectName before (an enrollment token, a refused
+// request); summary holds no secret.
+func (r *Registry) audit(ctx context.Context, actor, action, object, summary string) error {
 	return r.st.AppendAudit(ctx, &inventory.AuditEvent{Time: r.cfg.Now().UTC(), Actor: actor, Action: action,
-		Object: "agent:" + name, Summary: summary})
+		Object: object, Summary: summary})
 }
 
 // Pin returns the CA pin agents check the endpoint against: "sha256:"

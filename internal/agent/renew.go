@@ -45,7 +45,7 @@ func (r *Registry) Renew(ctx context.Context, a *inventory.Agent, csrPEM, remote
 		return nil, fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
 	}
 	summary := fmt.Sprintf("certificate renewed from %s: %s", remoteAddr, sum)
-	if err := r.audit(ctx, "agent:"+a.Name, "agent.renew", a.Name, summary); err != nil {
+	if err := r.audit(ctx, "agent:"+a.Name, "agent.renew", inventory.ObjectRef(inventory.KindAgent, a.ID), inventory.NamedSummary(a.Name, summary)); err != nil {
 		return nil, err
 	}
 	return &EnrollResponse{Name: a.Name, Certificate: string(pemCert(is.Certificate)), Chain: string(pemCerts(is.Chain))}, nil

@@ -300,8 +300,8 @@ func (a *Authority) issueCA(ctx context.Context, rootID int64, root *issuer, tmp
 	}
 	_, err = a.st.RecordIssuances(ctx, []inventory.Issuance{{
 		CAID: rootID, Certificate: inventory.NewCertificate(cert, "ca:"+o.Name), Key: k,
-		Audit: &inventory.AuditEvent{Actor: o.Actor, Action: "ca.issue", Object: "ca " + o.Name,
-			Summary: fmt.Sprintf("intermediate CA certificate, serial %s", serial)},
+		Audit: &inventory.AuditEvent{Actor: o.Actor, Action: "ca.issue",
+			Summary: fmt.Sprintf("intermediate CA certificate of %q, serial %s", o.Name, serial)},
 	}})
 	if err != nil {
 		return nil, wrapStore(err)
@@ -376,7 +376,7 @@ func describe(certs []*x509.Certificate) string {
 }
 
 func (a *Authority) audit(ctx context.Context, actor, action string, c *inventory.CA, summary string) error {
-	e := &inventory.AuditEvent{Actor: actor, Action: action, Object: "ca " + c.Name, Summary: summary}
+	e := &inventory.AuditEvent{Actor: actor, Action: action, Object: inventory.ObjectRef(inventory.KindCA, c.ID), Summary: inventory.NamedSummary(c.Name, summary)}
 	return wrapStore(a.st.AppendAudit(ctx, e))
 }
 

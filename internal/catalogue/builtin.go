@@ -67,7 +67,7 @@ func (s *Service) putBuiltinIssuer(ctx context.Context, ca inventory.CA) (*inven
 		if err != nil {
 			return nil, err
 		}
-		return i, s.audit(ctx, SystemActor, "issuer.create", "issuer:"+i.Name, "kind builtin-ca for CA "+ca.Name)
+		return i, s.audit(ctx, SystemActor, "issuer.create", inventory.KindIssuer, i.ID, i.Name, "kind builtin-ca for CA "+ca.Name)
 	}
 	return nil, fmt.Errorf("catalogue: CA %q: issuers %q and %q exist: %w", ca.Name, ca.Name, "ca:"+ca.Name,
 		inventory.ErrConflict)
@@ -87,5 +87,5 @@ func (s *Service) ensureBuiltinProduct(ctx context.Context, i *inventory.Issuer)
 	if err != nil {
 		return err
 	}
-	return s.audit(ctx, SystemActor, "product.create", productObject(i, p), productSummary(p))
+	return s.audit(ctx, SystemActor, "product.create", inventory.KindProduct, p.ID, productName(i, p), productSummary(p))
 }

@@ -78,7 +78,7 @@ func (s *Service) AddIssuer(ctx context.Context, actor string, i inventory.Issue
 	if err := s.store.PutIssuer(ctx, &i); err != nil {
 		return nil, conflict(err, "issuer %q exists", i.Name)
 	}
-	return &i, s.audit(ctx, actor, "issuer.create", "issuer:"+i.Name, "kind "+string(i.Kind))
+	return &i, s.audit(ctx, actor, "issuer.create", inventory.KindIssuer, i.ID, i.Name, "kind "+string(i.Kind))
 }
 
 // EditIssuer applies edit to the issuer called name and stores the
@@ -97,7 +97,7 @@ func (s *Service) EditIssuer(ctx context.Context, actor, name string, edit func(
 	if err := s.store.UpdateIssuer(ctx, i); err != nil {
 		return nil, conflict(err, "issuer %q exists", i.Name)
 	}
-	return i, s.audit(ctx, actor, "issuer.update", "issuer:"+i.Name, "was "+name)
+	return i, s.audit(ctx, actor, "issuer.update", inventory.KindIssuer, i.ID, i.Name, "was "+name)
 }
 
 func checkIssuer(i *inventory.Issuer) error {
@@ -136,7 +136,9 @@ func conflict(err error, format string, args ...any) error {
 	return err
 }
 
-func (s *Service) audit(ctx context.Context, actor, action, object, summary string) error {
+// audit records an action on the object of kind with row ID id, called
+// name; summary holds no secret.
+func (s *Service) audit(ctx context.Context, actor, action, kind string, id int64, name, summary string) error {
 	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: object, Summary: summary})
+		Object: inventory.ObjectRef(kind, id), Summary: inventory.NamedSummary(name, summary)})
 }

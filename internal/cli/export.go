@@ -87,7 +87,7 @@ func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, 
 	}
 	return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
 		Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
-		Object:  fmt.Sprintf("key/%d", keyID),
+		Object:  inventory.ObjectRef(inventory.KindKey, keyID),
 		Summary: fmt.Sprintf("private key exported with certificate %s as %s", ref, target),
 	})
 }

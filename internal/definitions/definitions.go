@@ -62,7 +62,7 @@ func (s *Service) create(ctx context.Context, actor, action string, d *inventory
 		}
 		return err
 	}
-	return s.audit(ctx, actor, action, d.Name, what)
+	return s.audit(ctx, actor, action, d, what)
 }
 
 // Get returns the definition named name.
@@ -92,7 +92,7 @@ func (s *Service) Update(ctx context.Context, actor string, d *inventory.Definit
 	if err := s.store.UpdateDefinition(ctx, d); err != nil {
 		return s.updateError(ctx, d, read, err)
 	}
-	return s.audit(ctx, actor, "definition.update", d.Name, fmt.Sprintf("version %d; %s", d.Version, summary(d)))
+	return s.audit(ctx, actor, "definition.update", d, fmt.Sprintf("version %d; %s", d.Version, summary(d)))
 }
 
 // updateError explains why UpdateDefinition refused d.
@@ -131,10 +131,10 @@ func (s *Service) Clone(ctx context.Context, actor, name, newName string, change
 	return &d, nil
 }
 
-// audit records an action on the definition named name.
-func (s *Service) audit(ctx context.Context, actor, action, name, what string) error {
+// audit records an action on d; the summary starts with its name.
+func (s *Service) audit(ctx context.Context, actor, action string, d *inventory.Definition, what string) error {
 	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "definition:" + name, Summary: what})
+		Object: inventory.ObjectRef(inventory.KindDefinition, d.ID), Summary: inventory.NamedSummary(d.Name, what)})
 }
 
 // summary describes d in a few words for the audit trail.

@@ -55,7 +55,7 @@ func (s *Service) AddDocument(ctx context.Context, actor, defName, docName strin
 		}
 		return nil, err
 	}
-	return doc, s.audit(ctx, actor, "document.add", d.Name, fmt.Sprintf("document %q, %d bytes", docName, doc.Size))
+	return doc, s.audit(ctx, actor, "document.add", d, fmt.Sprintf("document %q, %d bytes", docName, doc.Size))
 }
 
 // Documents lists the documents of the definition named defName, without
@@ -93,5 +93,5 @@ func (s *Service) DeleteDocument(ctx context.Context, actor, defName, docName st
 		}
 		return err
 	}
-	return s.audit(ctx, actor, "document.delete", d.Name, fmt.Sprintf("document %q", docName))
+	return s.audit(ctx, actor, "document.delete", d, fmt.Sprintf("document %q", docName))
 }

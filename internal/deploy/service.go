@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -94,7 +93,7 @@ func (s *Service) audit(ctx context.Context, actor, action, object, summary stri
 		Object: object, Summary: summary})
 }
 
-func deploymentObject(id int64) string { return fmt.Sprintf("deployment:%d", id) }
+func deploymentObject(id int64) string { return inventory.ObjectRef(inventory.KindDeployment, id) }
 
 // keyedMutex is one mutex per deployment ID, dropped when nobody holds
 // or waits for it.

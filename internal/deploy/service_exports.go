@@ -102,7 +102,7 @@ func (s *Service) recordExport(ctx context.Context, actor string, p *deployProce
 		return err
 	}
 	summary := fmt.Sprintf("%s (deployment %d, certificate %d)", detail, p.d.ID, p.cert.ID)
-	return s.audit(ctx, actor, "key.export", fmt.Sprintf("key:%d", p.cert.KeyID), summary)
+	return s.audit(ctx, actor, "key.export", inventory.ObjectRef(inventory.KindKey, p.cert.KeyID), summary)
 }
 
 // fileBase names the files made for p: target and certificate, in
@@ -186,7 +186,7 @@ func (s *Service) requested(ctx context.Context, actor string, p *deployProcess,
 	}
 	summary := fmt.Sprintf("encrypted package %s with the private key of certificate %s e-mailed to %s (deployment %d)",
 		name, certDisplayName(p.cert), to, p.d.ID)
-	if err := s.audit(ctx, actor, "key.export", fmt.Sprintf("key:%d", p.cert.KeyID), summary); err != nil {
+	if err := s.audit(ctx, actor, "key.export", inventory.ObjectRef(inventory.KindKey, p.cert.KeyID), summary); err != nil {
 		return nil, err
 	}
 	if err := s.audit(ctx, actor, "deployment.request_install", deploymentObject(p.d.ID), detail); err != nil {

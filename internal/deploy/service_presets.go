@@ -102,7 +102,7 @@ func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.Deplo
 		return Preset{}, err
 	}
 	summary := fmt.Sprintf("%s: %d files", l.Name, len(pr.Layout.Files))
-	return pr, s.audit(ctx, actor, action, "preset:"+l.Name, summary)
+	return pr, s.audit(ctx, actor, action, inventory.ObjectName(inventory.KindPreset, l.Name), summary)
 }
 
 // DeleteLayout removes the user layout name; one a target uses is
@@ -120,5 +120,5 @@ func (s *Service) DeleteLayout(ctx context.Context, actor, name string) error {
 	case err != nil:
 		return err
 	}
-	return s.audit(ctx, actor, "preset.delete", "preset:"+name, name)
+	return s.audit(ctx, actor, "preset.delete", inventory.ObjectName(inventory.KindPreset, name), name)
 }

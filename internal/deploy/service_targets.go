@@ -241,7 +241,7 @@ func targetConflict(err error, name string) error {
 	return err
 }
 
-func targetObject(id int64) string { return fmt.Sprintf("target:%d", id) }
+func targetObject(id int64) string { return inventory.ObjectRef(inventory.KindTarget, id) }
 
 // target loads target id with a clear not-found error.
 func (s *Service) target(ctx context.Context, id int64) (*inventory.Target, error) {

@@ -148,7 +148,7 @@ func (s *Service) Set(ctx context.Context, actor string, p *Policy) (*Policy, er
 	}
 	s.dialer.SetPolicy(p)
 	err = s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "outbound.update", Object: "outbound policy", Summary: after + " (was: " + before + ")"})
+		Action: "outbound.update", Object: inventory.ObjectOutboundPolicy, Summary: after + " (was: " + before + ")"})
 	return p, err
 }
 

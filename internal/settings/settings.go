@@ -177,7 +177,7 @@ func (s *Service) Update(ctx context.Context, actor string, u Update) (*Settings
 		return nil, err
 	}
 	err = s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "settings.update", Object: "settings", Summary: "changed " + strings.Join(changed, ", ")})
+		Action: "settings.update", Object: inventory.ObjectName(inventory.KindSettings, documentName), Summary: "changed " + strings.Join(changed, ", ")})
 	return d.view(), err
 }
 

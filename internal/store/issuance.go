@@ -102,6 +102,9 @@ func (s *db) recordOne(ctx context.Context, tx *sql.Tx, b *certBatch, is *invent
 			is.CAID, c.Serial, errors.Join(inventory.ErrConflict, err))
 	}
 	if is.Audit != nil {
+		if is.Audit.Object == "" {
+			is.Audit.Object = inventory.ObjectRef(inventory.KindCertificate, res.ID)
+		}
 		if err := s.appendAuditTx(ctx, tx, is.Audit); err != nil {
 			return 0, err
 		}

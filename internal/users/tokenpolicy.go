@@ -78,5 +78,5 @@ func (s *Service) SetTokenPolicy(ctx context.Context, actor string, p TokenPolic
 		summary = "maximum API token lifetime " + p.MaxLifetime.String()
 	}
 	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "settings.token_policy", Object: "settings", Summary: summary})
+		Action: "settings.token_policy", Object: inventory.ObjectName(inventory.KindSettings, tokenPolicyName), Summary: summary})
 }

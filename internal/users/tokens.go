@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -172,5 +171,5 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*invent
 // auditToken records an action on t. The summary must hold no secret.
 func (s *Service) auditToken(ctx context.Context, actor, action string, t *inventory.APIToken, summary string) error {
 	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "token:" + strconv.FormatInt(t.ID, 10), Summary: summary})
+		Object: inventory.ObjectRef(inventory.KindToken, t.ID), Summary: summary})
 }

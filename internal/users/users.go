@@ -327,5 +327,5 @@ func (s *Service) update(ctx context.Context, actor, action string, u *inventory
 // audit records an action on u. The summary must hold no secret.
 func (s *Service) audit(ctx context.Context, actor, action string, u *inventory.User, summary string) error {
 	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "user:" + u.Username, Summary: summary})
+		Object: inventory.ObjectRef(inventory.KindUser, u.ID), Summary: inventory.NamedSummary(u.Username, summary)})
 }
