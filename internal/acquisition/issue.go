@@ -81,22 +81,18 @@ func (s *Service) caRequest(ctx context.Context, by ca.Requester, p *Process) (*
 func (s *Service) register(ctx context.Context, actor string, a *inventory.Acquisition, action string, v *Validation,
 	steps ...inventory.AcquisitionStep) (*Validation, error) {
 	a.State = inventory.StateIssued
+	e := event{actor, action, steps[len(steps)-1].Detail}
 	var err error
 	if a.AutoSwitch {
-		err = s.complete(ctx, a, append(steps, s.step(actor, "switched", switched(a)))...)
+		a.State = inventory.StateCompleted
+		steps = append(steps, s.step(actor, "switched", switched(a)))
+		err = s.record(ctx, a, func(tx inventory.Store) error { return tx.SwitchCurrent(ctx, a, steps...) },
+			e, event{actor, "acquisition.switch", switched(a) + " (auto-switch)"})
 	} else {
-		err = s.update(ctx, a, steps...)
+		err = s.updateAudited(ctx, a, e, steps...)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if err := s.audit(ctx, actor, action, a.ID, steps[len(steps)-1].Detail); err != nil {
-		return nil, err
-	}
-	if a.AutoSwitch {
-		if err := s.audit(ctx, actor, "acquisition.switch", a.ID, switched(a)+" (auto-switch)"); err != nil {
-			return nil, err
-		}
 	}
 	v.Acquisition, v.Differences, v.Switched = a, a.Differences, a.AutoSwitch
 	if v.Certificate, err = s.st.GetCertificate(ctx, a.CertificateID); err != nil {
