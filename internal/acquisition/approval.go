@@ -59,12 +59,8 @@ func (s *Service) Approve(ctx context.Context, by ca.Requester, id int64) (*Vali
 	}
 	approved := fmt.Sprintf("request of %s approved", requester)
 	detail := fmt.Sprintf("%s, requested by %s, approved by %s", issuedDetail(issued, r), requester, by.Name)
-	v, err := s.registerIssued(ctx, by.Name, p, r, issued,
+	return s.registerIssued(ctx, by.Name, p, r, issued, []event{{by.Name, "acquisition.approve", approved}},
 		s.step(by.Name, actionApproved, approved), s.step(by.Name, "issued", detail))
-	if err != nil {
-		return nil, err
-	}
-	return v, s.audit(ctx, by.Name, "acquisition.approve", id, approved)
 }
 
 // Reject closes a process in pending_approval as cancelled, with the

@@ -115,11 +115,6 @@ func (s *Service) record(ctx context.Context, a *inventory.Acquisition, write fu
 	}), a)
 }
 
-// audit records an event about process id.
-func (s *Service) audit(ctx context.Context, actor, action string, id int64, summary string) error {
-	return s.auditIn(ctx, s.st, actor, action, id, summary)
-}
-
 // auditIn records an event about process id through st (the store, or
 // the transaction of the change).
 func (s *Service) auditIn(ctx context.Context, st auditor, actor, action string, id int64, summary string) error {

@@ -87,16 +87,19 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
 
-// audit appends one audit event.
-func (s *Service) audit(ctx context.Context, actor, action, object, summary string) error {
-	return auditIn(ctx, s.store, s.now(), actor, action, object, summary)
-}
-
 // auditIn appends one audit event through st (the store, or a
 // transaction of it).
 func auditIn(ctx context.Context, st inventory.Store, at time.Time, actor, action, object, summary string) error {
 	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: at, Actor: actor, Action: action,
 		Object: object, Summary: summary})
+}
+
+// updateAudited stores d with steps and the audit event of action on
+// object, in one transaction.
+func (s *Service) updateAudited(ctx context.Context, actor, action, object, summary string, d *inventory.Deployment,
+	steps ...inventory.DeploymentStep) error {
+	return s.audited(ctx, func(tx inventory.Store) error { return tx.UpdateDeployment(ctx, d, steps...) },
+		actor, action, func() string { return object }, summary)
 }
 
 // audited runs write and then appends the audit event describing it, in

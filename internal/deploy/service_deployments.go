@@ -241,15 +241,12 @@ func (s *Service) Install(ctx context.Context, actor string, id int64) (*Deploym
 	rctx := context.WithoutCancel(ctx)
 	out := s.run(rctx, p.t, job)
 	steps := s.applyOutcome(p.d, out, actor)
-	if err := s.store.UpdateDeployment(rctx, p.d, steps...); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("certificate %s to target %s (%s), attempt %d: %s", certDisplayName(p.cert), p.t.Name,
 		p.t.Method, p.d.Attempts, p.d.State)
 	if out.Error != "" {
 		summary += ": " + flatLine(out.Error)
 	}
-	if err := s.audit(rctx, actor, "deployment.install", deploymentObject(id), summary); err != nil {
+	if err := s.updateAudited(rctx, actor, "deployment.install", deploymentObject(id), summary, p.d, steps...); err != nil {
 		return nil, err
 	}
 	s.o.Log.Info("deployment installed", "deployment", id, "target", p.t.Name, "state", p.d.State)
