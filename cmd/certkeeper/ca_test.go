@@ -333,8 +333,8 @@ func checkCrashDB(t *testing.T, path string, printed []string) {
 		err := db.QueryRow(`SELECT count(*) FROM serials s JOIN certificates c ON c.id = s.certificate_id
 			WHERE s.serial = ? AND c.serial = ?`, serial, serial).Scan(&certs)
 		if err == nil {
-			err = db.QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'ca.issue' AND object = ?`,
-				"certificate serial "+serial).Scan(&audits)
+			err = db.QueryRow(`SELECT count(*) FROM audit_events a JOIN certificates c ON a.object = 'certificate:' || c.id
+				WHERE a.action = 'ca.issue' AND c.serial = ?`, serial).Scan(&audits)
 		}
 		if err != nil || certs != 1 || audits != 1 {
 			t.Fatalf("printed serial %s: %d certificates, %d audit events (%v); want 1 and 1", serial, certs, audits, err)

@@ -172,24 +172,28 @@ func remoteUsers(t *testing.T, local *ck, far, bob *remoteCK) []string {
 func checkActors(t *testing.T, audit string) {
 	t.Helper()
 	var v struct {
-		Events []struct{ Actor, Action, Object string }
+		Events []struct{ Actor, Action, Object, Summary string }
 	}
 	if err := json.Unmarshal([]byte(audit), &v); err != nil {
 		t.Fatal(err)
 	}
+	// Objects are KIND:ID; a named object's summary starts with its name.
 	want := map[string]string{
-		"definition:shop": "user:alice", "definition:shop-test": "user:alice", "issuer:GoodCerts": "user:alice",
-		"vendor_account:ops": "user:alice", "user:carol": "user:alice", "user:alice": "cli:", "user:bob": "cli:",
+		"definition shop": "user:alice", "definition shop-test": "user:alice", "issuer GoodCerts": "user:alice",
+		"vendor-account ops": "user:alice", "user carol": "user:alice", "user alice": "cli:", "user bob": "cli:",
 	}
 	seen := map[string]bool{}
 	for _, e := range v.Events {
-		w, ok := want[e.Object]
+		kind, _, _ := strings.Cut(e.Object, ":")
+		name, _, _ := strings.Cut(e.Summary, ": ")
+		obj := kind + " " + name
+		w, ok := want[obj]
 		if !ok {
 			continue
 		}
-		seen[e.Object] = true
+		seen[obj] = true
 		if !strings.HasPrefix(e.Actor, w) {
-			t.Errorf("audit %s %s by %q, want %s", e.Action, e.Object, e.Actor, w)
+			t.Errorf("audit %s %s (%s) by %q, want %s", e.Action, e.Object, name, e.Actor, w)
 		}
 	}
 	for obj := range want {

@@ -144,7 +144,7 @@ func (l *List) Replace(ctx context.Context, prefixes []netip.Prefix, caller neti
 	l.mu.Unlock()
 	l.log.Info("IP allow-list replaced", "path", l.path, "entries", len(list), "actor", actor)
 	err = l.audit.AppendAudit(ctx, &inventory.AuditEvent{Actor: actor, Action: "allowlist.update",
-		Object: "allowlist", Summary: entries(len(list))})
+		Object: inventory.ObjectAllowlist, Summary: entries(len(list))})
 	if err != nil {
 		return fmt.Errorf("access: audit: %w", err)
 	}

@@ -108,6 +108,8 @@ type Store interface {
 	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
 	ListCertificates(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
 }
 
 // Issuer signs requests with a built-in CA; *ca.Authority is one.

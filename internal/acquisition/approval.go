@@ -21,10 +21,7 @@ func (s *Service) holdForApproval(ctx context.Context, by ca.Requester, a *inven
 	a.State = inventory.StatePendingApproval
 	detail := fmt.Sprintf("outside the %s policy of CA %s (rule %s): %s; an admin's approval is needed",
 		by.Role, pe.CA, pe.Rule, pe.Reason())
-	if err := s.update(ctx, a, s.step(by.Name, actionApprovalRequested, detail)); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, by.Name, "acquisition.approval_requested", a.ID, detail); err != nil {
+	if err := s.updateAudited(ctx, a, event{by.Name, "acquisition.approval_requested", detail}, s.step(by.Name, actionApprovalRequested, detail)); err != nil {
 		return nil, err
 	}
 	return &Validation{Acquisition: a}, nil
@@ -62,12 +59,8 @@ func (s *Service) Approve(ctx context.Context, by ca.Requester, id int64) (*Vali
 	}
 	approved := fmt.Sprintf("request of %s approved", requester)
 	detail := fmt.Sprintf("%s, requested by %s, approved by %s", issuedDetail(issued, r), requester, by.Name)
-	v, err := s.registerIssued(ctx, by.Name, p, r, issued,
+	return s.registerIssued(ctx, by.Name, p, r, issued, []event{{by.Name, "acquisition.approve", approved}},
 		s.step(by.Name, actionApproved, approved), s.step(by.Name, "issued", detail))
-	if err != nil {
-		return nil, err
-	}
-	return v, s.audit(ctx, by.Name, "acquisition.approve", id, approved)
 }
 
 // Reject closes a process in pending_approval as cancelled, with the
@@ -91,10 +84,7 @@ func (s *Service) Reject(ctx context.Context, by ca.Requester, id int64, reason 
 	a := &p.Acquisition
 	a.State = inventory.StateCancelled
 	detail := fmt.Sprintf("request of %s rejected: %s", requester, reason)
-	if err := s.update(ctx, a, s.step(by.Name, actionRejected, detail)); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, by.Name, "acquisition.reject", a.ID, detail); err != nil {
+	if err := s.updateAudited(ctx, a, event{by.Name, "acquisition.reject", detail}, s.step(by.Name, actionRejected, detail)); err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)

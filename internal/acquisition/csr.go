@@ -21,10 +21,7 @@ func (s *Service) CSR(ctx context.Context, actor string, id int64) ([]byte, erro
 		return nil, fmt.Errorf("acquisition: process %d: request: %w", a.ID, err)
 	}
 	detail := fmt.Sprintf("request %d downloaded", c.ID)
-	if err := s.update(ctx, a, s.step(actor, "csr_downloaded", detail)); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "acquisition.csr_download", a.ID, detail); err != nil {
+	if err := s.updateAudited(ctx, a, event{actor, "acquisition.csr_download", detail}, s.step(actor, "csr_downloaded", detail)); err != nil {
 		return nil, err
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: c.DER}), nil

@@ -41,17 +41,18 @@ func (s *Service) Issue(ctx context.Context, by ca.Requester, id int64) (*Valida
 	if err != nil {
 		return nil, fmt.Errorf("acquisition: process %d: %w", a.ID, err)
 	}
-	return s.registerIssued(ctx, by.Name, p, r, issued, s.step(by.Name, "issued", issuedDetail(issued, r)))
+	return s.registerIssued(ctx, by.Name, p, r, issued, nil, s.step(by.Name, "issued", issuedDetail(issued, r)))
 }
 
-// registerIssued records the certificate the CA issued for p with steps.
+// registerIssued records the certificate the CA issued for p with steps,
+// and the audit events after (see register).
 func (s *Service) registerIssued(ctx context.Context, actor string, p *Process, r *ca.Request, issued *ca.Issued,
-	steps ...inventory.AcquisitionStep) (*Validation, error) {
+	after []event, steps ...inventory.AcquisitionStep) (*Validation, error) {
 	a := &p.Acquisition
 	a.CertificateID = issued.Record.ID
 	a.Differences = differences(wanted(p.Definition), certNames(issued.Certificate))
 	v := &Validation{Chain: append([]*x509.Certificate{issued.Certificate}, issued.Chain...)}
-	return s.register(ctx, actor, a, "acquisition.issue", v, steps...)
+	return s.register(ctx, actor, a, "acquisition.issue", v, after, steps...)
 }
 
 func issuedDetail(issued *ca.Issued, r *ca.Request) string {
@@ -77,26 +78,22 @@ func (s *Service) caRequest(ctx context.Context, by ca.Requester, p *Process) (*
 
 // register records a's new certificate (CertificateID, Differences set)
 // with steps, moving a to issued, or on to completed with AutoSwitch; it
-// audits that as action, with the last step's detail, and fills in v.
+// audits that as action, with the last step's detail, then the events
+// after, all in one transaction, and fills in v.
 func (s *Service) register(ctx context.Context, actor string, a *inventory.Acquisition, action string, v *Validation,
-	steps ...inventory.AcquisitionStep) (*Validation, error) {
+	after []event, steps ...inventory.AcquisitionStep) (*Validation, error) {
 	a.State = inventory.StateIssued
-	var err error
+	events := []event{{actor, action, steps[len(steps)-1].Detail}}
+	write := func(tx inventory.Store) error { return tx.UpdateAcquisition(ctx, a, steps...) }
 	if a.AutoSwitch {
-		err = s.complete(ctx, a, append(steps, s.step(actor, "switched", switched(a)))...)
-	} else {
-		err = s.update(ctx, a, steps...)
+		a.State = inventory.StateCompleted
+		steps = append(steps, s.step(actor, "switched", switched(a)))
+		write = func(tx inventory.Store) error { return tx.SwitchCurrent(ctx, a, steps...) }
+		events = append(events, event{actor, "acquisition.switch", switched(a) + " (auto-switch)"})
 	}
+	err := s.record(ctx, a, write, append(events, after...)...)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.audit(ctx, actor, action, a.ID, steps[len(steps)-1].Detail); err != nil {
-		return nil, err
-	}
-	if a.AutoSwitch {
-		if err := s.audit(ctx, actor, "acquisition.switch", a.ID, switched(a)+" (auto-switch)"); err != nil {
-			return nil, err
-		}
 	}
 	v.Acquisition, v.Differences, v.Switched = a, a.Differences, a.AutoSwitch
 	if v.Certificate, err = s.st.GetCertificate(ctx, a.CertificateID); err != nil {

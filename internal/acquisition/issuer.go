@@ -191,10 +191,7 @@ func (s *Service) ChooseIssuer(ctx context.Context, actor string, id int64, issu
 		return nil, err
 	}
 	a.IssuerID, a.ProductID = c.issuer.ID, c.product.ID
-	if err := s.update(ctx, a, s.step(actor, "issuer_chosen", c.String())); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "acquisition.choose_issuer", a.ID, c.String()); err != nil {
+	if err := s.updateAudited(ctx, a, event{actor, "acquisition.choose_issuer", c.String()}, s.step(actor, "issuer_chosen", c.String())); err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)

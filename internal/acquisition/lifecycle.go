@@ -19,10 +19,7 @@ func (s *Service) Switch(ctx context.Context, actor string, id int64) (*Process,
 	if err := requireState(a, "issued processes can be switched", inventory.StateIssued); err != nil {
 		return nil, err
 	}
-	if err := s.complete(ctx, a, s.step(actor, "switched", switched(a))); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "acquisition.switch", a.ID, switched(a)); err != nil {
+	if err := s.completeAudited(ctx, a, event{actor, "acquisition.switch", switched(a)}, s.step(actor, "switched", switched(a))); err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)
@@ -46,10 +43,7 @@ func (s *Service) Cancel(ctx context.Context, actor string, id int64, reason str
 		detail = "cancelled, no reason given"
 	}
 	a.State = inventory.StateCancelled
-	if err := s.update(ctx, a, s.step(actor, "cancelled", detail)); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "acquisition.cancel", a.ID, detail); err != nil {
+	if err := s.updateAudited(ctx, a, event{actor, "acquisition.cancel", detail}, s.step(actor, "cancelled", detail)); err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)

@@ -37,10 +37,7 @@ func (s *Service) RecordOrder(ctx context.Context, actor string, id int64, o Ord
 	}
 	detail := orderDetail(order, product, a.State == inventory.StateOrdered)
 	a.Order, a.ProductID, a.State = order, product.ID, inventory.StateOrdered
-	if err := s.update(ctx, a, s.step(actor, "ordered", detail)); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "acquisition.order", a.ID, detail); err != nil {
+	if err := s.updateAudited(ctx, a, event{actor, "acquisition.order", detail}, s.step(actor, "ordered", detail)); err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)

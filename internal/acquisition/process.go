@@ -3,7 +3,6 @@ package acquisition
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -83,22 +82,49 @@ func (s *Service) step(actor, action, detail string) inventory.AcquisitionStep {
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Second) }
 
-// update stores a's changes with steps.
-func (s *Service) update(ctx context.Context, a *inventory.Acquisition, steps ...inventory.AcquisitionStep) error {
-	return changed(s.st.UpdateAcquisition(ctx, a, steps...), a)
+// event is the audit event of a change to a process.
+type event struct{ actor, action, summary string }
+
+// updateAudited stores a's changes with steps and the audit event e, in
+// one transaction.
+func (s *Service) updateAudited(ctx context.Context, a *inventory.Acquisition, e event, steps ...inventory.AcquisitionStep) error {
+	return s.record(ctx, a, func(tx inventory.Store) error { return tx.UpdateAcquisition(ctx, a, steps...) }, e)
 }
 
-// complete stores a's changes with steps, completed, and makes its
-// certificate the definition's current one, in one transaction.
-func (s *Service) complete(ctx context.Context, a *inventory.Acquisition, steps ...inventory.AcquisitionStep) error {
+// completeAudited stores a's changes with steps, completed, makes its
+// certificate the definition's current one, and stores the audit event
+// e, all in one transaction.
+func (s *Service) completeAudited(ctx context.Context, a *inventory.Acquisition, e event, steps ...inventory.AcquisitionStep) error {
 	a.State = inventory.StateCompleted
-	return changed(s.st.SwitchCurrent(ctx, a, steps...), a)
+	return s.record(ctx, a, func(tx inventory.Store) error { return tx.SwitchCurrent(ctx, a, steps...) }, e)
 }
 
-// audit records an event about process id.
-func (s *Service) audit(ctx context.Context, actor, action string, id int64, summary string) error {
-	return s.st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now(), Actor: actor, Action: action,
+// record runs write, which stores a's changes, and appends events, in
+// one transaction: a process never changes unaudited.
+func (s *Service) record(ctx context.Context, a *inventory.Acquisition, write func(tx inventory.Store) error, events ...event) error {
+	return changed(s.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := s.auditIn(ctx, tx, e.actor, e.action, a.ID, e.summary); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), a)
+}
+
+// auditIn records an event about process id through st (the store, or
+// the transaction of the change).
+func (s *Service) auditIn(ctx context.Context, st auditor, actor, action string, id int64, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now(), Actor: actor, Action: action,
 		Object: object(id), Summary: summary})
 }
 
-func object(id int64) string { return "acquisition:" + strconv.FormatInt(id, 10) }
+// auditor appends audit events: the store, or a transaction of it.
+type auditor interface {
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+}
+
+func object(id int64) string { return inventory.ObjectRef(inventory.KindAcquisition, id) }

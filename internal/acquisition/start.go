@@ -37,11 +37,14 @@ func (s *Service) Start(ctx context.Context, actor string, o StartOptions) (*Pro
 		s.step(actor, "csr_created", fmt.Sprintf("request %d for %s", csr.ID, joinNames(csr.SANs))),
 		s.step(actor, "issuer_chosen", c.String()),
 	}
-	if err := s.st.PutAcquisition(ctx, a, steps...); err != nil {
-		return nil, openConflict(err, d)
-	}
 	summary := fmt.Sprintf("%s for definition %s; %s; %s", kind, d.Name, c, k.detail)
-	if err := s.audit(ctx, actor, "acquisition.start", a.ID, summary); err != nil {
+	err = s.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutAcquisition(ctx, a, steps...); err != nil {
+			return openConflict(err, d)
+		}
+		return s.auditIn(ctx, tx, actor, "acquisition.start", a.ID, summary)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.process(ctx, a)

@@ -49,7 +49,7 @@ func (s *Service) Upload(ctx context.Context, actor string, id int64, u Upload) 
 	}
 	a.Differences = differences(wanted(p.Definition), certNames(leaf))
 	detail := fmt.Sprintf("%s, issued by %q", describe(leaf), leaf.Issuer.CommonName)
-	return s.register(ctx, actor, a, "acquisition.upload", &Validation{Chain: chain},
+	return s.register(ctx, actor, a, "acquisition.upload", &Validation{Chain: chain}, nil,
 		s.step(actor, "certificate_uploaded", detail))
 }
 

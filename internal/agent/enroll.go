@@ -75,14 +75,18 @@ func (r *Registry) Enroll(ctx context.Context, in EnrollRequest, remoteAddr stri
 		return nil, fmt.Errorf("agent: issue the certificate of %q: %w", a.Name, err)
 	}
 	sum := inventory.SHA256Hex(is.Certificate.Raw)
-	if err := r.st.SetAgentCertificate(ctx, a.ID, sum); err != nil {
-		return nil, fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
-	}
-	a.CertificateSHA256 = sum
 	summary := fmt.Sprintf("enrolled from %s, certificate %s", remoteAddr, sum)
-	if err := r.audit(ctx, "agent:"+a.Name, "agent.enroll", a.Name, summary); err != nil {
+	err = r.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.SetAgentCertificate(ctx, a.ID, sum); err != nil {
+			return fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
+		}
+		return r.audit(ctx, tx, "agent:"+a.Name, "agent.enroll", inventory.ObjectRef(inventory.KindAgent, a.ID),
+			inventory.NamedSummary(a.Name, summary))
+	})
+	if err != nil {
 		return nil, err
 	}
+	a.CertificateSHA256 = sum
 	return &EnrollResponse{Name: a.Name, Certificate: string(pemCert(is.Certificate)), Chain: string(pemCerts(is.Chain))}, nil
 }
 

@@ -177,5 +177,5 @@ func (e *Endpoint) refused(ctx context.Context, re *RefusedError, remote string)
 		return nil
 	}
 	summary := fmt.Sprintf("refused (%s) from %s: certificate %s", re.Reason, remote, re.SHA256)
-	return e.reg.audit(ctx, "agent:"+re.Agent, "agent.refused", re.Agent, summary)
+	return e.reg.audit(ctx, e.reg.st, "agent:"+re.Agent, "agent.refused", inventory.ObjectName(inventory.KindAgent, re.Agent), summary)
 }

@@ -31,7 +31,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +64,13 @@ type Store interface {
 	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
 	Chain(ctx context.Context, id int64) ([]inventory.Certificate, error)
 	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// auditor appends audit events: the store, or a transaction of it.
+type auditor interface {
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
@@ -149,11 +155,14 @@ func (r *Registry) CreateToken(ctx context.Context, actor, name string, ttl time
 	now := r.cfg.Now().UTC()
 	t := &inventory.AgentToken{Hash: tokenHash(token), Name: name, CreatedBy: actor, CreatedAt: now,
 		ExpiresAt: now.Add(ttl)}
-	if err := r.st.PutAgentToken(ctx, t); err != nil {
-		return nil, err
-	}
 	summary := "enrollment token, expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
-	if err := r.audit(ctx, actor, "agent.token_create", name, summary); err != nil {
+	err = r.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutAgentToken(ctx, t); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, actor, "agent.token_create", inventory.ObjectName(inventory.KindAgent, name), summary)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &NewToken{Name: name, Token: token, CAPin: pin, ExpiresAt: t.ExpiresAt}, nil
@@ -177,24 +186,28 @@ func (r *Registry) SetDisabled(ctx context.Context, actor string, id int64, disa
 	if err != nil {
 		return nil, err
 	}
-	if err := r.st.SetAgentDisabled(ctx, id, disabled); err != nil {
-		return nil, err
-	}
 	action := "agent.enable"
 	if disabled {
 		action = "agent.disable"
 	}
-	if err := r.audit(ctx, actor, action, a.Name, "agent "+strconv.FormatInt(id, 10)); err != nil {
+	err = r.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.SetAgentDisabled(ctx, id, disabled); err != nil {
+			return err
+		}
+		return r.audit(ctx, tx, actor, action, inventory.ObjectRef(inventory.KindAgent, id), a.Name)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return r.st.GetAgent(ctx, id)
 }
 
-// audit records an action on the agent called name; summary holds no
-// secret.
-func (r *Registry) audit(ctx context.Context, actor, action, name, summary string) error {
-	return r.st.AppendAudit(ctx, &inventory.AuditEvent{Time: r.cfg.Now().UTC(), Actor: actor, Action: action,
-		Object: "agent:" + name, Summary: summary})
+// audit records an action on an agent: object is its ObjectRef once it
+// has an ID, its ObjectName before (an enrollment token, a refused
+// request); summary holds no secret.
+func (r *Registry) audit(ctx context.Context, st auditor, actor, action, object, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: r.cfg.Now().UTC(), Actor: actor, Action: action,
+		Object: object, Summary: summary})
 }
 
 // Pin returns the CA pin agents check the endpoint against: "sha256:"

@@ -41,11 +41,15 @@ func (r *Registry) Renew(ctx context.Context, a *inventory.Agent, csrPEM, remote
 		return nil, fmt.Errorf("agent: renew the certificate of %q: %w", a.Name, err)
 	}
 	sum := inventory.SHA256Hex(is.Certificate.Raw)
-	if err := r.st.SetAgentCertificate(ctx, a.ID, sum); err != nil {
-		return nil, fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
-	}
 	summary := fmt.Sprintf("certificate renewed from %s: %s", remoteAddr, sum)
-	if err := r.audit(ctx, "agent:"+a.Name, "agent.renew", a.Name, summary); err != nil {
+	err = r.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.SetAgentCertificate(ctx, a.ID, sum); err != nil {
+			return fmt.Errorf("agent: record the certificate of %q: %w", a.Name, err)
+		}
+		return r.audit(ctx, tx, "agent:"+a.Name, "agent.renew", inventory.ObjectRef(inventory.KindAgent, a.ID),
+			inventory.NamedSummary(a.Name, summary))
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &EnrollResponse{Name: a.Name, Certificate: string(pemCert(is.Certificate)), Chain: string(pemCerts(is.Chain))}, nil

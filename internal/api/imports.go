@@ -94,7 +94,7 @@ func (a *API) importEvents(who string, keyRecs []*inventory.Key, keyRes, certRes
 	for i, r := range keyRes {
 		if r.Added {
 			out = append(out, inventory.AuditEvent{Time: a.now(), Actor: who, Action: "key.import",
-				Object:  fmt.Sprintf("key:%d", r.ID),
+				Object:  inventory.ObjectRef(inventory.KindKey, r.ID),
 				Summary: fmt.Sprintf("%s-%d private key imported through the API", keyRecs[i].Algorithm, keyRecs[i].Bits)})
 		}
 	}
@@ -108,6 +108,6 @@ func (a *API) importEvents(who string, keyRecs []*inventory.Key, keyRes, certRes
 		}
 	}
 	return append(out, inventory.AuditEvent{Time: a.now(), Actor: who, Action: "certificate.import",
-		Object: "certificates", Summary: fmt.Sprintf("%d certificates added (%d already present) through the API",
+		Object: inventory.ObjectCertificates, Summary: fmt.Sprintf("%d certificates added (%d already present) through the API",
 			added, len(certRes)-added)})
 }

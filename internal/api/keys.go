@@ -106,7 +106,7 @@ func (a *API) exportKey(w http.ResponseWriter, r *http.Request) error {
 		summary += fmt.Sprintf(" with certificate %d and its chain", certID)
 	}
 	if err := a.Store.AppendAudit(r.Context(), &inventory.AuditEvent{Time: a.now(), Actor: actor(r),
-		Action: "key.export", Object: fmt.Sprintf("key:%d", id), Summary: summary}); err != nil {
+		Action: "key.export", Object: inventory.ObjectRef(inventory.KindKey, id), Summary: summary}); err != nil {
 		return err
 	}
 	return writeFile(w, "application/octet-stream", fmt.Sprintf("key-%d.%s", id, kf.ext), data)

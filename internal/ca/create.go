@@ -300,8 +300,8 @@ func (a *Authority) issueCA(ctx context.Context, rootID int64, root *issuer, tmp
 	}
 	_, err = a.st.RecordIssuances(ctx, []inventory.Issuance{{
 		CAID: rootID, Certificate: inventory.NewCertificate(cert, "ca:"+o.Name), Key: k,
-		Audit: &inventory.AuditEvent{Actor: o.Actor, Action: "ca.issue", Object: "ca " + o.Name,
-			Summary: fmt.Sprintf("intermediate CA certificate, serial %s", serial)},
+		Audit: &inventory.AuditEvent{Actor: o.Actor, Action: "ca.issue",
+			Summary: fmt.Sprintf("intermediate CA certificate of %q, serial %s", o.Name, serial)},
 	}})
 	if err != nil {
 		return nil, wrapStore(err)
@@ -340,27 +340,27 @@ func (a *Authority) storeCA(ctx context.Context, c *inventory.CA, key crypto.Sig
 	if err != nil {
 		return fmt.Errorf("ca: %w", err)
 	}
-	if c.KeyID, _, err = a.st.PutKey(ctx, k); err != nil {
-		return wrapStore(err)
-	}
-	if len(certs) > 0 {
-		if c.CertificateID, err = a.putCerts(ctx, c.Name, certs); err != nil {
-			return err
+	return a.audited(ctx, actor, action, c, describe(certs), func(tx inventory.Store) error {
+		var err error
+		if c.KeyID, _, err = tx.PutKey(ctx, k); err != nil {
+			return wrapStore(err)
 		}
-	}
-	if err := a.st.PutCA(ctx, c); err != nil {
-		return wrapStore(err)
-	}
-	return a.audit(ctx, actor, action, c, describe(certs))
+		if len(certs) > 0 {
+			if c.CertificateID, err = putCerts(ctx, tx, c.Name, certs); err != nil {
+				return err
+			}
+		}
+		return wrapStore(tx.PutCA(ctx, c))
+	})
 }
 
-// putCerts stores certs and returns the first one's ID.
-func (a *Authority) putCerts(ctx context.Context, name string, certs []*x509.Certificate) (int64, error) {
+// putCerts stores certs through st and returns the first one's ID.
+func putCerts(ctx context.Context, st inventory.Store, name string, certs []*x509.Certificate) (int64, error) {
 	recs := make([]*inventory.Certificate, len(certs))
 	for i, x := range certs {
 		recs[i] = inventory.NewCertificate(x, "ca:"+name)
 	}
-	res, err := a.st.PutCertificates(ctx, recs)
+	res, err := st.PutCertificates(ctx, recs)
 	if err != nil {
 		return 0, wrapStore(err)
 	}
@@ -375,9 +375,26 @@ func describe(certs []*x509.Certificate) string {
 	return fmt.Sprintf("subject %q, serial %s, until %s", x.Subject.String(), serialHex(x.SerialNumber), x.NotAfter.UTC().Format(time.DateOnly))
 }
 
-func (a *Authority) audit(ctx context.Context, actor, action string, c *inventory.CA, summary string) error {
-	e := &inventory.AuditEvent{Actor: actor, Action: action, Object: "ca " + c.Name, Summary: summary}
-	return wrapStore(a.st.AppendAudit(ctx, e))
+// audited runs write, which stores a change to c, and then appends the
+// audit event of action on c, in one transaction.
+func (a *Authority) audited(ctx context.Context, actor, action string, c *inventory.CA, summary string,
+	write func(tx inventory.Store) error) error {
+	return a.st.InTx(ctx, func(tx inventory.Store) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		e := &inventory.AuditEvent{Actor: actor, Action: action, Object: inventory.ObjectRef(inventory.KindCA, c.ID),
+			Summary: inventory.NamedSummary(c.Name, summary)}
+		return wrapStore(tx.AppendAudit(ctx, e))
+	})
+}
+
+// update stores c and the audit event of action on it, in one
+// transaction, and forgets the loaded copy of c.
+func (a *Authority) update(ctx context.Context, actor, action string, c *inventory.CA, summary string) error {
+	err := a.audited(ctx, actor, action, c, summary, func(tx inventory.Store) error { return wrapStore(tx.UpdateCA(ctx, c)) })
+	a.forget(c.ID)
+	return err
 }
 
 // SetDefault makes the active CA named name the default CA.
@@ -390,11 +407,10 @@ func (a *Authority) SetDefault(ctx context.Context, name, actor string) (*invent
 		return nil, fmt.Errorf("ca: %s is %s; only an active CA can be the default", c.Name, c.Status)
 	}
 	c.Default = true
-	if err := a.st.UpdateCA(ctx, c); err != nil {
-		return nil, wrapStore(err)
+	if err := a.update(ctx, actor, "ca.default", c, "made the default CA"); err != nil {
+		return nil, err
 	}
-	a.forget(c.ID)
-	return c, a.audit(ctx, actor, "ca.default", c, "made the default CA")
+	return c, nil
 }
 
 // first returns the first non-empty string.

@@ -254,11 +254,10 @@ func (a *Authority) SetIssuancePolicy(ctx context.Context, name string, p invent
 		return nil, err
 	}
 	c.Issuance = &p
-	if err := a.st.UpdateCA(ctx, c); err != nil {
-		return nil, wrapStore(err)
+	if err := a.update(ctx, actor, "ca.policy", c, DescribeIssuance(p)); err != nil {
+		return nil, err
 	}
-	a.forget(c.ID)
-	return c, a.audit(ctx, actor, "ca.policy", c, DescribeIssuance(p))
+	return c, nil
 }
 
 // DescribeIssuance says what p allows, in one line.

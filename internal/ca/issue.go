@@ -298,7 +298,7 @@ func (a *Authority) recordIssued(ctx context.Context, iss *issuer, r Request, ce
 			iss.ca.Name, rec.NotAfter.Format("2006-01-02"), r.OnBehalfOf, r.Requester.Name, r.Requester.Role)
 	}
 	is := inventory.Issuance{CAID: iss.ca.ID, Certificate: rec, Audit: &inventory.AuditEvent{
-		Actor: first(r.Actor, r.Requester.Name), Action: "ca.issue", Object: "certificate serial " + rec.Serial,
+		Actor: first(r.Actor, r.Requester.Name), Action: "ca.issue",
 		Summary: summary,
 	}}
 	if key != nil {

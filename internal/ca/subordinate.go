@@ -35,17 +35,22 @@ func (a *Authority) initSubordinate(ctx context.Context, o InitOptions) (*invent
 		return nil, fmt.Errorf("ca: %w", err)
 	}
 	c := &inventory.CA{Name: o.Name, Status: inventory.CAPending, Policy: o.Policy, Default: o.Default}
-	if c.KeyID, _, err = a.st.PutKey(ctx, k); err != nil {
-		return nil, wrapStore(err)
+	err = a.audited(ctx, o.Actor, "ca.create-subordinate", c, "certificate request written; pending activation",
+		func(tx inventory.Store) error {
+			var err error
+			if c.KeyID, _, err = tx.PutKey(ctx, k); err != nil {
+				return wrapStore(err)
+			}
+			csr := &inventory.CSR{Subject: tmpl.Subject.String(), SPKISHA256: spki, KeyID: c.KeyID, DER: der}
+			if c.CSRID, err = tx.PutCSR(ctx, csr); err != nil {
+				return wrapStore(err)
+			}
+			return wrapStore(tx.PutCA(ctx, c))
+		})
+	if err != nil {
+		return nil, err
 	}
-	csr := &inventory.CSR{Subject: tmpl.Subject.String(), SPKISHA256: spki, KeyID: c.KeyID, DER: der}
-	if c.CSRID, err = a.st.PutCSR(ctx, csr); err != nil {
-		return nil, wrapStore(err)
-	}
-	if err := a.st.PutCA(ctx, c); err != nil {
-		return nil, wrapStore(err)
-	}
-	return c, a.audit(ctx, o.Actor, "ca.create-subordinate", c, "certificate request written; pending activation")
+	return c, nil
 }
 
 // Activate completes a pending subordinate CA with the certificate the
@@ -78,18 +83,22 @@ func (a *Authority) Activate(ctx context.Context, name string, certs, roots []*x
 	if err != nil {
 		return nil, fmt.Errorf("ca: activate %s: %w", c.Name, err)
 	}
-	if c.CertificateID, err = a.putCerts(ctx, c.Name, chain); err != nil {
-		return nil, err
-	}
 	c.Status = inventory.CAActive
 	if err := a.defaultIfNone(ctx, c); err != nil {
 		return nil, err
 	}
-	if err := a.st.UpdateCA(ctx, c); err != nil {
-		return nil, wrapStore(err)
-	}
+	err = a.audited(ctx, actor, "ca.activate", c, describe(chain), func(tx inventory.Store) error {
+		var err error
+		if c.CertificateID, err = putCerts(ctx, tx, c.Name, chain); err != nil {
+			return err
+		}
+		return wrapStore(tx.UpdateCA(ctx, c))
+	})
 	a.forget(c.ID)
-	return c, a.audit(ctx, actor, "ca.activate", c, describe(chain))
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // certForKey finds the certificate for the public key with hash spki.

@@ -58,11 +58,17 @@ func (s *Service) AddVendorAccount(ctx context.Context, actor, issuer string, n 
 			return nil, fmt.Errorf("catalogue: seal password: %w", err)
 		}
 	}
-	if err := s.store.PutVendorAccount(ctx, a); err != nil {
-		return nil, conflict(err, "vendor account %q exists", a.Name)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutVendorAccount(ctx, a); err != nil {
+			return conflict(err, "vendor account %q exists", a.Name)
+		}
+		summary := fmt.Sprintf("issuer %s, username %q, password stored %t", i.Name, a.Username, n.Password != "")
+		return s.audit(ctx, tx, actor, "vendor_account.create", inventory.KindVendorAccount, a.ID, a.Name, summary)
+	})
+	if err != nil {
+		return nil, err
 	}
-	summary := fmt.Sprintf("issuer %s, username %q, password stored %t", i.Name, a.Username, n.Password != "")
-	return view(a), s.audit(ctx, actor, "vendor_account.create", "vendor_account:"+a.Name, summary)
+	return view(a), nil
 }
 
 // AccountChange is what EditVendorAccount changes. Username, Email, URL
@@ -114,11 +120,17 @@ func (s *Service) EditVendorAccount(ctx context.Context, actor string, id int64,
 		}
 		password = "changed"
 	}
-	if err := s.store.UpdateVendorAccount(ctx, a); err != nil {
-		return nil, conflict(err, "vendor account %q exists", a.Name)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateVendorAccount(ctx, a); err != nil {
+			return conflict(err, "vendor account %q exists", a.Name)
+		}
+		summary := fmt.Sprintf("username %q, password %s", a.Username, password)
+		return s.audit(ctx, tx, actor, "vendor_account.update", inventory.KindVendorAccount, a.ID, a.Name, summary)
+	})
+	if err != nil {
+		return nil, err
 	}
-	summary := fmt.Sprintf("username %q, password %s", a.Username, password)
-	return view(a), s.audit(ctx, actor, "vendor_account.update", "vendor_account:"+a.Name, summary)
+	return view(a), nil
 }
 
 // checkAccountFields refuses an e-mail that is not one address, a page
@@ -184,7 +196,7 @@ func (s *Service) Password(ctx context.Context, actor string, id int64) (string,
 	if err != nil {
 		return "", fmt.Errorf("catalogue: vendor account %q: open password: %w", a.Name, err)
 	}
-	if err := s.audit(ctx, actor, "vendor_account.password_read", "vendor_account:"+a.Name, "password opened"); err != nil {
+	if err := s.audit(ctx, s.store, actor, "vendor_account.password_read", inventory.KindVendorAccount, a.ID, a.Name, "password opened"); err != nil {
 		return "", err
 	}
 	return string(pw), nil

@@ -56,7 +56,12 @@ func (s *Service) SyncBuiltin(ctx context.Context) error {
 func (s *Service) putBuiltinIssuer(ctx context.Context, ca inventory.CA) (*inventory.Issuer, error) {
 	for _, name := range []string{ca.Name, "ca:" + ca.Name} {
 		i := &inventory.Issuer{Name: name, Kind: inventory.IssuerBuiltinCA, CAID: ca.ID, Notes: "certkeeper's own CA"}
-		err := s.store.PutIssuer(ctx, i)
+		err := s.store.InTx(ctx, func(tx inventory.Store) error {
+			if err := tx.PutIssuer(ctx, i); err != nil {
+				return err
+			}
+			return s.audit(ctx, tx, SystemActor, "issuer.create", inventory.KindIssuer, i.ID, i.Name, "kind builtin-ca for CA "+ca.Name)
+		})
 		if errors.Is(err, inventory.ErrConflict) {
 			got, gerr := s.store.IssuerByName(ctx, name)
 			if gerr == nil && got.CAID == ca.ID {
@@ -67,7 +72,7 @@ func (s *Service) putBuiltinIssuer(ctx context.Context, ca inventory.CA) (*inven
 		if err != nil {
 			return nil, err
 		}
-		return i, s.audit(ctx, SystemActor, "issuer.create", "issuer:"+i.Name, "kind builtin-ca for CA "+ca.Name)
+		return i, nil
 	}
 	return nil, fmt.Errorf("catalogue: CA %q: issuers %q and %q exist: %w", ca.Name, ca.Name, "ca:"+ca.Name,
 		inventory.ErrConflict)
@@ -80,12 +85,14 @@ func (s *Service) ensureBuiltinProduct(ctx context.Context, i *inventory.Issuer)
 	}
 	p := &inventory.Product{IssuerID: i.ID, Name: BuiltinProduct, ValidationLevel: inventory.LevelPrivate,
 		Wildcard: true}
-	err = s.store.PutProduct(ctx, p)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutProduct(ctx, p); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, SystemActor, "product.create", inventory.KindProduct, p.ID, productName(i, p), productSummary(p))
+	})
 	if errors.Is(err, inventory.ErrConflict) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	return s.audit(ctx, SystemActor, "product.create", productObject(i, p), productSummary(p))
+	return err
 }

@@ -24,6 +24,13 @@ type Store interface {
 	inventory.CatalogueStore
 	ListCAs(ctx context.Context) ([]inventory.CA, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// auditor appends audit events: the store, or a transaction of it.
+type auditor interface {
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
 // Sealer seals and opens secrets bound to a context; *keys.Sealer is one.
@@ -75,10 +82,16 @@ func (s *Service) AddIssuer(ctx context.Context, actor string, i inventory.Issue
 	if err := checkIssuer(&i); err != nil {
 		return nil, err
 	}
-	if err := s.store.PutIssuer(ctx, &i); err != nil {
-		return nil, conflict(err, "issuer %q exists", i.Name)
+	err := s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutIssuer(ctx, &i); err != nil {
+			return conflict(err, "issuer %q exists", i.Name)
+		}
+		return s.audit(ctx, tx, actor, "issuer.create", inventory.KindIssuer, i.ID, i.Name, "kind "+string(i.Kind))
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &i, s.audit(ctx, actor, "issuer.create", "issuer:"+i.Name, "kind "+string(i.Kind))
+	return &i, nil
 }
 
 // EditIssuer applies edit to the issuer called name and stores the
@@ -94,10 +107,16 @@ func (s *Service) EditIssuer(ctx context.Context, actor, name string, edit func(
 	if err := checkIssuer(i); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateIssuer(ctx, i); err != nil {
-		return nil, conflict(err, "issuer %q exists", i.Name)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateIssuer(ctx, i); err != nil {
+			return conflict(err, "issuer %q exists", i.Name)
+		}
+		return s.audit(ctx, tx, actor, "issuer.update", inventory.KindIssuer, i.ID, i.Name, "was "+name)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return i, s.audit(ctx, actor, "issuer.update", "issuer:"+i.Name, "was "+name)
+	return i, nil
 }
 
 func checkIssuer(i *inventory.Issuer) error {
@@ -136,7 +155,10 @@ func conflict(err error, format string, args ...any) error {
 	return err
 }
 
-func (s *Service) audit(ctx context.Context, actor, action, object, summary string) error {
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: object, Summary: summary})
+// audit records an action on the object of kind with row ID id, called
+// name, through st (the store, or the change's transaction); summary
+// holds no secret.
+func (s *Service) audit(ctx context.Context, st auditor, actor, action, kind string, id int64, name, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: inventory.ObjectRef(kind, id), Summary: inventory.NamedSummary(name, summary)})
 }

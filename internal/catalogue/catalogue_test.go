@@ -105,7 +105,7 @@ func TestSyncBuiltin(t *testing.T) {
 	if len(products) != 1 || products[0].ValidationLevel != inventory.LevelPrivate {
 		t.Fatalf("products = %+v, want one private product", products)
 	}
-	want := []string{"issuer.create issuer:Root CA", "product.create product:Root CA/private"}
+	want := []string{"issuer.create issuer:1", "product.create product:1"}
 	if diff := cmp.Diff(want, f.actions(t)); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
@@ -194,8 +194,8 @@ func TestEdit(t *testing.T) {
 	if _, err := f.svc.EditProduct(ctx, actor, "Vendor", "Nope", func(*inventory.Product) {}); !errors.Is(err, inventory.ErrNotFound) {
 		t.Errorf("EditProduct unknown: error = %v, want ErrNotFound", err)
 	}
-	want := []string{"issuer.create issuer:V", "product.create product:V/Basic", "issuer.update issuer:Vendor",
-		"product.update product:Vendor/Basic"}
+	want := []string{"issuer.create issuer:1", "product.create product:1", "issuer.update issuer:1",
+		"product.update product:1"}
 	if diff := cmp.Diff(want, f.actions(t)); diff != "" {
 		t.Errorf("audit (-want +got):\n%s", diff)
 	}
@@ -318,7 +318,7 @@ func TestEditVendorAccount(t *testing.T) {
 			t.Errorf("audit event %+v contains a password", e)
 		}
 	}
-	want := []string{`username "ops2", password kept`, `username "ops2", password changed`, `username "ops3", password removed`}
+	want := []string{`ops: username "ops2", password kept`, `ops: username "ops2", password changed`, `ops: username "ops3", password removed`}
 	if diff := cmp.Diff(want, summaries); diff != "" {
 		t.Errorf("update audit summaries (-want +got):\n%s", diff)
 	}

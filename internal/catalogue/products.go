@@ -31,10 +31,16 @@ func (s *Service) AddProduct(ctx context.Context, actor, issuer string, p invent
 	if err := checkProduct(i, &p); err != nil {
 		return nil, err
 	}
-	if err := s.store.PutProduct(ctx, &p); err != nil {
-		return nil, conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutProduct(ctx, &p); err != nil {
+			return conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+		}
+		return s.audit(ctx, tx, actor, "product.create", inventory.KindProduct, p.ID, productName(i, &p), productSummary(&p))
+	})
+	if err != nil {
+		return nil, err
 	}
-	return &p, s.audit(ctx, actor, "product.create", productObject(i, &p), productSummary(&p))
+	return &p, nil
 }
 
 // EditProduct applies edit to the product called name of the issuer
@@ -54,10 +60,16 @@ func (s *Service) EditProduct(ctx context.Context, actor, issuer, name string, e
 	if err := checkProduct(i, p); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateProduct(ctx, p); err != nil {
-		return nil, conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateProduct(ctx, p); err != nil {
+			return conflict(err, "issuer %q has a product %q", i.Name, p.Name)
+		}
+		return s.audit(ctx, tx, actor, "product.update", inventory.KindProduct, p.ID, productName(i, p), productSummary(p))
+	})
+	if err != nil {
+		return nil, err
 	}
-	return p, s.audit(ctx, actor, "product.update", productObject(i, p), productSummary(p))
+	return p, nil
 }
 
 func (s *Service) product(ctx context.Context, i *inventory.Issuer, name string) (*inventory.Product, error) {
@@ -92,8 +104,8 @@ func checkProduct(i *inventory.Issuer, p *inventory.Product) error {
 	return nil
 }
 
-func productObject(i *inventory.Issuer, p *inventory.Product) string {
-	return "product:" + i.Name + "/" + p.Name
+func productName(i *inventory.Issuer, p *inventory.Product) string {
+	return i.Name + "/" + p.Name
 }
 
 func productSummary(p *inventory.Product) string {

@@ -69,8 +69,8 @@ func (a *app) exportOne(cmd *cobra.Command, ref string, target format.Target, o 
 	return a.exportLocal(cmd, ref, target, o, dir, withKey)
 }
 
-// exportLocal writes a certificate of the local inventory and audits a
-// key export.
+// exportLocal writes a certificate of the local inventory. A key export
+// is audited before the key is written, so that no key leaves unaudited.
 func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, o outputOptions, dir, withKey bool) error {
 	if err := a.open(cmd.Context()); err != nil {
 		return err
@@ -79,17 +79,16 @@ func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, 
 	if err != nil {
 		return err
 	}
-	if err := a.writeExport(cmd, b, ref, target, o, dir); err != nil {
-		return err
+	if b.Key != nil {
+		if err := a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
+			Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
+			Object:  inventory.ObjectRef(inventory.KindKey, keyID),
+			Summary: fmt.Sprintf("private key exported with certificate %s as %s", ref, target),
+		}); err != nil {
+			return err
+		}
 	}
-	if b.Key == nil {
-		return nil
-	}
-	return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
-		Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
-		Object:  fmt.Sprintf("key/%d", keyID),
-		Summary: fmt.Sprintf("private key exported with certificate %s as %s", ref, target),
-	})
+	return a.writeExport(cmd, b, ref, target, o, dir)
 }
 
 // writeExport writes b to o.out or, when dir is set, to its own file in

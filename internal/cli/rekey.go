@@ -54,7 +54,7 @@ func (a *app) rekeyCommand() *cobra.Command {
 			a.sealer = ring
 			fmt.Fprintf(a.env.Stdout, "%d keys re-encrypted under master key %s\n", n, ring.KeyID())
 			return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
-				Time: a.env.Now().UTC(), Actor: a.actor(), Action: "masterkey.rotate", Object: "master-key",
+				Time: a.env.Now().UTC(), Actor: a.actor(), Action: "masterkey.rotate", Object: inventory.ObjectMasterKey,
 				Summary: fmt.Sprintf("%d keys re-encrypted under master key %s", n, ring.KeyID()),
 			})
 		},

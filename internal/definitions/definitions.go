@@ -21,6 +21,13 @@ type Store interface {
 	inventory.DefinitionStore
 	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// auditor appends audit events: the store, or a transaction of it.
+type auditor interface {
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
 // DefaultKeyType is used when a definition names no key type.
@@ -56,13 +63,19 @@ func (s *Service) create(ctx context.Context, actor, action string, d *inventory
 	}
 	now := s.now().UTC()
 	d.CreatedAt, d.UpdatedAt = now, now
-	if err := s.store.PutDefinition(ctx, d); err != nil {
-		if errors.Is(err, inventory.ErrConflict) {
-			return fmt.Errorf("definitions: definition %q exists: %w", d.Name, inventory.ErrConflict)
+	err := s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutDefinition(ctx, d); err != nil {
+			return err
 		}
-		return err
+		return s.audit(ctx, tx, actor, action, d, what)
+	})
+	if err != nil {
+		d.ID, d.Version = 0, 0 // rolled back
 	}
-	return s.audit(ctx, actor, action, d.Name, what)
+	if errors.Is(err, inventory.ErrConflict) {
+		return fmt.Errorf("definitions: definition %q exists: %w", d.Name, inventory.ErrConflict)
+	}
+	return err
 }
 
 // Get returns the definition named name.
@@ -89,11 +102,28 @@ func (s *Service) Update(ctx context.Context, actor string, d *inventory.Definit
 	}
 	read := d.Version
 	d.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateDefinition(ctx, d); err != nil {
-		return s.updateError(ctx, d, read, err)
+	err := s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateDefinition(ctx, d); err != nil {
+			return updateFailed{err}
+		}
+		return s.audit(ctx, tx, actor, "definition.update", d, fmt.Sprintf("version %d; %s", d.Version, summary(d)))
+	})
+	if u := (updateFailed{}); errors.As(err, &u) {
+		d.Version = read
+		return s.updateError(ctx, d, read, u.err)
 	}
-	return s.audit(ctx, actor, "definition.update", d.Name, fmt.Sprintf("version %d; %s", d.Version, summary(d)))
+	if err != nil {
+		d.Version = read
+	}
+	return err
 }
+
+// updateFailed marks the error of UpdateDefinition itself, as opposed to
+// its audit event's.
+type updateFailed struct{ err error }
+
+func (e updateFailed) Error() string { return e.err.Error() }
+func (e updateFailed) Unwrap() error { return e.err }
 
 // updateError explains why UpdateDefinition refused d.
 func (s *Service) updateError(ctx context.Context, d *inventory.Definition, read int64, err error) error {
@@ -131,10 +161,10 @@ func (s *Service) Clone(ctx context.Context, actor, name, newName string, change
 	return &d, nil
 }
 
-// audit records an action on the definition named name.
-func (s *Service) audit(ctx context.Context, actor, action, name, what string) error {
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "definition:" + name, Summary: what})
+// audit records an action on d; the summary starts with its name.
+func (s *Service) audit(ctx context.Context, st auditor, actor, action string, d *inventory.Definition, what string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: inventory.ObjectRef(inventory.KindDefinition, d.ID), Summary: inventory.NamedSummary(d.Name, what)})
 }
 
 // summary describes d in a few words for the audit trail.

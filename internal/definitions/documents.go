@@ -49,13 +49,19 @@ func (s *Service) AddDocument(ctx context.Context, actor, defName, docName strin
 		return nil, err
 	}
 	doc := &inventory.Document{DefinitionID: d.ID, Name: docName, Content: content, CreatedAt: s.now().UTC()}
-	if err := s.store.PutDocument(ctx, doc); err != nil {
-		if errors.Is(err, inventory.ErrConflict) {
-			return nil, fmt.Errorf("definitions: %q already has a document %q: %w", defName, docName, inventory.ErrConflict)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutDocument(ctx, doc); err != nil {
+			return err
 		}
+		return s.audit(ctx, tx, actor, "document.add", d, fmt.Sprintf("document %q, %d bytes", docName, doc.Size))
+	})
+	if errors.Is(err, inventory.ErrConflict) {
+		return nil, fmt.Errorf("definitions: %q already has a document %q: %w", defName, docName, inventory.ErrConflict)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return doc, s.audit(ctx, actor, "document.add", d.Name, fmt.Sprintf("document %q, %d bytes", docName, doc.Size))
+	return doc, nil
 }
 
 // Documents lists the documents of the definition named defName, without
@@ -87,11 +93,14 @@ func (s *Service) DeleteDocument(ctx context.Context, actor, defName, docName st
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteDocument(ctx, d.ID, docName); err != nil {
-		if errors.Is(err, inventory.ErrNotFound) {
-			return fmt.Errorf("definitions: %q has no document %q: %w", defName, docName, inventory.ErrNotFound)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.DeleteDocument(ctx, d.ID, docName); err != nil {
+			return err
 		}
-		return err
+		return s.audit(ctx, tx, actor, "document.delete", d, fmt.Sprintf("document %q", docName))
+	})
+	if errors.Is(err, inventory.ErrNotFound) {
+		return fmt.Errorf("definitions: %q has no document %q: %w", defName, docName, inventory.ErrNotFound)
 	}
-	return s.audit(ctx, actor, "document.delete", d.Name, fmt.Sprintf("document %q", docName))
+	return err
 }

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -88,13 +87,35 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
 
-// audit appends one audit event.
-func (s *Service) audit(ctx context.Context, actor, action, object, summary string) error {
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now(), Actor: actor, Action: action,
+// auditIn appends one audit event through st (the store, or a
+// transaction of it).
+func auditIn(ctx context.Context, st inventory.Store, at time.Time, actor, action, object, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: at, Actor: actor, Action: action,
 		Object: object, Summary: summary})
 }
 
-func deploymentObject(id int64) string { return fmt.Sprintf("deployment:%d", id) }
+// updateAudited stores d with steps and the audit event of action on
+// object, in one transaction.
+func (s *Service) updateAudited(ctx context.Context, actor, action, object, summary string, d *inventory.Deployment,
+	steps ...inventory.DeploymentStep) error {
+	return s.audited(ctx, func(tx inventory.Store) error { return tx.UpdateDeployment(ctx, d, steps...) },
+		actor, action, func() string { return object }, summary)
+}
+
+// audited runs write and then appends the audit event describing it, in
+// one transaction: neither is stored without the other. object is called
+// after write, so that it can name a row write created.
+func (s *Service) audited(ctx context.Context, write func(tx inventory.Store) error, actor, action string,
+	object func() string, summary string) error {
+	return s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		return auditIn(ctx, tx, s.now(), actor, action, object(), summary)
+	})
+}
+
+func deploymentObject(id int64) string { return inventory.ObjectRef(inventory.KindDeployment, id) }
 
 // keyedMutex is one mutex per deployment ID, dropped when nobody holds
 // or waits for it.

@@ -182,11 +182,8 @@ func (s *Service) recordCheck(ctx context.Context, actor string, p *deployProces
 		steps = append([]inventory.DeploymentStep{s.step(actor, "report_accepted",
 			fmt.Sprintf("report made on site at %s", res.Time.UTC().Format("2006-01-02 15:04 MST")), "")}, steps...)
 	}
-	if err := s.store.UpdateDeployment(ctx, d, steps...); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("%s at %s: passed %t; state %s -> %s", p.t.Name, res.Address, res.Passed, before, d.State)
-	if err := s.audit(ctx, actor, action, deploymentObject(d.ID), summary); err != nil {
+	if err := s.updateAudited(ctx, actor, action, deploymentObject(d.ID), summary, d, steps...); err != nil {
 		return nil, err
 	}
 	return s.deploymentView(ctx, d, true)
@@ -213,11 +210,8 @@ func (s *Service) Continue(ctx context.Context, actor string, id int64, reason s
 	}
 	before := p.d.State
 	p.d.State, p.d.Unchecked = inventory.DeployConfirmed, true
-	if err := s.store.UpdateDeployment(ctx, p.d, s.step(actor, "continued_unchecked", reason, "")); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("%s: confirmed without a check (was %s): %s", p.t.Name, before, reason)
-	if err := s.audit(ctx, actor, "deployment.continue_unchecked", deploymentObject(id), summary); err != nil {
+	if err := s.updateAudited(ctx, actor, "deployment.continue_unchecked", deploymentObject(id), summary, p.d, s.step(actor, "continued_unchecked", reason, "")); err != nil {
 		return nil, err
 	}
 	return s.deploymentView(ctx, p.d, true)
@@ -254,10 +248,7 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64) (*Deploy
 		step = s.step(actor, "rolled_back", "restored the files saved in "+p.d.Backup+" and reloaded", output)
 		p.d.State, p.d.Backup = inventory.DeployRolledBack, ""
 	}
-	if err := s.store.UpdateDeployment(rctx, p.d, step); err != nil {
-		return nil, err
-	}
-	if err := s.audit(rctx, actor, "deployment.rollback", deploymentObject(id), p.t.Name+": "+step.Detail); err != nil {
+	if err := s.updateAudited(rctx, actor, "deployment.rollback", deploymentObject(id), p.t.Name+": "+step.Detail, p.d, step); err != nil {
 		return nil, err
 	}
 	return s.deploymentView(rctx, p.d, true)
@@ -284,10 +275,7 @@ func (s *Service) queueForAgent(ctx context.Context, actor string, p *deployProc
 	}
 	p.d.State, p.d.Unchecked = inventory.DeployInstallRequested, false
 	detail := fmt.Sprintf("queued for agent %d of target %s", p.t.AgentID, p.t.Name)
-	if err := s.store.UpdateDeployment(ctx, p.d, s.step(actor, "install_requested", detail, "")); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "deployment.install", deploymentObject(p.d.ID), detail); err != nil {
+	if err := s.updateAudited(ctx, actor, "deployment.install", deploymentObject(p.d.ID), detail, p.d, s.step(actor, "install_requested", detail, "")); err != nil {
 		return nil, err
 	}
 	return s.deploymentView(ctx, p.d, true)

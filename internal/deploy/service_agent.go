@@ -72,10 +72,7 @@ func (s *Service) noteFetched(ctx context.Context, agentID int64, p *deployProce
 	}
 	actor := s.agentActor(ctx, agentID)
 	detail := fmt.Sprintf("the agent fetched the job with the private key of certificate %s", certDisplayName(p.cert))
-	if err := s.store.UpdateDeployment(ctx, p.d, s.step(actor, "agent_fetched", detail, "")); err != nil {
-		return err
-	}
-	return s.audit(ctx, actor, "deployment.agent_fetch", deploymentObject(p.d.ID), p.t.Name+": "+detail)
+	return s.updateAudited(ctx, actor, "deployment.agent_fetch", deploymentObject(p.d.ID), p.t.Name+": "+detail, p.d, s.step(actor, "agent_fetched", detail, ""))
 }
 
 // agentActor names an agent in steps and the audit trail.
@@ -120,15 +117,12 @@ func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, 
 	actor := s.agentActor(ctx, agentID)
 	p.d.Attempts++
 	steps := s.applyOutcome(p.d, o, actor)
-	if err := s.store.UpdateDeployment(ctx, p.d, steps...); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("certificate %s to target %s (agent), attempt %d: %s", certDisplayName(p.cert), p.t.Name,
 		p.d.Attempts, p.d.State)
 	if o.Error != "" {
 		summary += ": " + flatLine(o.Error)
 	}
-	if err := s.audit(ctx, actor, "deployment.install", deploymentObject(deploymentID), summary); err != nil {
+	if err := s.updateAudited(ctx, actor, "deployment.install", deploymentObject(deploymentID), summary, p.d, steps...); err != nil {
 		return nil, err
 	}
 	return p.d, nil

@@ -52,16 +52,15 @@ func (s *Service) Start(ctx context.Context, actor string, certID, targetID int6
 	d := &inventory.Deployment{CertificateID: certID, TargetID: targetID, DefinitionID: defID,
 		State: inventory.DeployPrepared, CreatedBy: actor}
 	detail := fmt.Sprintf("certificate %s (serial %s) to target %s (%s)", certDisplayName(cert), cert.Serial, t.Name, t.Method)
-	if err := s.store.PutDeployment(ctx, d, s.step(actor, "prepared", detail, "")); err != nil {
+	err = s.audited(ctx, func(tx inventory.Store) error { return tx.PutDeployment(ctx, d, s.step(actor, "prepared", detail, "")) },
+		actor, "deployment.start", func() string { return deploymentObject(d.ID) }, detail)
+	if err != nil {
 		if errors.Is(err, inventory.ErrConflict) { // started meanwhile
 			if d, gerr := s.store.DeploymentFor(ctx, certID, targetID); gerr == nil {
 				v, err := s.deploymentView(ctx, d, true)
 				return v, false, err
 			}
 		}
-		return nil, false, err
-	}
-	if err := s.audit(ctx, actor, "deployment.start", deploymentObject(d.ID), detail); err != nil {
 		return nil, false, err
 	}
 	v, err = s.deploymentView(ctx, d, true)
@@ -242,15 +241,12 @@ func (s *Service) Install(ctx context.Context, actor string, id int64) (*Deploym
 	rctx := context.WithoutCancel(ctx)
 	out := s.run(rctx, p.t, job)
 	steps := s.applyOutcome(p.d, out, actor)
-	if err := s.store.UpdateDeployment(rctx, p.d, steps...); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("certificate %s to target %s (%s), attempt %d: %s", certDisplayName(p.cert), p.t.Name,
 		p.t.Method, p.d.Attempts, p.d.State)
 	if out.Error != "" {
 		summary += ": " + flatLine(out.Error)
 	}
-	if err := s.audit(rctx, actor, "deployment.install", deploymentObject(id), summary); err != nil {
+	if err := s.updateAudited(rctx, actor, "deployment.install", deploymentObject(id), summary, p.d, steps...); err != nil {
 		return nil, err
 	}
 	s.o.Log.Info("deployment installed", "deployment", id, "target", p.t.Name, "state", p.d.State)

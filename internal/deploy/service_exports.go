@@ -98,11 +98,10 @@ func (s *Service) Conventional(ctx context.Context, actor string, id int64) ([]b
 // trail.
 func (s *Service) recordExport(ctx context.Context, actor string, p *deployProcess, what string) error {
 	detail := fmt.Sprintf("%s with the private key of certificate %s for target %s", what, certDisplayName(p.cert), p.t.Name)
-	if err := s.store.UpdateDeployment(ctx, p.d, s.step(actor, "package_created", detail, "")); err != nil {
-		return err
-	}
 	summary := fmt.Sprintf("%s (deployment %d, certificate %d)", detail, p.d.ID, p.cert.ID)
-	return s.audit(ctx, actor, "key.export", fmt.Sprintf("key:%d", p.cert.KeyID), summary)
+	return s.audited(ctx, func(tx inventory.Store) error {
+		return tx.UpdateDeployment(ctx, p.d, s.step(actor, "package_created", detail, ""))
+	}, actor, "key.export", func() string { return inventory.ObjectRef(inventory.KindKey, p.cert.KeyID) }, summary)
 }
 
 // fileBase names the files made for p: target and certificate, in
@@ -181,15 +180,18 @@ func (s *Service) RequestInstall(ctx context.Context, actor string, id int64, to
 func (s *Service) requested(ctx context.Context, actor string, p *deployProcess, to, name string, emailID int64) (*DeploymentView, error) {
 	p.d.State, p.d.Unchecked = inventory.DeployInstallRequested, false
 	detail := fmt.Sprintf("install request with %s sent to %s (e-mail %d)", name, to, emailID)
-	if err := s.store.UpdateDeployment(ctx, p.d, s.step(actor, "email_sent", detail, "")); err != nil {
-		return nil, err
-	}
 	summary := fmt.Sprintf("encrypted package %s with the private key of certificate %s e-mailed to %s (deployment %d)",
 		name, certDisplayName(p.cert), to, p.d.ID)
-	if err := s.audit(ctx, actor, "key.export", fmt.Sprintf("key:%d", p.cert.KeyID), summary); err != nil {
-		return nil, err
-	}
-	if err := s.audit(ctx, actor, "deployment.request_install", deploymentObject(p.d.ID), detail); err != nil {
+	err := s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateDeployment(ctx, p.d, s.step(actor, "email_sent", detail, "")); err != nil {
+			return err
+		}
+		if err := auditIn(ctx, tx, s.now(), actor, "key.export", inventory.ObjectRef(inventory.KindKey, p.cert.KeyID), summary); err != nil {
+			return err
+		}
+		return auditIn(ctx, tx, s.now(), actor, "deployment.request_install", deploymentObject(p.d.ID), detail)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return s.deploymentView(ctx, p.d, true)

@@ -90,19 +90,22 @@ func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.Deplo
 	l.UpdatedAt = now
 	action := "preset.update"
 	cur, err := s.store.DeployLayoutByName(ctx, l.Name)
+	write := func(tx inventory.Store) error { return tx.UpdateDeployLayout(ctx, &l) }
 	switch {
 	case errors.Is(err, inventory.ErrNotFound):
 		l.CreatedAt, action = now, "preset.create"
-		err = s.store.PutDeployLayout(ctx, &l)
+		write = func(tx inventory.Store) error { return tx.PutDeployLayout(ctx, &l) }
 	case err == nil:
 		l.ID, l.CreatedAt = cur.ID, cur.CreatedAt
-		err = s.store.UpdateDeployLayout(ctx, &l)
-	}
-	if err != nil {
+	default:
 		return Preset{}, err
 	}
 	summary := fmt.Sprintf("%s: %d files", l.Name, len(pr.Layout.Files))
-	return pr, s.audit(ctx, actor, action, "preset:"+l.Name, summary)
+	err = s.audited(ctx, write, actor, action, func() string { return inventory.ObjectName(inventory.KindPreset, l.Name) }, summary)
+	if err != nil {
+		return Preset{}, err
+	}
+	return pr, nil
 }
 
 // DeleteLayout removes the user layout name; one a target uses is
@@ -111,14 +114,13 @@ func (s *Service) DeleteLayout(ctx context.Context, actor, name string) error {
 	if _, err := FindPreset(builtin, name); err == nil {
 		return fmt.Errorf("deploy: %s is a built-in preset and cannot be deleted: %w", name, inventory.ErrState)
 	}
-	err := s.store.DeleteDeployLayout(ctx, name)
+	err := s.audited(ctx, func(tx inventory.Store) error { return tx.DeleteDeployLayout(ctx, name) },
+		actor, "preset.delete", func() string { return inventory.ObjectName(inventory.KindPreset, name) }, name)
 	switch {
 	case errors.Is(err, inventory.ErrNotFound):
 		return fmt.Errorf("deploy: no user layout %q: %w", name, inventory.ErrNotFound)
 	case errors.Is(err, inventory.ErrConflict):
 		return fmt.Errorf("deploy: layout %s is used by a target; change the target first: %w", name, err)
-	case err != nil:
-		return err
 	}
-	return s.audit(ctx, actor, "preset.delete", "preset:"+name, name)
+	return err
 }

@@ -118,11 +118,11 @@ func (s *Service) CreateTarget(ctx context.Context, actor string, in TargetInput
 	if t.SealedSecrets, err = s.sealSecrets(t.Name, sec); err != nil {
 		return nil, err
 	}
-	if err := s.store.PutTarget(ctx, t); err != nil {
-		return nil, targetConflict(err, t.Name)
-	}
 	summary := fmt.Sprintf("%s (%s, preset %s)%s", t.Name, t.Method, t.Preset, changes)
-	if err := s.audit(ctx, actor, "target.create", targetObject(t.ID), summary); err != nil {
+	err = s.audited(ctx, func(tx inventory.Store) error {
+		return targetConflict(tx.PutTarget(ctx, t), t.Name)
+	}, actor, "target.create", func() string { return targetObject(t.ID) }, summary)
+	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, t)
@@ -155,14 +155,14 @@ func (s *Service) UpdateTarget(ctx context.Context, actor string, id, version in
 	if t.SealedSecrets, err = s.sealSecrets(t.Name, sec); err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateTarget(ctx, &t); err != nil {
-		return nil, targetConflict(err, t.Name)
-	}
 	summary := fmt.Sprintf("%s (%s, preset %s)%s", t.Name, t.Method, t.Preset, changes)
 	if cur.Name != t.Name {
 		summary = fmt.Sprintf("renamed from %s to %s", cur.Name, summary)
 	}
-	if err := s.audit(ctx, actor, "target.update", targetObject(t.ID), summary); err != nil {
+	err = s.audited(ctx, func(tx inventory.Store) error {
+		return targetConflict(tx.UpdateTarget(ctx, &t), t.Name)
+	}, actor, "target.update", func() string { return targetObject(t.ID) }, summary)
+	if err != nil {
 		return nil, err
 	}
 	return s.view(ctx, &t)
@@ -241,7 +241,7 @@ func targetConflict(err error, name string) error {
 	return err
 }
 
-func targetObject(id int64) string { return fmt.Sprintf("target:%d", id) }
+func targetObject(id int64) string { return inventory.ObjectRef(inventory.KindTarget, id) }
 
 // target loads target id with a clear not-found error.
 func (s *Service) target(ctx context.Context, id int64) (*inventory.Target, error) {
@@ -258,10 +258,8 @@ func (s *Service) DeleteTarget(ctx context.Context, actor string, id int64) erro
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteTarget(ctx, id); err != nil {
-		return err
-	}
-	return s.audit(ctx, actor, "target.delete", targetObject(id), t.Name+" and its deployment history")
+	return s.audited(ctx, func(tx inventory.Store) error { return tx.DeleteTarget(ctx, id) },
+		actor, "target.delete", func() string { return targetObject(id) }, t.Name+" and its deployment history")
 }
 
 // GetTarget returns target id.

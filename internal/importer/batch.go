@@ -113,7 +113,7 @@ func (b *batch) auditEvents(keyRes, certRes []inventory.PutResult) []inventory.A
 		if r.Added {
 			k := b.keys[i]
 			out = append(out, inventory.AuditEvent{Time: now, Actor: b.actor, Action: "key.import",
-				Object:  fmt.Sprintf("key/%d", r.ID),
+				Object:  inventory.ObjectRef(inventory.KindKey, r.ID),
 				Summary: fmt.Sprintf("%s-%d private key imported from %s", k.Algorithm, k.Bits, filepath.Base(b.keyFiles[i]))})
 		}
 	}
@@ -125,7 +125,7 @@ func (b *batch) auditEvents(keyRes, certRes []inventory.PutResult) []inventory.A
 	}
 	if added > 0 {
 		out = append(out, inventory.AuditEvent{Time: now, Actor: b.actor, Action: "certificate.import",
-			Object:  "certificates",
+			Object:  inventory.ObjectCertificates,
 			Summary: fmt.Sprintf("%d certificates added (%d already present) from %s", added, len(certRes)-added, fileList(b.files))})
 	}
 	return out

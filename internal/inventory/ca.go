@@ -61,7 +61,9 @@ type NamePolicy struct {
 type Issuance struct {
 	CAID        int64
 	Certificate *Certificate
-	Audit       *AuditEvent
+	// Audit, when set, is stored with the certificate; an empty Object is
+	// filled in as the stored certificate (ObjectRef(KindCertificate, ID)).
+	Audit *AuditEvent
 	// Key, when set, is the certificate's generated private key (sealed):
 	// it is stored in the same transaction, before the certificate, unless
 	// a key with its SPKISHA256 exists, and its ID is filled in.

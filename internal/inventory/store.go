@@ -81,6 +81,17 @@ type Store interface {
 
 	// AppendAudit stores e and fills in its ID, and its Time when zero.
 	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// InTx runs fn with a Store bound to one transaction, and commits it
+	// when fn returns nil; when fn fails (or the commit does) nothing fn
+	// wrote is kept. A service writes a change and its audit event
+	// through tx so that neither is stored without the other. fn must use
+	// tx only, never the outer store (on SQLite the outer store waits for
+	// the transaction fn runs in), and tx must not be kept after fn
+	// returns. Each method of tx is atomic on its own; a method that
+	// fails inside fn should fail fn too (on PostgreSQL a failed statement
+	// outside a multi-statement method spoils the transaction). InTx on
+	// tx runs fn in the same transaction; tx.Close does nothing.
+	InTx(ctx context.Context, fn func(tx Store) error) error
 	ListAudit(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)
 	// ListAuditNewest is ListAudit newest first.
 	ListAuditNewest(ctx context.Context, since time.Time, p Page) ([]AuditEvent, string, error)

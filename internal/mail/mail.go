@@ -170,7 +170,7 @@ func (s *Service) SendTest(ctx context.Context, actor, to string) (*inventory.Em
 		summary += ": " + e.Error
 	}
 	err = s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.cfg.Now().UTC(), Actor: actor,
-		Action: "email.test", Object: fmt.Sprintf("email:%d", e.ID), Summary: summary})
+		Action: "email.test", Object: inventory.ObjectRef(inventory.KindEmail, e.ID), Summary: summary})
 	return e, errors.Join(sendErr, err)
 }
 

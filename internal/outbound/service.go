@@ -17,6 +17,8 @@ import (
 type Store interface {
 	inventory.SettingsStore
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
 }
 
 // documentName is the SettingsStore name of the stored policy.
@@ -143,13 +145,18 @@ func (s *Service) Set(ctx context.Context, actor string, p *Policy) (*Policy, er
 	if err != nil {
 		return nil, fmt.Errorf("outbound: %w", err)
 	}
-	if err := s.store.PutSetting(ctx, documentName, b); err != nil {
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutSetting(ctx, documentName, b); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
+			Action: "outbound.update", Object: inventory.ObjectOutboundPolicy, Summary: after + " (was: " + before + ")"})
+	})
+	if err != nil {
 		return nil, err
 	}
 	s.dialer.SetPolicy(p)
-	err = s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "outbound.update", Object: "outbound policy", Summary: after + " (was: " + before + ")"})
-	return p, err
+	return p, nil
 }
 
 // document is p's stored form.

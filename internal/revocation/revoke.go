@@ -65,7 +65,7 @@ func (s *Service) record(ctx context.Context, r *Revoked, actor string) error {
 	rev := &r.Revocation
 	audit := &inventory.AuditEvent{
 		Time: rev.RevokedAt, Actor: actor, Action: "certificate.revoke",
-		Object: fmt.Sprintf("certificate/%d", r.Certificate.ID),
+		Object: inventory.ObjectRef(inventory.KindCertificate, r.Certificate.ID),
 		Summary: fmt.Sprintf("certificate %q (serial %s) revoked by CA %q, reason %s",
 			r.Certificate.Subject, rev.Serial, r.CA.Name, Reason(rev.Reason)),
 	}

@@ -21,6 +21,8 @@ import (
 type Store interface {
 	inventory.SettingsStore
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
 }
 
 // SMTP security modes.
@@ -127,12 +129,13 @@ func (s *Service) load(ctx context.Context) (*document, error) {
 	return &d, nil
 }
 
-func (s *Service) save(ctx context.Context, d *document) error {
+// save stores d through st.
+func save(ctx context.Context, st inventory.SettingsStore, d *document) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
-	return s.store.PutSetting(ctx, documentName, b)
+	return st.PutSetting(ctx, documentName, b)
 }
 
 func (d *document) view() *Settings {
@@ -173,12 +176,17 @@ func (s *Service) Update(ctx context.Context, actor string, u Update) (*Settings
 	if len(changed) == 0 {
 		return d.view(), nil
 	}
-	if err := s.save(ctx, d); err != nil {
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := save(ctx, tx, d); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: "settings.update",
+			Object: inventory.ObjectName(inventory.KindSettings, documentName), Summary: "changed " + strings.Join(changed, ", ")})
+	})
+	if err != nil {
 		return nil, err
 	}
-	err = s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "settings.update", Object: "settings", Summary: "changed " + strings.Join(changed, ", ")})
-	return d.view(), err
+	return d.view(), nil
 }
 
 // apply changes d as u says and returns the JSON names of the fields that
@@ -241,5 +249,5 @@ func (s *Service) Rewrap(ctx context.Context, rewrap func(sealed []byte) ([]byte
 	if d.SealedPassword, err = rewrap(d.SealedPassword); err != nil {
 		return fmt.Errorf("settings: rewrap SMTP password: %w", err)
 	}
-	return s.save(ctx, d)
+	return save(ctx, s.store, d)
 }

@@ -163,7 +163,7 @@ func benchDeepPage(b *testing.B, s inventory.Store) {
 	d := dbOf(s)
 	var notAfter time.Time
 	var id int64
-	err := d.r.QueryRow("SELECT not_after, id FROM certificates ORDER BY not_after, id LIMIT 1 OFFSET 50000").
+	err := d.rdb.QueryRow("SELECT not_after, id FROM certificates ORDER BY not_after, id LIMIT 1 OFFSET 50000").
 		Scan(timeCol{&notAfter}, &id)
 	if err != nil {
 		b.Fatal(err)

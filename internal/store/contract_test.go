@@ -48,6 +48,8 @@ var contractCases = []struct {
 	{"RewrapKeys", testRewrapKeys},
 	{"SealedSamples", testSealedSamples},
 	{"ImportBatch", testImportBatch},
+	{"InTxRollsBack", testInTxRollsBack},
+	{"InTxCommits", testInTxCommits},
 	{"ConcurrentPutCertificates", testConcurrentPut},
 	{"MigrationsRerun", testMigrationsRerun},
 	{"FailedMigration", testFailedMigration},
@@ -499,7 +501,7 @@ func testMigrationsRerun(t *testing.T, e *env) {
 		openStore(t, e.b, e.loc)
 	}
 	var n, want int
-	if err := dbOf(e.s).r.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+	if err := dbOf(e.s).rdb.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	all, err := migrations(dbOf(e.s).dialect)
@@ -575,10 +577,10 @@ func testFailedMigration(t *testing.T, e *env) {
 		t.Fatal("a failing migration was applied without error")
 	}
 	var n int
-	if err := d.r.QueryRow("SELECT count(*) FROM schema_migrations WHERE version = 9999").Scan(&n); err != nil || n != 0 {
+	if err := d.rdb.QueryRow("SELECT count(*) FROM schema_migrations WHERE version = 9999").Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration recorded: count %d, %v", n, err)
 	}
-	if _, err := d.r.Exec("SELECT count(*) FROM half_done"); err == nil {
+	if _, err := d.rdb.Exec("SELECT count(*) FROM half_done"); err == nil {
 		t.Error("table from the failed migration exists")
 	}
 }

@@ -102,6 +102,9 @@ func (s *db) recordOne(ctx context.Context, tx *sql.Tx, b *certBatch, is *invent
 			is.CAID, c.Serial, errors.Join(inventory.ErrConflict, err))
 	}
 	if is.Audit != nil {
+		if is.Audit.Object == "" {
+			is.Audit.Object = inventory.ObjectRef(inventory.KindCertificate, res.ID)
+		}
 		if err := s.appendAuditTx(ctx, tx, is.Audit); err != nil {
 			return 0, err
 		}
@@ -177,9 +180,14 @@ func (s *db) prepareHot(ctx context.Context) error {
 	if s.stmts.m != nil {
 		return nil
 	}
+	if s.tx != nil {
+		// InTx prepared them before it began; preparing on the
+		// transaction would cache statements that die with it.
+		return errors.New("store: statements not prepared before the transaction")
+	}
 	m := make(map[string]*sql.Stmt, len(hotQueries))
 	for _, q := range hotQueries {
-		st, err := s.w.PrepareContext(ctx, s.q(q))
+		st, err := s.wdb.PrepareContext(ctx, s.q(q))
 		if err != nil {
 			for _, p := range m {
 				p.Close()

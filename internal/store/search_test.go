@@ -119,7 +119,7 @@ func testSearchUsesIndex(t *testing.T, e *env) {
 func explain(t *testing.T, d *db, query string, args []any) string {
 	t.Helper()
 	ctx := context.Background()
-	tx, err := d.w.BeginTx(ctx, nil)
+	tx, err := d.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -45,35 +46,53 @@ const (
 	postgresDialect
 )
 
+// executor runs statements: a pool, or one transaction.
+type executor interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // db is the implementation shared by SQLite and Postgres.
 type db struct {
-	// w runs writes and transactions; r runs reads. They are the same
-	// pool on PostgreSQL. On SQLite w holds one connection so that writers
-	// queue in Go instead of spinning on the file lock.
-	w, r    *sql.DB
+	// wdb runs writes and transactions; rdb runs reads. They are the same
+	// pool on PostgreSQL. On SQLite wdb holds one connection so that
+	// writers queue in Go instead of spinning on the file lock.
+	wdb, rdb *sql.DB
+	// w and r are what queries run on: the pools, or, in a store bound
+	// to a transaction by InTx, both that transaction.
+	w, r executor
+	// tx is the transaction the store is bound to (see InTx); nil on the
+	// pools.
+	tx      *sql.Tx
 	dialect dialect
 	// now is the clock for created_at and audit times.
 	now func() time.Time
 	// stmts caches statements of the issuance hot path, prepared once on
-	// the writer pool (see stmt).
-	stmts stmtCache
+	// the writer pool (see stmt); a store bound to a transaction shares
+	// its parent's cache and binds the statements to its transaction.
+	stmts *stmtCache
 }
 
 func newDB(w, r *sql.DB, d dialect) *db {
-	return &db{w: w, r: r, dialect: d, now: time.Now}
+	return &db{wdb: w, rdb: r, w: w, r: r, dialect: d, now: time.Now, stmts: &stmtCache{}}
 }
 
-// Close closes the database pools.
+// Close closes the database pools. On a store bound to a transaction
+// (InTx) it does nothing.
 func (s *db) Close() error {
+	if s.tx != nil {
+		return nil
+	}
 	s.stmts.mu.Lock()
 	for _, st := range s.stmts.m {
 		st.Close()
 	}
 	s.stmts.m = nil
 	s.stmts.mu.Unlock()
-	err := s.w.Close()
-	if s.r != s.w {
-		if rerr := s.r.Close(); err == nil {
+	err := s.wdb.Close()
+	if s.rdb != s.wdb {
+		if rerr := s.rdb.Close(); err == nil {
 			err = rerr
 		}
 	}
@@ -131,9 +150,14 @@ func (s *db) stamp(v time.Time) time.Time {
 }
 
 // withTx runs fn in a write transaction and commits it, or rolls it back
-// when fn fails.
+// when fn fails. In a store bound to a transaction (InTx) fn runs in that
+// transaction, under a savepoint, so that a failed fn still leaves
+// nothing of itself and the transaction stays usable.
 func (s *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	if s.tx != nil {
+		return s.savepoint(ctx, fn)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("begin", err)
 	}
@@ -145,6 +169,42 @@ func (s *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return wrap("commit", err)
 	}
 	return nil
+}
+
+// savepoint runs fn in s.tx under a savepoint, rolled back to when fn
+// fails. Savepoints nest, so the one name serves every level.
+func (s *db) savepoint(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if _, err := s.tx.ExecContext(ctx, "SAVEPOINT store_op"); err != nil {
+		return wrap("savepoint", err)
+	}
+	if err := fn(s.tx); err != nil {
+		if _, rerr := s.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT store_op"); rerr != nil {
+			return errors.Join(err, wrap("rollback to savepoint", rerr))
+		}
+		return err
+	}
+	if _, err := s.tx.ExecContext(ctx, "RELEASE SAVEPOINT store_op"); err != nil {
+		return wrap("release savepoint", err)
+	}
+	return nil
+}
+
+// InTx runs fn with a store bound to one transaction, and commits it when
+// fn returns nil or rolls it back when fn fails (see inventory.Store).
+func (s *db) InTx(ctx context.Context, fn func(tx inventory.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	// Prepared before the transaction takes the SQLite writer's only
+	// connection; the bound store binds them to its transaction.
+	if err := s.prepareHot(ctx); err != nil {
+		return err
+	}
+	return s.withTx(ctx, func(tx *sql.Tx) error {
+		bound := *s
+		bound.w, bound.r, bound.tx = tx, tx, tx
+		return fn(&bound)
+	})
 }
 
 // nullID maps the zero ID to NULL.

@@ -259,7 +259,7 @@ func (s *Service) SetSystemRoots(ctx context.Context, actor string, on bool) err
 	if !on {
 		summary = "system roots not trusted"
 	}
-	audit := &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: "trust.system_roots", Object: "trust-store",
+	audit := &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: "trust.system_roots", Object: inventory.ObjectTrustStore,
 		Summary: summary}
 	if err := s.store.SetTrustSystemRoots(ctx, on, audit); err != nil {
 		return fmt.Errorf("truststore: %w", err)
@@ -267,4 +267,4 @@ func (s *Service) SetSystemRoots(ctx context.Context, actor string, on bool) err
 	return nil
 }
 
-func certObject(id int64) string { return fmt.Sprintf("certificate:%d", id) }
+func certObject(id int64) string { return inventory.ObjectRef(inventory.KindCertificate, id) }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // Backoff slows down repeated failures: after Free failures in a row,
@@ -141,9 +143,16 @@ func (s *Service) Unlock(ctx context.Context, actor, username string) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.ClearSignInFailures(ctx, nameKey(u.Username))
+	var n int
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		var err error
+		if n, err = tx.ClearSignInFailures(ctx, nameKey(u.Username)); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "user.unlock", u, fmt.Sprintf("%d sign-in failure records cleared", n))
+	})
 	if err != nil {
 		return 0, err
 	}
-	return n, s.audit(ctx, actor, "user.unlock", u, fmt.Sprintf("%d sign-in failure records cleared", n))
+	return n, nil
 }

@@ -119,7 +119,7 @@ func TestTokenPolicy(t *testing.T) {
 	if _, _, err := f.svc.AuthenticateToken(ctx, old); !errors.Is(err, ErrInvalidToken) {
 		t.Errorf("old token past the maximum: %v, want ErrInvalidToken", err)
 	}
-	if text := f.auditText(t); !strings.Contains(text, "settings.token_policy settings maximum API token lifetime 720h0m0s") {
+	if text := f.auditText(t); !strings.Contains(text, "settings.token_policy settings:token-policy maximum API token lifetime 720h0m0s") {
 		t.Errorf("audit lacks the policy change:\n%s", text)
 	}
 }

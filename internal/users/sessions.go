@@ -72,14 +72,21 @@ func (s *Service) Login(ctx context.Context, username, password, remoteAddr, use
 		// Counted from when the answer goes out, after the hashing.
 		return nil, "", s.loginFailed(ctx, key, u, s.now().UTC(), remoteAddr)
 	}
-	if err := s.store.ClearSignInFailure(ctx, key.name, key.addr); err != nil {
-		return nil, "", err
-	}
-	secret, err := s.openSession(ctx, u, now, remoteAddr, userAgent)
+	var secret string
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.ClearSignInFailure(ctx, key.name, key.addr); err != nil {
+			return err
+		}
+		var err error
+		if secret, err = s.openSession(ctx, tx, u, now, remoteAddr, userAgent); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "user:"+u.Username, "user.login", u, "from "+remoteAddr)
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	return u, secret, s.audit(ctx, "user:"+u.Username, "user.login", u, "from "+remoteAddr)
+	return u, secret, nil
 }
 
 // checkPassword returns the user named username (nil when unknown) and
@@ -105,15 +112,16 @@ func (s *Service) loginFailed(ctx context.Context, key signInKey, u *inventory.U
 		return err
 	}
 	if u != nil {
-		if err := s.audit(ctx, "user:"+u.Username, "user.login_failed", u, "from "+remoteAddr); err != nil {
+		if err := s.audit(ctx, s.store, "user:"+u.Username, "user.login_failed", u, "from "+remoteAddr); err != nil {
 			return err
 		}
 	}
 	return ErrInvalidCredentials
 }
 
-// openSession stores a new session for u and returns its secret.
-func (s *Service) openSession(ctx context.Context, u *inventory.User, now time.Time, remoteAddr, userAgent string) (string, error) {
+// openSession stores a new session for u through st and returns its
+// secret.
+func (s *Service) openSession(ctx context.Context, st inventory.SessionStore, u *inventory.User, now time.Time, remoteAddr, userAgent string) (string, error) {
 	b := make([]byte, 32)
 	if _, err := io.ReadFull(s.rand, b); err != nil {
 		return "", fmt.Errorf("users: session secret: %w", err)
@@ -121,7 +129,7 @@ func (s *Service) openSession(ctx context.Context, u *inventory.User, now time.T
 	secret := SessionPrefix + base64.RawURLEncoding.EncodeToString(b)
 	sess := &inventory.Session{Hash: TokenHash(secret), UserID: u.ID, CreatedAt: now, LastSeenAt: now,
 		RemoteAddr: clip(remoteAddr, 64), UserAgent: clip(userAgent, 256), Gen: u.CredentialGen}
-	if err := s.store.PutSession(ctx, sess); err != nil {
+	if err := st.PutSession(ctx, sess); err != nil {
 		return "", err
 	}
 	return secret, nil
@@ -192,10 +200,12 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, inventory.ErrNotFound) {
-		return err
-	}
-	return s.audit(ctx, "user:"+u.Username, "user.logout", u, "")
+	return s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.DeleteSession(ctx, sess.ID); err != nil && !errors.Is(err, inventory.ErrNotFound) {
+			return err
+		}
+		return s.audit(ctx, tx, "user:"+u.Username, "user.logout", u, "")
+	})
 }
 
 // LogoutEverywhere ends every session and every API token of the user
@@ -205,12 +215,20 @@ func (s *Service) LogoutEverywhere(ctx context.Context, actor string, u *invento
 	if err != nil {
 		return 0, err
 	}
-	sessions, tokens, err := s.endCredentials(ctx, u)
+	var sessions int
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		n, tokens, err := s.endCredentials(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		sessions = n
+		return s.audit(ctx, tx, actor, "user.logout_everywhere", u,
+			fmt.Sprintf("%d sessions and %d API tokens ended", n, tokens))
+	})
 	if err != nil {
 		return 0, err
 	}
-	return sessions, s.audit(ctx, actor, "user.logout_everywhere", u,
-		fmt.Sprintf("%d sessions and %d API tokens ended", sessions, tokens))
+	return sessions, nil
 }
 
 // ChangePassword sets u's password after checking the current one, clears

@@ -155,7 +155,7 @@ func TestLoginBackoff(t *testing.T) {
 	if _, err := f.svc.Unlock(ctx, "user:root", "nobody"); !errors.Is(err, inventory.ErrNotFound) {
 		t.Errorf("Unlock(unknown user) = %v, want ErrNotFound", err)
 	}
-	if text := f.auditText(t); !strings.Contains(text, "user:root user.unlock user:ada 2 sign-in failure records cleared") ||
+	if text := f.auditText(t); !strings.Contains(text, "user:root user.unlock user:1 ada: 2 sign-in failure records cleared") ||
 		strings.Contains(text, "wrong password!") || strings.Contains(text, "nobody") {
 		t.Errorf("audit should record the unlock and never a password or an unknown name:\n%s", text)
 	}

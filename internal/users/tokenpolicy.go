@@ -70,13 +70,15 @@ func (s *Service) SetTokenPolicy(ctx context.Context, actor string, p TokenPolic
 	if err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
-	if err := s.store.PutSetting(ctx, tokenPolicyName, b); err != nil {
-		return err
-	}
 	summary := "no maximum API token lifetime"
 	if p.MaxLifetime > 0 {
 		summary = "maximum API token lifetime " + p.MaxLifetime.String()
 	}
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
-		Action: "settings.token_policy", Object: "settings", Summary: summary})
+	return s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutSetting(ctx, tokenPolicyName, b); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor,
+			Action: "settings.token_policy", Object: inventory.ObjectName(inventory.KindSettings, tokenPolicyName), Summary: summary})
+	})
 }

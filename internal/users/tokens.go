@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -55,10 +54,16 @@ func (s *Service) CreateToken(ctx context.Context, actor, username, name string,
 		exp := now.Add(ttl)
 		t.ExpiresAt = &exp
 	}
-	if err := s.store.PutToken(ctx, t); err != nil {
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutToken(ctx, t); err != nil {
+			return err
+		}
+		return s.auditToken(ctx, tx, actor, "token.create", t, tokenSummary(t, u.Username))
+	})
+	if err != nil {
 		return "", nil, err
 	}
-	return secret, t, s.auditToken(ctx, actor, "token.create", t, tokenSummary(t, u.Username))
+	return secret, t, nil
 }
 
 // tokenTTL checks a requested token lifetime against the policy and
@@ -115,13 +120,16 @@ func (s *Service) ListTokens(ctx context.Context, username string) ([]inventory.
 
 // RevokeToken deletes the token with the given ID.
 func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error {
-	if err := s.store.DeleteToken(ctx, id); err != nil {
-		if errors.Is(err, inventory.ErrNotFound) {
-			return fmt.Errorf("users: no token %d: %w", id, inventory.ErrNotFound)
+	err := s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.DeleteToken(ctx, id); err != nil {
+			return err
 		}
-		return err
+		return s.auditToken(ctx, tx, actor, "token.revoke", &inventory.APIToken{ID: id}, "")
+	})
+	if errors.Is(err, inventory.ErrNotFound) {
+		return fmt.Errorf("users: no token %d: %w", id, inventory.ErrNotFound)
 	}
-	return s.auditToken(ctx, actor, "token.revoke", &inventory.APIToken{ID: id}, "")
+	return err
 }
 
 // TouchInterval is how stale a token's LastUsedAt may get: a use is
@@ -170,7 +178,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*invent
 }
 
 // auditToken records an action on t. The summary must hold no secret.
-func (s *Service) auditToken(ctx context.Context, actor, action string, t *inventory.APIToken, summary string) error {
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "token:" + strconv.FormatInt(t.ID, 10), Summary: summary})
+func (s *Service) auditToken(ctx context.Context, st auditor, actor, action string, t *inventory.APIToken, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: inventory.ObjectRef(inventory.KindToken, t.ID), Summary: summary})
 }

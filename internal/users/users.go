@@ -26,6 +26,13 @@ type Store interface {
 	inventory.SessionStore
 	inventory.SettingsStore
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// auditor appends audit events: the store, or a transaction of it.
+type auditor interface {
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 
 // ErrInvalidCredentials is returned by Authenticate for an unknown user, a
@@ -89,13 +96,19 @@ func (s *Service) Create(ctx context.Context, actor, username string, role inven
 	now := s.now().UTC()
 	u := &inventory.User{Username: username, Role: role, PasswordHash: hash, MustChangePassword: generated,
 		CreatedAt: now, UpdatedAt: now}
-	if err := s.store.PutUser(ctx, u); err != nil {
-		if errors.Is(err, inventory.ErrConflict) {
-			return "", fmt.Errorf("users: user %q exists: %w", username, inventory.ErrConflict)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.PutUser(ctx, u); err != nil {
+			return err
 		}
+		return s.audit(ctx, tx, actor, "user.create", u, "role "+string(role))
+	})
+	if errors.Is(err, inventory.ErrConflict) {
+		return "", fmt.Errorf("users: user %q exists: %w", username, inventory.ErrConflict)
+	}
+	if err != nil {
 		return "", err
 	}
-	return password, s.audit(ctx, actor, "user.create", u, "role "+string(role))
+	return password, nil
 }
 
 // newPassword checks password, or generates one when it is empty, and
@@ -143,27 +156,33 @@ func (s *Service) ResetPassword(ctx context.Context, actor, username string) (st
 		return "", err
 	}
 	u.PasswordHash, u.MustChangePassword = hash, true
-	sessions, tokens, err := s.endCredentials(ctx, u)
+	err = s.store.InTx(ctx, func(tx inventory.Store) error {
+		sessions, tokens, err := s.endCredentials(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, "user.password_reset", u, "one-time password set; "+ended(sessions, tokens))
+	})
 	if err != nil {
 		return "", err
 	}
-	return password, s.audit(ctx, actor, "user.password_reset", u, "one-time password set; "+ended(sessions, tokens))
+	return password, nil
 }
 
 // endCredentials stores u with its credential generation moved on, which
 // ends every session and API token of u at once and for good (enabling u
-// again revives none), then deletes them. It returns how many sessions
-// and tokens it deleted.
-func (s *Service) endCredentials(ctx context.Context, u *inventory.User) (sessions, tokens int, err error) {
+// again revives none), then deletes them, all through st (the caller's
+// transaction). It returns how many sessions and tokens it deleted.
+func (s *Service) endCredentials(ctx context.Context, st inventory.Store, u *inventory.User) (sessions, tokens int, err error) {
 	u.CredentialGen++
 	u.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	if err := st.UpdateUser(ctx, u); err != nil {
 		return 0, 0, err
 	}
-	if sessions, err = s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+	if sessions, err = st.DeleteUserSessions(ctx, u.ID); err != nil {
 		return 0, 0, err
 	}
-	tokens, err = s.store.DeleteUserTokens(ctx, u.ID)
+	tokens, err = st.DeleteUserTokens(ctx, u.ID)
 	return sessions, tokens, err
 }
 
@@ -235,11 +254,13 @@ func (s *Service) setDisabled(ctx context.Context, actor, username string, disab
 		return err
 	}
 	u.Disabled = true
-	sessions, tokens, err := s.endCredentials(ctx, u)
-	if err != nil {
-		return err
-	}
-	return s.audit(ctx, actor, action, u, ended(sessions, tokens))
+	return s.store.InTx(ctx, func(tx inventory.Store) error {
+		sessions, tokens, err := s.endCredentials(ctx, tx, u)
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, action, u, ended(sessions, tokens))
+	})
 }
 
 // Authenticate checks a username and password and returns the user. An
@@ -315,17 +336,20 @@ func (s *Service) user(ctx context.Context, username string) (*inventory.User, e
 	return u, err
 }
 
-// update stores u and audits the change.
+// update stores u and audits the change, in one transaction.
 func (s *Service) update(ctx context.Context, actor, action string, u *inventory.User, summary string) error {
 	u.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateUser(ctx, u); err != nil {
-		return err
-	}
-	return s.audit(ctx, actor, action, u, summary)
+	return s.store.InTx(ctx, func(tx inventory.Store) error {
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, actor, action, u, summary)
+	})
 }
 
-// audit records an action on u. The summary must hold no secret.
-func (s *Service) audit(ctx context.Context, actor, action string, u *inventory.User, summary string) error {
-	return s.store.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
-		Object: "user:" + u.Username, Summary: summary})
+// audit records an action on u through st (the store, or the
+// transaction of the change). The summary must hold no secret.
+func (s *Service) audit(ctx context.Context, st auditor, actor, action string, u *inventory.User, summary string) error {
+	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: s.now().UTC(), Actor: actor, Action: action,
+		Object: inventory.ObjectRef(inventory.KindUser, u.ID), Summary: inventory.NamedSummary(u.Username, summary)})
 }

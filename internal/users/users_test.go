@@ -168,7 +168,7 @@ func TestSetRoleAndAudit(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Role != inventory.RoleAdmin {
 		t.Fatalf("List = %+v, %v; want erin as admin", list, err)
 	}
-	want := "cli:root user.create user:erin role user\ncli:root user.role user:erin role user -> admin\n"
+	want := "cli:root user.create user:1 erin: role user\ncli:root user.role user:1 erin: role user -> admin\n"
 	if got := f.auditText(t); got != want {
 		t.Errorf("audit:\n%s\nwant:\n%s", got, want)
 	}
