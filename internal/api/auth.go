@@ -134,7 +134,7 @@ func (a *API) wrap(rt route) http.Handler {
 // trail, whether it came through the API, the UI or the CLI. A failure to
 // record it is logged; the answer is the refusal either way.
 func (a *API) auditDenied(r *http.Request, rt route) {
-	e := &inventory.AuditEvent{Actor: actor(r), Action: "access.denied", Object: "route:" + rt.op,
+	e := &inventory.AuditEvent{Actor: actor(r), Action: "access.denied", Object: inventory.ObjectName(inventory.KindRoute, rt.op),
 		Summary: r.Method + " " + r.URL.Path + " needs the admin role"}
 	if err := a.Store.AppendAudit(r.Context(), e); err != nil {
 		a.Log.Error("api: record a denied request", "op", rt.op, "err", err)

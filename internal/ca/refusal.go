@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
@@ -28,7 +27,7 @@ func (a *Authority) auditRefusal(ctx context.Context, iss *issuer, r Request, er
 	if len(summary) > maxRefusalSummary {
 		summary = summary[:maxRefusalSummary] + "…"
 	}
-	e := &inventory.AuditEvent{Actor: first(r.Actor, r.Requester.Name, "unknown"), Action: "ca.refuse", Object: "ca:" + strconv.FormatInt(iss.ca.ID, 10),
+	e := &inventory.AuditEvent{Actor: first(r.Actor, r.Requester.Name, "unknown"), Action: "ca.refuse", Object: inventory.ObjectRef(inventory.KindCA, iss.ca.ID),
 		Summary: summary}
 	if aerr := a.st.AppendAudit(ctx, e); aerr != nil {
 		return errors.Join(err, fmt.Errorf("ca: record the refusal: %w", aerr))

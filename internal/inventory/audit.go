@@ -24,6 +24,9 @@ const (
 	KindEmail         = "email"
 	KindPreset        = "preset"
 	KindSettings      = "settings"
+	// KindRoute names an API operation (its operationId) a request was
+	// refused for.
+	KindRoute = "route"
 )
 
 // Singleton audit objects.
