@@ -695,6 +695,10 @@ func TestBrowser(t *testing.T) {
 				{"allowlist", "/settings/allowlist"},
 				{"emails", "/settings/emails"},
 				{"audit", "/audit"},
+				{"trust-store", "/trust-store"},
+				{"outbound", "/settings/outbound"},
+				{"approvals", "/approvals"},
+				{"users", "/settings/users"},
 			} {
 				resp := b.open(t, p.path)
 				b.check(t, resp.Status == 200, "%s answered %d", p.path, resp.Status)
