@@ -33,6 +33,11 @@ type State struct {
 	// AllowedCommands are further commands jobs may run here, matched
 	// exactly (surrounding spaces aside).
 	AllowedCommands []string `json:"allowed_commands"`
+	// AllowedDirectories, when not empty, are the only directories (and
+	// their sub-directories) jobs may write into here; empty lets jobs
+	// write wherever the target says, as agents enrolled without
+	// --allow-dir do.
+	AllowedDirectories []string `json:"allowed_directories,omitempty"`
 }
 
 // readState reads dir's StateFile; a field it does not know is an error,
@@ -85,7 +90,45 @@ func (st *State) checkAllowed() error {
 			return errors.New("allowed_commands: a blank command")
 		}
 	}
+	for _, d := range st.AllowedDirectories {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("allowed_directories: %q is not an absolute path", d)
+		}
+	}
 	return nil
+}
+
+// AllowsDirectory reports whether a job may write into dir: any directory
+// when AllowedDirectories is empty, else one of them or a directory below
+// one, judged on the cleaned path with symbolic links of its existing
+// part resolved (so a link inside an allowed directory cannot lead out).
+func (st *State) AllowsDirectory(dir string) bool {
+	if len(st.AllowedDirectories) == 0 {
+		return true
+	}
+	if !filepath.IsAbs(dir) {
+		return false
+	}
+	real := resolveExisting(filepath.Clean(dir))
+	return slices.ContainsFunc(st.AllowedDirectories, func(a string) bool {
+		a = resolveExisting(filepath.Clean(a))
+		return real == a || strings.HasPrefix(real, strings.TrimSuffix(a, string(filepath.Separator))+string(filepath.Separator))
+	})
+}
+
+// resolveExisting resolves the symbolic links of the longest existing
+// ancestor of the absolute, clean path p and appends the rest.
+func resolveExisting(p string) string {
+	rest := ""
+	for cur := p; ; cur = filepath.Dir(cur) {
+		if real, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(real, rest)
+		}
+		if cur == filepath.Dir(cur) {
+			return p
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+	}
 }
 
 // Allows reports whether a job may run command here: it is one of the
@@ -108,10 +151,14 @@ func (st *State) Allows(command string) bool {
 	return false
 }
 
-// refuseCommands returns an outcome refusing job j when it asks for a
-// test or reload command the configuration does not allow, else nil.
-// Nothing has run then.
-func (st *State) refuseCommands(j deploy.Job, dir string) *deploy.Outcome {
+// refuseJob returns an outcome refusing job j when it asks for a test or
+// reload command, or a directory, the configuration does not allow, else
+// nil. Nothing has been written or run then.
+func (st *State) refuseJob(j deploy.Job, dir string) *deploy.Outcome {
+	if !st.AllowsDirectory(j.Plan.Directory) {
+		return &deploy.Outcome{Error: fmt.Sprintf("the directory %q is not allowed by the agent's configuration "+
+			"(allowed_directories in %s); nothing was installed or run", j.Plan.Directory, filepath.Join(dir, StateFile))}
+	}
 	for _, c := range []struct{ what, cmd string }{{"test", j.Plan.TestCommand}, {"reload", j.Plan.ReloadCommand}} {
 		if !st.Allows(c.cmd) {
 			return &deploy.Outcome{Error: fmt.Sprintf("the %s command %q is not allowed by the agent's configuration "+

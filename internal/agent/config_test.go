@@ -41,6 +41,7 @@ func TestReadStateRefusesBadAllowLists(t *testing.T) {
 		"misspelt field": `{"server":"https://m:8444","name":"web1","allowed_command":["true"]}`,
 		"unknown preset": `{"server":"https://m:8444","name":"web1","allowed_presets":["nginxx"]}`,
 		"blank command":  `{"server":"https://m:8444","name":"web1","allowed_commands":[" "]}`,
+		"relative dir":   `{"server":"https://m:8444","name":"web1","allowed_directories":["etc/nginx"]}`,
 	} {
 		dir := t.TempDir()
 		writeFile(t, filepath.Join(dir, StateFile), []byte(body), 0o644)
@@ -107,5 +108,71 @@ func TestEnrollWritesTheAllowLists(t *testing.T) {
 	st, err := readState(dir)
 	if err != nil || !st.Allows("nginx -s reload") || !st.Allows("systemctl reload foo") || st.Allows("apachectl graceful") {
 		t.Errorf("state %+v, %v: want the allow lists given", st, err)
+	}
+}
+
+// TestAllowsDirectory: with allowed_directories set, a job may write only
+// into one of them or below, judged after cleaning the path and resolving
+// the links of its existing part; empty allows any directory.
+func TestAllowsDirectory(t *testing.T) {
+	base := t.TempDir()
+	tls := filepath.Join(base, "etc", "nginx", "tls")
+	outside := filepath.Join(base, "root")
+	for _, d := range []string{tls, outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(tls, "escape")); err != nil {
+		t.Fatal(err)
+	}
+	st := &State{AllowedDirectories: []string{filepath.Join(base, "etc", "nginx")}}
+	for dir, want := range map[string]bool{
+		tls:                                  true,
+		filepath.Join(tls, "new", "deeper"):  true, // not made yet
+		filepath.Join(base, "etc", "nginx"):  true,
+		filepath.Join(base, "etc", "nginxx"): false, // a prefix, not a parent
+		filepath.Join(tls, "..", "..", ".."): false,
+		filepath.Join(tls, "escape"):         false, // a link that leads out
+		filepath.Join(tls, "escape", "x"):    false,
+		outside:                              false,
+		"etc/nginx/tls":                      false, // relative
+		"":                                   false,
+	} {
+		if got := st.AllowsDirectory(dir); got != want {
+			t.Errorf("AllowsDirectory(%q) = %v, want %v", dir, got, want)
+		}
+	}
+	if !(&State{}).AllowsDirectory(outside) {
+		t.Error("an empty allowed_directories refuses a directory")
+	}
+}
+
+// TestJobInADirectoryNotAllowedIsRefused: a job for a directory outside
+// allowed_directories is reported failed and writes nothing.
+func TestJobInADirectoryNotAllowedIsRefused(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	dir, a := f.enroll(t, "web1")
+	st, err := readState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.AllowedCommands = []string{"true"}
+	st.AllowedDirectories = []string{filepath.Join(t.TempDir(), "allowed")}
+	if err := writeState(dir, st); err != nil {
+		t.Fatal(err)
+	}
+	job := testJob(t, 9, "true")
+	f.jobs.set(a.ID, job)
+	if err := f.runOnce(dir); err == nil {
+		t.Error("round with a refused job succeeded")
+	}
+	o := f.jobs.outcome(9)
+	if o == nil || o.Installed || !strings.Contains(o.Error, "is not allowed by the agent's configuration (allowed_directories") {
+		t.Fatalf("outcome %+v, want failed: directory not allowed", o)
+	}
+	if _, err := os.Stat(job.Job.Plan.Directory); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s exists (%v): something was written", job.Job.Plan.Directory, err)
 	}
 }

@@ -56,6 +56,8 @@ type EnrollConfig struct {
 	// command.
 	AllowPresets  []string
 	AllowCommands []string
+	// AllowDirs starts allowed_directories (absolute paths).
+	AllowDirs []string
 }
 
 // Enroll makes a P-256 key and a certificate request, has the endpoint
@@ -77,7 +79,7 @@ func Enroll(ctx context.Context, c EnrollConfig) (*State, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
-	st := &State{AllowedPresets: c.AllowPresets, AllowedCommands: c.AllowCommands}
+	st := &State{AllowedPresets: c.AllowPresets, AllowedCommands: c.AllowCommands, AllowedDirectories: c.AllowDirs}
 	if err := st.checkAllowed(); err != nil {
 		return nil, fmt.Errorf("agent: enroll: %w", err)
 	}

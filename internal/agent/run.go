@@ -126,7 +126,7 @@ func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
 	}
 	failed := 0
 	for _, j := range list.Jobs {
-		o := ac.st.refuseCommands(j.Job, c.Dir)
+		o := ac.st.refuseJob(j.Job, c.Dir)
 		if o == nil {
 			o = deploy.Run(ctx, c.Host, j.Job, c.Check, c.Now())
 		}

@@ -58,7 +58,7 @@ func (a *app) agentEnrollCommand() *cobra.Command {
 	var c agent.EnrollConfig
 	var tokenFile string
 	cmd := &cobra.Command{
-		Use:   "enroll --server URL --token T --ca-pin sha256:HEX [--name N] [--dir D] [--allow-preset P]... [--allow-command C]...",
+		Use:   "enroll --server URL --token T --ca-pin sha256:HEX [--name N] [--dir D] [--allow-preset P]... [--allow-command C]... [--allow-dir D]...",
 		Short: "Enroll this host's agent with a manager, using a one-time token",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -94,6 +94,7 @@ func (a *app) agentEnrollCommand() *cobra.Command {
 	f.StringVar(&c.Dir, "dir", "", "directory for the agent's files (env CERTKEEPER_AGENT_DIR)")
 	f.StringArrayVar(&c.AllowPresets, "allow-preset", nil, "let jobs run the test and reload commands of this built-in preset (repeatable)")
 	f.StringArrayVar(&c.AllowCommands, "allow-command", nil, "let jobs run exactly this test or reload command (repeatable)")
+	f.StringArrayVar(&c.AllowDirs, "allow-dir", nil, "let jobs write only into this absolute directory and below (repeatable; none: anywhere the target says)")
 	cmd.MarkFlagRequired("server")
 	cmd.MarkFlagRequired("ca-pin")
 	return cmd
