@@ -21,6 +21,10 @@ type Dashboard struct {
 	Definitions      int `json:"definitions"`
 	OpenAcquisitions int `json:"open_acquisitions"`
 	Attention        int `json:"attention"`
+	// PendingApproval is the number of acquisitions outside a CA's
+	// issuance policy waiting for an admin (counted in OpenAcquisitions
+	// too).
+	PendingApproval int `json:"pending_approval"`
 }
 
 // DashboardCounts counts the certificates (leaf and CA) by status at

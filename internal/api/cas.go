@@ -349,7 +349,14 @@ func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
 		func(ctx context.Context) (err error) { out.Timeline, err = a.timeline(ctx, at); return err },
 		a.count(&out.Counts.Expiring30, expiringFilter(at)),
 		func(ctx context.Context) (err error) { out.Definitions, err = a.countDefinitions(ctx); return err },
-		func(ctx context.Context) (err error) { out.OpenAcquisitions, err = a.countOpen(ctx); return err },
+		func(ctx context.Context) (err error) {
+			out.OpenAcquisitions, err = a.countStates(ctx, inventory.OpenAcquisitionStates)
+			return err
+		},
+		func(ctx context.Context) (err error) {
+			out.PendingApproval, err = a.countStates(ctx, []inventory.AcquisitionState{inventory.StatePendingApproval})
+			return err
+		},
 		func(ctx context.Context) (err error) { out.Attention, err = a.countAttention(ctx); return err },
 	)
 	if err != nil {
@@ -424,8 +431,9 @@ func (a *API) countDefinitions(ctx context.Context) (int, error) {
 	}
 }
 
-func (a *API) countOpen(ctx context.Context) (int, error) {
-	f := inventory.AcquisitionFilter{States: inventory.OpenAcquisitionStates}
+// countStates counts the acquisitions in states.
+func (a *API) countStates(ctx context.Context, states []inventory.AcquisitionState) (int, error) {
+	f := inventory.AcquisitionFilter{States: states}
 	n := 0
 	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
 		res, err := a.Store.ListAcquisitions(ctx, f, p)

@@ -164,6 +164,9 @@ func testApproval(t *testing.T, e *env) {
 	if err != nil || len(list.Items) != 1 || list.Items[0].ID != pending.ID {
 		t.Fatalf("pending list = %+v, %v; want process %d", list, err, pending.ID)
 	}
+	if d, err := e.admin.Dashboard(ctx); err != nil || d.PendingApproval != 1 || d.OpenAcquisitions < 1 {
+		t.Errorf("dashboard = %+v, %v; want 1 waiting for approval, counted as open too", d, err)
+	}
 	v, err := e.admin.Approve(ctx, pending.ID)
 	if err != nil || v.Certificate == nil || v.Acquisition.State != "issued" {
 		t.Fatalf("Approve = %+v, %v; want an issued certificate", v, err)

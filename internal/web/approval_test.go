@@ -58,6 +58,11 @@ func TestPolicyAndApprovalPages(t *testing.T) {
 	if res, _ := bob.post(acqPath+"/approve", nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("approve by the user: %d, want 403", res.StatusCode)
 	}
+	_, body = ada.get("/")
+	mustContain(t, body, `<a class="stat" href="/approvals"><span class="n">1</span><span class="l">waiting for approval</span>`)
+	if _, body = bob.get("/"); contains(body, `href="/approvals"`) {
+		t.Error("the user's dashboard links to the admins' approvals")
+	}
 	_, body = ada.get("/approvals")
 	wellFormed(t, body)
 	mustContain(t, body, "Requests waiting for approval", acqPath)
