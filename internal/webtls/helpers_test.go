@@ -2,6 +2,7 @@ package webtls
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -169,6 +170,27 @@ func run(t *testing.T, m *Manager) {
 			t.Errorf("Run: %v", err)
 		}
 	})
+}
+
+// runStoppable runs m until the returned stop is called (or the test
+// ends); stop returns once Run has returned, so that the test may then
+// call m.tick itself: one tick is exactly what Run does every Poll, so
+// asserting that a tick changes nothing needs no sleep.
+func runStoppable(t *testing.T, m *Manager) (stop func()) {
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
 }
 
 // handshake connects to addr as serverName, verifying the chain against

@@ -78,7 +78,7 @@ func TestRestartReusesStoredDefault(t *testing.T) {
 func TestRenewalWhenDue(t *testing.T) {
 	f := newFixture(t)
 	m, addr, logs := f.start(t, f.config())
-	run(t, m)
+	stop := runStoppable(t, m)
 	old := m.Current()
 	life := old.NotAfter.Sub(old.NotBefore)
 	f.clock.Add(old.NotAfter.Add(-life/3).Sub(f.clock.Now()) + time.Minute)
@@ -94,9 +94,12 @@ func TestRenewalWhenDue(t *testing.T) {
 	if len(logs.lines(`reason="due for renewal"`)) != 1 {
 		t.Errorf("the log does not say the default was renewed:\n%s", logs)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Further ticks, as Run would make them, renew nothing more.
+	stop()
+	m.tick(t.Context())
+	m.tick(t.Context())
 	if n := len(logs.lines("default web certificate issued")); n != 2 {
-		t.Errorf("%d issuances, want 2 (the first and one renewal)", n)
+		t.Errorf("%d issuances after two more ticks, want 2 (the first and one renewal)", n)
 	}
 
 	restarted, _, _ := f.start(t, f.config())
@@ -218,17 +221,24 @@ func TestRenewalFailureKeepsCertificate(t *testing.T) {
 	m, addr, logs := f.start(t, f.config())
 	old := m.Current()
 	f.inv.CA = "retired-ca" // issuance now fails
-	run(t, m)
+	stop := runStoppable(t, m)
 	f.clock.Add(old.NotAfter.Sub(f.clock.Now()) - time.Hour)
 
 	waitFor(t, "the renewal error", func() bool { return len(logs.lines("not renewed")) == 1 })
 	if got := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now); fingerprint(got) != old.Fingerprint {
 		t.Error("a failed renewal changed the certificate in use")
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Ticks before the retry delay try nothing; the first one after it
+	// tries again.
+	stop()
+	m.tick(t.Context())
+	m.tick(t.Context())
 	if n := len(logs.lines("not renewed")); n != 1 {
-		t.Errorf("%d renewal attempts before the retry delay, want 1", n)
+		t.Errorf("%d renewal attempts after two more ticks before the retry delay, want 1", n)
 	}
 	f.clock.Add(retryDelay)
-	waitFor(t, "the retried renewal", func() bool { return len(logs.lines("not renewed")) == 2 })
+	m.tick(t.Context())
+	if n := len(logs.lines("not renewed")); n != 2 {
+		t.Errorf("%d renewal attempts after the retry delay, want 2", n)
+	}
 }
