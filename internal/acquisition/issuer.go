@@ -21,11 +21,16 @@ func (c choice) String() string {
 }
 
 // choose resolves the issuer and product named (either may be "") for d.
+// A renewal for which neither names an issuer starts from the
+// definition's own (see renewalIssuer).
 func (s *Service) choose(ctx context.Context, d *inventory.Definition, kind inventory.AcquisitionKind, issuer, product string) (choice, error) {
+	var i *inventory.Issuer
+	var err error
 	if kind == inventory.AcquisitionRenewal && issuer == "" && d.Requirements.Issuer == "" {
-		return s.chooseForRenewal(ctx, d, product)
+		i, product, err = s.renewalIssuer(ctx, d, product)
+	} else {
+		i, err = s.resolveIssuer(ctx, d, issuer)
 	}
-	i, err := s.resolveIssuer(ctx, d, issuer)
 	if err != nil {
 		return choice{}, err
 	}

@@ -7,23 +7,23 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// chooseForRenewal picks the issuer and product of a renewal for which
-// neither the caller nor the definition names an issuer: those of the
-// definition's latest completed process, else the built-in CA that issued
-// its current certificate. A certificate from elsewhere (a vendor's,
-// brought in by import) is not silently renewed by the default CA: the
-// caller is asked to name the issuer. product, when given, replaces the
-// earlier product.
-func (s *Service) chooseForRenewal(ctx context.Context, d *inventory.Definition, product string) (choice, error) {
+// renewalIssuer returns the issuer a renewal for which neither the caller
+// nor the definition names one starts from, checked usable, and the
+// product to ask for: those of the definition's latest completed process,
+// else the built-in CA that issued its current certificate. A certificate
+// from elsewhere (a vendor's, brought in by import) is not silently
+// renewed by the default CA: the caller is asked to name the issuer.
+// product, when given, replaces the earlier product.
+func (s *Service) renewalIssuer(ctx context.Context, d *inventory.Definition, product string) (*inventory.Issuer, string, error) {
 	last, err := s.lastCompleted(ctx, d.ID)
 	if err != nil {
-		return choice{}, err
+		return nil, "", err
 	}
 	var i *inventory.Issuer
 	switch {
 	case last != nil:
 		if i, err = s.st.GetIssuer(ctx, last.IssuerID); err != nil {
-			return choice{}, err
+			return nil, "", err
 		}
 		if product == "" {
 			product, err = s.productName(ctx, last.ProductID)
@@ -32,19 +32,9 @@ func (s *Service) chooseForRenewal(ctx context.Context, d *inventory.Definition,
 		i, err = s.issuerOfCurrent(ctx, d)
 	}
 	if err != nil {
-		return choice{}, err
+		return nil, "", err
 	}
-	if err := s.usable(ctx, i); err != nil {
-		return choice{}, err
-	}
-	p, err := s.resolveProduct(ctx, i, product)
-	if err != nil {
-		return choice{}, err
-	}
-	if err := fits(d, p); err != nil {
-		return choice{}, err
-	}
-	return choice{issuer: i, product: p}, nil
+	return i, product, s.usable(ctx, i)
 }
 
 // lastCompleted returns the definition's newest completed process, or nil.

@@ -94,7 +94,7 @@ func (a *Authority) EnsureDefault(ctx context.Context) (*inventory.CA, bool, err
 	switch {
 	case len(all) == 1 && all[0].Name == "default-root":
 		// A first start died between the root and the intermediate.
-		c, err = a.resumeDefault(ctx, o, &all[0])
+		c, err = a.resumeInit(ctx, o, &all[0])
 	case len(all) > 0:
 		return nil, false, errors.New("ca: no default CA: mark one with \"certkeeper ca default NAME\"")
 	default:
@@ -114,12 +114,6 @@ func wrapStore(err error) error {
 		return nil
 	}
 	return fmt.Errorf("ca: %w", err)
-}
-
-// resumeDefault creates the default intermediate under a root left by an
-// interrupted first start.
-func (a *Authority) resumeDefault(ctx context.Context, o InitOptions, root *inventory.CA) (*inventory.CA, error) {
-	return a.resumeInit(ctx, o, root)
 }
 
 // interruptedRoot returns the root "NAME-root" that an Init of name left
@@ -157,8 +151,9 @@ func (a *Authority) interruptedRoot(ctx context.Context, name string) (*inventor
 }
 
 // resumeInit creates the issuing intermediate of o under a root left by
-// an interrupted Init (its common name taken from the root's), so that
-// running the same init again finishes it.
+// an interrupted Init or first start (its common name taken from the
+// root's), so that running the same init again, or starting again,
+// finishes it.
 func (a *Authority) resumeInit(ctx context.Context, o InitOptions, root *inventory.CA) (*inventory.CA, error) {
 	rootIss, err := a.issuer(ctx, root.ID)
 	if err != nil {
