@@ -7,20 +7,8 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
-
-// refusingAudit is a store whose transactions refuse audit events.
-type refusingAudit struct{ inventory.Store }
-
-var errAuditRefused = errors.New("audit refused")
-
-func (s refusingAudit) InTx(ctx context.Context, fn func(tx inventory.Store) error) error {
-	return s.Store.InTx(ctx, func(tx inventory.Store) error { return fn(refusingAudit{tx}) })
-}
-
-func (refusingAudit) AppendAudit(context.Context, *inventory.AuditEvent) error {
-	return errAuditRefused
-}
 
 // TestChangeNotKeptWithoutItsAudit: a change whose audit event cannot be
 // stored is not stored either.
@@ -34,7 +22,7 @@ func TestChangeNotKeptWithoutItsAudit(t *testing.T) {
 	if _, err := svc.AddDocument(ctx, "cli:root", d.Name, "kept.txt", []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	refusing := New(refusingAudit{st}, func() time.Time { return now })
+	refusing := New(testenv.RefusingAudit{Store: st}, func() time.Time { return now })
 	changed := *d
 	changed.Subject.Organization = "Changed"
 	for name, do := range map[string]func() error{
@@ -54,7 +42,7 @@ func TestChangeNotKeptWithoutItsAudit(t *testing.T) {
 		},
 		"delete document": func() error { return refusing.DeleteDocument(ctx, "cli:root", d.Name, "kept.txt") },
 	} {
-		if err := do(); !errors.Is(err, errAuditRefused) {
+		if err := do(); !errors.Is(err, testenv.ErrAuditRefused) {
 			t.Errorf("%s with the audit refused = %v, want the refusal", name, err)
 		}
 	}

@@ -7,20 +7,8 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
-
-// refusingAudit is a store whose transactions refuse audit events.
-type refusingAudit struct{ inventory.Store }
-
-var errAuditRefused = errors.New("audit refused")
-
-func (s refusingAudit) InTx(ctx context.Context, fn func(tx inventory.Store) error) error {
-	return s.Store.InTx(ctx, func(tx inventory.Store) error { return fn(refusingAudit{tx}) })
-}
-
-func (refusingAudit) AppendAudit(context.Context, *inventory.AuditEvent) error {
-	return errAuditRefused
-}
 
 // TestChangeNotKeptWithoutItsAudit: a user change whose audit event
 // cannot be stored is not stored either.
@@ -37,7 +25,7 @@ func TestChangeNotKeptWithoutItsAudit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	refusing := New(refusingAudit{f.st}, f.clock.now, nil)
+	refusing := New(testenv.RefusingAudit{Store: f.st}, f.clock.now, nil)
 	refusing.Params = cheap
 	for name, do := range map[string]func() error{
 		"create":  func() error { _, err := refusing.Create(ctx, "cli:root", "gina", inventory.RoleUser, ""); return err },
@@ -50,7 +38,7 @@ func TestChangeNotKeptWithoutItsAudit(t *testing.T) {
 			return refusing.SetTokenPolicy(ctx, "cli:root", TokenPolicy{MaxLifetime: 30 * 24 * time.Hour})
 		},
 	} {
-		if err := do(); !errors.Is(err, errAuditRefused) {
+		if err := do(); !errors.Is(err, testenv.ErrAuditRefused) {
 			t.Errorf("%s with the audit refused = %v, want the refusal", name, err)
 		}
 	}
