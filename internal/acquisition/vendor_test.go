@@ -118,16 +118,25 @@ func TestVendorFlow(t *testing.T) {
 	}
 }
 
-func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
+// vendorProcess starts a process for definition "shop" with vendor
+// "vendorx" (one product, ov) trusted through the stand-in vendor CA, and
+// returns the request to have it sign.
+func vendorProcess(t *testing.T, autoSwitch bool) (*testenv.OpenSSLCA, *fixture, *Process, []byte) {
+	t.Helper()
 	v := newVendorCA(t)
 	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
 	f.vendor(t, "vendorx", "", "ov")
 	f.definition(t, "shop", "shop.example.test")
-	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx", AutoSwitch: true})
+	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx", AutoSwitch: autoSwitch})
 	csr, err := f.svc.CSR(t.Context(), actor, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v, f, p, csr
+}
+
+func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
+	v, f, p, csr := vendorProcess(t, true)
 	v.Sign("leaf", csr, "serverAuth,clientAuth", "DNS:shop.example.test")
 	// The leaf alone, its intermediate in a second file.
 	val, err := f.svc.Upload(t.Context(), actor, p.ID, Upload{Data: v.Read("leaf.pem"),
@@ -145,15 +154,7 @@ func TestVendorUploadAutoSwitchFromCSRReady(t *testing.T) {
 // without a key (openssl pkcs12 -export -nokeys) is read like any other
 // upload.
 func TestVendorUploadCertificateOnlyPFX(t *testing.T) {
-	v := newVendorCA(t)
-	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
-	f.vendor(t, "vendorx", "", "ov")
-	f.definition(t, "shop", "shop.example.test")
-	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
-	csr, err := f.svc.CSR(t.Context(), actor, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, f, p, csr := vendorProcess(t, false)
 	v.Sign("leaf", csr, "serverAuth", "DNS:shop.example.test")
 	v.Run("pkcs12", "-export", "-nokeys", "-in", "leaf.pem", "-certfile", "intermediate.pem",
 		"-passout", "pass:"+pfxPassword, "-out", "certs.pfx")
@@ -168,15 +169,7 @@ func TestVendorUploadCertificateOnlyPFX(t *testing.T) {
 }
 
 func TestVendorUploadRefused(t *testing.T) {
-	v := newVendorCA(t)
-	f := newFixture(t, Config{Trust: fixedRoots{v.Roots()}})
-	f.vendor(t, "vendorx", "", "ov")
-	f.definition(t, "shop", "shop.example.test")
-	p := f.start(t, StartOptions{Definition: "shop", Issuer: "vendorx"})
-	csr, err := f.svc.CSR(t.Context(), actor, p.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, f, p, csr := vendorProcess(t, false)
 	v.Sign("good", csr, "serverAuth", "DNS:shop.example.test")
 	v.Sign("client", csr, "clientAuth", "DNS:shop.example.test")
 	v.Sign("stranger", v.ForeignCSR("other", "shop.example.test"), "serverAuth", "DNS:shop.example.test")
