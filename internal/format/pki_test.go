@@ -51,13 +51,10 @@ func mustKey() *ecdsa.PrivateKey {
 	return k
 }
 
-var serial int64
-
 // mustCert issues a certificate for key, signed by parent (nil: self).
 func mustCert(cn string, ca bool, key crypto.Signer, parent *x509.Certificate, parentKey crypto.Signer) *x509.Certificate {
-	serial++
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
+		SerialNumber:          mustSerial(),
 		Subject:               pkix.Name{CommonName: cn},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
@@ -100,4 +97,13 @@ func mustEncode(t testing.TB, b *Bundle, target Target, password string) []byte 
 		t.Fatalf("Encode(%s): %v", target, err)
 	}
 	return out
+}
+
+// mustSerial returns a random positive 63-bit serial number.
+func mustSerial() *big.Int {
+	n, err := rand.Int(rand.Reader, big.NewInt(1<<62))
+	if err != nil {
+		panic(err)
+	}
+	return n.Add(n, big.NewInt(1))
 }
