@@ -3,10 +3,10 @@ package deploy
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -41,6 +41,9 @@ type ServiceOptions struct {
 	// the outbound policy; nil means a dialer with the built-in denials
 	// only. The service never connects directly.
 	Outbound *outbound.Dialer
+	// PackageKDF is the key derivation encrypted packages are sealed
+	// with; the zero value means archive's defaults (RFC 9106).
+	PackageKDF archive.KDF
 }
 
 // Anchors gives the trust store's roots, read per call;
@@ -169,6 +172,3 @@ func (k *keyedMutex) leave(key int64, e *lockEntry) {
 		delete(k.held, key)
 	}
 }
-
-// flatLine folds the lines and runs of spaces of s into single spaces.
-func flatLine(s string) string { return strings.Join(strings.Fields(s), " ") }
