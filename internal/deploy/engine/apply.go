@@ -40,7 +40,9 @@ func Apply(ctx context.Context, h Host, p Plan, now time.Time) (*InstallReport, 
 // plan is backed up and written as Apply does, then the test and the
 // reload run once for all. When either fails, every site is restored and
 // each plan is then applied on its own, so that only a plan that breaks
-// the server fails. Reports and errors are per plan.
+// the server fails. A plan whose restore fails is not applied again: its
+// error says both why the group failed and why the restore did. Reports
+// and errors are per plan.
 func ApplyGroup(ctx context.Context, h Host, plans []Plan, now time.Time) ([]*InstallReport, []error) {
 	reps, errs := make([]*InstallReport, len(plans)), make([]error, len(plans))
 	if len(plans) == 1 {
@@ -59,16 +61,25 @@ func ApplyGroup(ctx context.Context, h Host, plans []Plan, now time.Time) ([]*In
 		return reps, errs
 	}
 	shared := &InstallReport{}
-	if staged[0].runCommands(ctx, shared) == nil {
+	failed := staged[0].runCommands(ctx, shared)
+	if failed == nil {
 		for _, i := range which {
 			reps[i].TestOutput, reps[i].ReloadOutput = shared.TestOutput, shared.ReloadOutput
 		}
 		return reps, errs
 	}
-	for _, in := range staged {
-		_ = restore(ctx, in.h, in.p.Directory, in.p.Owner, in.m, in.previous)
+	var restored []int
+	for k, in := range staged {
+		i := which[k]
+		if err := restore(ctx, in.h, in.p.Directory, in.p.Owner, in.m, in.previous); err != nil {
+			// Its files are neither the old nor all new ones: applying it
+			// again would back up the new ones as if they were the old.
+			errs[i] = fmt.Errorf("%w; roll back failed: %w", failed.cause, err)
+			continue
+		}
+		restored = append(restored, i)
 	}
-	for _, i := range which {
+	for _, i := range restored {
 		reps[i], errs[i] = Apply(ctx, h, plans[i], now)
 	}
 	return reps, errs
