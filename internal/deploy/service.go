@@ -63,6 +63,10 @@ type ServiceOptions struct {
 	CheckTimeout time.Duration
 	// SSHTimeout bounds connecting to an SSH target; 0 means 20 seconds.
 	SSHTimeout time.Duration
+	// SSHIdleTimeout bounds how long an SSH target's server may stop
+	// answering during an install before the install fails; 0 means
+	// sshhost's default (60 seconds).
+	SSHIdleTimeout time.Duration
 	// Trust gives the roots deploy checks trust, here and in the jobs
 	// and packages sent to agents and installers; nil means the system
 	// roots alone.

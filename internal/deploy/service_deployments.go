@@ -317,7 +317,8 @@ func (s *Service) host(ctx context.Context, t *inventory.Target) (engine.Host, f
 			return nil, nil, err
 		}
 		h, err := sshhost.Dial(ctx, sshhost.Config{Access: *t.SSH, Password: sec.SSHPassword,
-			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout, Outbound: s.o.Outbound})
+			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout, IdleTimeout: s.o.SSHIdleTimeout,
+			Outbound: s.o.Outbound})
 		if err != nil {
 			return nil, nil, err
 		}

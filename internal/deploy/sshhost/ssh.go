@@ -1,19 +1,22 @@
+// Package sshhost is an SSH server as an engine.Host: files go through
+// SFTP and commands through sessions, over one connection per Host. Every
+// operation honours its context (the connection is closed when it ends
+// first), and a server that stops answering is declared dead: each read
+// and write of the connection must make progress within an idle timeout,
+// and keepalives keep a healthy but quiet connection alive and detect a
+// silent one. The deploy service dials one for each install to an SSH
+// target; `certkeeper target scan` uses ScanHostKey.
 package sshhost
 
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net"
-	"os"
-	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
@@ -40,18 +43,32 @@ type Config struct {
 	// Timeout bounds connecting and authenticating; zero means 30
 	// seconds.
 	Timeout time.Duration
+	// IdleTimeout bounds how long the server may send nothing, take
+	// nothing sent to it, or leave a keepalive unanswered; past it the
+	// server is declared dead (ErrStalled) and the connection closed.
+	// Zero means 60 seconds.
+	IdleTimeout time.Duration
+	// KeepaliveInterval is how often a keepalive@openssh.com request is
+	// sent, so that a quiet connection (a long command) carries data;
+	// zero means a third of IdleTimeout.
+	KeepaliveInterval time.Duration
 	// Outbound carries the connection under the outbound policy; nil
 	// connects directly (commands an operator runs for themself).
 	Outbound *outbound.Dialer
 }
 
-// Host is a Host over SSH: files go through SFTP (atomic replace with
-// the posix-rename@openssh.com extension), commands through sessions run
-// by the user's shell.
+// Host is an engine.Host over SSH: files go through SFTP (atomic replace
+// with the posix-rename@openssh.com extension), commands through sessions
+// run by the user's shell. It is safe for concurrent use.
 type Host struct {
 	name   string
 	client *ssh.Client
 	sftp   *sftp.Client
+	// cause is why the connection was closed under its users.
+	cause *liveness
+	// done ends the keepalives; closing closes it once.
+	done    chan struct{}
+	closing sync.Once
 }
 
 var (
@@ -68,16 +85,28 @@ func Dial(ctx context.Context, c Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := dialSSH(ctx, c.Outbound, addr, conf, c.timeout())
+	cause := &liveness{}
+	client, err := dialSSH(ctx, c.Outbound, addr, conf, c.timeout(), c.idleTimeout(), cause)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: ssh %s: %w", addr, err)
 	}
-	sc, err := sftp.NewClient(client)
-	if err != nil {
-		client.Close()
+	h := &Host{name: "ssh " + c.Access.User + "@" + addr, client: client, cause: cause, done: make(chan struct{})}
+	go h.keepalive(c.keepaliveInterval(), c.idleTimeout())
+	if err := h.openSFTP(ctx, c.timeout()); err != nil {
+		h.Close()
 		return nil, fmt.Errorf("deploy: ssh %s: sftp: %w", addr, err)
 	}
-	return &Host{name: "ssh " + c.Access.User + "@" + addr, client: client, sftp: sc}, nil
+	return h, nil
+}
+
+// openSFTP starts the SFTP session within timeout.
+func (h *Host) openSFTP(ctx context.Context, timeout time.Duration) error {
+	tctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return h.guard(tctx, func() (err error) {
+		h.sftp, err = sftp.NewClient(h.client)
+		return err
+	})
 }
 
 func sshAddr(a inventory.SSHAccess) string {
@@ -93,6 +122,20 @@ func (c Config) timeout() time.Duration {
 		return defaultTimeout
 	}
 	return c.Timeout
+}
+
+func (c Config) idleTimeout() time.Duration {
+	if c.IdleTimeout <= 0 {
+		return defaultIdleTimeout
+	}
+	return c.IdleTimeout
+}
+
+func (c Config) keepaliveInterval() time.Duration {
+	if c.KeepaliveInterval <= 0 {
+		return c.idleTimeout() / 3
+	}
+	return c.KeepaliveInterval
 }
 
 // clientConfig builds the authentication and the host key check.
@@ -183,26 +226,31 @@ func hostKeyAlgorithms(pinned ssh.PublicKey) []string {
 }
 
 // dialSSH connects through d and runs the handshake within timeout,
-// giving up early when ctx ends.
-func dialSSH(ctx context.Context, d *outbound.Dialer, addr string, conf *ssh.ClientConfig, timeout time.Duration) (*ssh.Client, error) {
+// giving up early when ctx ends. The connection is an idleConn: once
+// established, every read and write must make progress within idle.
+func dialSSH(ctx context.Context, d *outbound.Dialer, addr string, conf *ssh.ClientConfig, timeout, idle time.Duration,
+	cause *liveness) (*ssh.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, timeout)
-	conn, err := d.DialContext(dctx, "tcp", addr)
-	cancel()
+	defer cancel()
+	raw, err := d.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	_ = conn.SetDeadline(time.Now().Add(timeout))
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, conf)
+	stop := context.AfterFunc(dctx, func() { raw.Close() })
+	c, chans, reqs, err := ssh.NewClientConn(&idleConn{Conn: raw, idle: idle, cause: cause}, addr, conf)
+	if !stop() {
+		err = errors.Join(err, dctx.Err())
+	}
 	if err != nil {
-		conn.Close()
+		raw.Close()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if dctx.Err() != nil {
+			return nil, fmt.Errorf("no login within %s: %w", timeout, err)
+		}
 		return nil, err
 	}
-	_ = conn.SetDeadline(time.Time{})
 	return ssh.NewClient(c, chans, reqs), nil
 }
 
@@ -224,7 +272,7 @@ func ScanHostKey(ctx context.Context, addr string, timeout time.Duration) (strin
 			presented = key
 			return errScanned
 		}}
-	c, err := dialSSH(ctx, nil, addr, conf, timeout)
+	c, err := dialSSH(ctx, nil, addr, conf, timeout, timeout, &liveness{})
 	if err == nil {
 		c.Close()
 	}
@@ -232,246 +280,4 @@ func ScanHostKey(ctx context.Context, addr string, timeout time.Duration) (strin
 		return "", fmt.Errorf("deploy: ssh %s: scan host key: %w", addr, err)
 	}
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(presented))), nil
-}
-
-// String names the host: "ssh user@host:port".
-func (h *Host) String() string { return h.name }
-
-// Close ends the SFTP session and the connection.
-func (h *Host) Close() error {
-	err := h.sftp.Close()
-	if cerr := h.client.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// ReadFile returns a regular file's content and permission bits.
-func (h *Host) ReadFile(_ context.Context, name string) ([]byte, fs.FileMode, error) {
-	f, err := h.sftp.Open(name)
-	if err != nil {
-		return nil, 0, pathError("open", name, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, 0, pathError("stat", name, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s is not a regular file", name)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, engine.MaxFileSize+1))
-	if err == nil && len(data) > engine.MaxFileSize {
-		err = fmt.Errorf("%s is larger than %d bytes", name, engine.MaxFileSize)
-	}
-	return data, fi.Mode().Perm(), err
-}
-
-// pathError names the file in an SFTP error, keeping it inspectable
-// (errors.Is(err, fs.ErrNotExist)).
-func pathError(op, name string, err error) error {
-	return &fs.PathError{Op: op, Path: name, Err: err}
-}
-
-// WriteFile replaces name atomically: a temporary file in the same
-// directory gets mode, then owner (chown over a session), then data, and
-// is renamed over name with posix-rename.
-func (h *Host) WriteFile(ctx context.Context, name string, data []byte, mode fs.FileMode, owner string) error {
-	if err := h.MkdirAll(ctx, path.Dir(name)); err != nil {
-		return err
-	}
-	tmp, err := tempName(name)
-	if err != nil {
-		return err
-	}
-	if err := h.writeTemp(ctx, tmp, data, mode, owner); err != nil {
-		_ = h.sftp.Remove(tmp) // the write failed already; this is cleanup
-		return err
-	}
-	if err := h.sftp.PosixRename(tmp, name); err != nil {
-		_ = h.sftp.Remove(tmp)
-		return pathError("rename", name, err)
-	}
-	return nil
-}
-
-func tempName(name string) (string, error) {
-	b := make([]byte, 8)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return path.Join(path.Dir(name), "."+path.Base(name)+".certkeeper-"+hex.EncodeToString(b)+".tmp"), nil
-}
-
-func (h *Host) writeTemp(ctx context.Context, tmp string, data []byte, mode fs.FileMode, owner string) error {
-	f, err := h.sftp.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return pathError("create", tmp, err)
-	}
-	err = h.fillTemp(ctx, f, tmp, data, mode, owner)
-	if cerr := f.Close(); err == nil && cerr != nil {
-		err = pathError("close", tmp, cerr)
-	}
-	return err
-}
-
-func (h *Host) fillTemp(ctx context.Context, f *sftp.File, tmp string, data []byte, mode fs.FileMode, owner string) error {
-	if err := f.Chmod(mode); err != nil {
-		return pathError("chmod", tmp, err)
-	}
-	if owner != "" {
-		if err := h.chown(ctx, tmp, owner); err != nil {
-			return err
-		}
-	}
-	if _, err := f.Write(data); err != nil {
-		return pathError("write", tmp, err)
-	}
-	return syncFile(f, tmp)
-}
-
-// syncFile flushes f when the server has the fsync@openssh.com extension.
-func syncFile(f *sftp.File, name string) error {
-	err := f.Sync()
-	var se *sftp.StatusError
-	if err == nil || errors.As(err, &se) && se.FxCode() == sftp.ErrSSHFxOpUnsupported {
-		return nil
-	}
-	return pathError("sync", name, err)
-}
-
-// chown runs chown on the server: SFTP takes numeric ids only, and the
-// names are the server's.
-func (h *Host) chown(ctx context.Context, name, owner string) error {
-	if strings.HasPrefix(owner, "-") {
-		return fmt.Errorf("owner %q: must not start with -", owner)
-	}
-	out, err := h.Run(ctx, "chown "+engine.ShellQuote(owner)+" "+engine.ShellQuote(name), engine.DefaultCommandTimeout)
-	if err != nil {
-		return fmt.Errorf("chown %s %s: %v: %s", owner, name, err, engine.LastLine(out))
-	}
-	return nil
-}
-
-// Remove deletes a file; a missing one is not an error.
-func (h *Host) Remove(_ context.Context, name string) error {
-	if err := h.sftp.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return pathError("remove", name, err)
-	}
-	return nil
-}
-
-// Mkdir creates one folder with mode 0700 (backups hold private keys).
-func (h *Host) Mkdir(_ context.Context, name string) error {
-	if _, err := h.sftp.Lstat(name); err == nil {
-		return pathError("mkdir", name, fs.ErrExist)
-	}
-	if err := h.sftp.Mkdir(name); err != nil {
-		return pathError("mkdir", name, err)
-	}
-	if err := h.sftp.Chmod(name, 0o700); err != nil {
-		return pathError("chmod", name, err)
-	}
-	return nil
-}
-
-// MkdirAll creates name and its missing parents with mode 0755.
-func (h *Host) MkdirAll(ctx context.Context, name string) error {
-	fi, err := h.sftp.Stat(name)
-	switch {
-	case err == nil && fi.IsDir():
-		return nil
-	case err == nil:
-		return fmt.Errorf("%s is not a directory", name)
-	case !errors.Is(err, fs.ErrNotExist):
-		return pathError("stat", name, err)
-	}
-	if parent := path.Dir(name); parent != name {
-		if err := h.MkdirAll(ctx, parent); err != nil {
-			return err
-		}
-	}
-	if err := h.sftp.Mkdir(name); err != nil {
-		return pathError("mkdir", name, err)
-	}
-	if err := h.sftp.Chmod(name, 0o755); err != nil {
-		return pathError("chmod", name, err)
-	}
-	return nil
-}
-
-// ReadDir returns the names in a folder.
-func (h *Host) ReadDir(_ context.Context, name string) ([]string, error) {
-	infos, err := h.sftp.ReadDir(name)
-	if err != nil {
-		return nil, pathError("readdir", name, err)
-	}
-	names := make([]string, len(infos))
-	for i, fi := range infos {
-		names[i] = fi.Name()
-	}
-	return names, nil
-}
-
-// RemoveAll deletes name and everything under it, without following
-// symbolic links.
-func (h *Host) RemoveAll(_ context.Context, name string) error {
-	if err := h.sftp.RemoveAll(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return pathError("remove", name, err)
-	}
-	return nil
-}
-
-// Run runs command in a session (the user's shell, home directory)
-// within timeout; when it passes, the command is sent SIGKILL and the
-// session closed, and Run returns without waiting for the command.
-func (h *Host) Run(ctx context.Context, command string, timeout time.Duration) (string, error) {
-	timeout = engine.CommandTimeout(timeout)
-	s, err := h.client.NewSession()
-	if err != nil {
-		return "", fmt.Errorf("ssh session: %w", err)
-	}
-	defer s.Close()
-	var out engine.OutputBuffer
-	s.Stdout, s.Stderr = &out, &out
-	done := make(chan error, 1)
-	go func() { done <- s.Run(command) }()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case err = <-done:
-		return out.String(), sessionError(err)
-	case <-timer.C:
-		err = engine.TimeoutError(timeout)
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	// Best effort: OpenSSH honours signals (to the command's process
-	// group) only in privilege-separated sessions, not in root's.
-	_ = s.Signal(ssh.SIGKILL)
-	s.Close()
-	select {
-	case <-done:
-	case <-time.After(sessionCloseWait):
-	}
-	return out.String(), err
-}
-
-// sessionCloseWait bounds the wait for a stopped command's session to end.
-const sessionCloseWait = 2 * time.Second
-
-// sessionError turns a session's error into "exit code N" when the
-// command ran.
-func sessionError(err error) error {
-	var ee *ssh.ExitError
-	var missing *ssh.ExitMissingError
-	switch {
-	case errors.As(err, &ee) && ee.Signal() != "":
-		return fmt.Errorf("killed by signal %s", ee.Signal())
-	case errors.As(err, &ee):
-		return fmt.Errorf("exit code %d", ee.ExitStatus())
-	case errors.As(err, &missing):
-		return errors.New("the server did not say how the command ended")
-	}
-	return err
 }
