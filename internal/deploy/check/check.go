@@ -64,7 +64,7 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o 
 		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext})
 	now := checkClock(o.Now)()
 	if err != nil {
-		return Unobserved(addr, checkServerName(spec), OneLine(err.Error()), want, now)
+		return Unobserved(addr, checkServerName(spec), engine.OneLine(err.Error()), want, now)
 	}
 	r := Evaluate(res.Chain, res.ServerName, want, now)
 	r.Address, r.Protocol, r.CipherSuite = addr, res.Version, res.CipherSuite
@@ -217,7 +217,7 @@ func explainVerify(err error, served []*x509.Certificate, want engine.Want, now 
 	case errors.As(err, &ua):
 		return explainUnknownAuthority(served, want, now)
 	}
-	return OneLine(err.Error())
+	return engine.OneLine(err.Error())
 }
 
 func explainInvalid(e x509.CertificateInvalidError) string {
@@ -234,7 +234,7 @@ func explainInvalid(e x509.CertificateInvalidError) string {
 	case x509.TooManyIntermediates:
 		return "the chain is longer than " + c + " allows (path length constraint)"
 	}
-	return OneLine(e.Error())
+	return engine.OneLine(e.Error())
 }
 
 func explainUnknownAuthority(served []*x509.Certificate, want engine.Want, now time.Time) string {
@@ -300,6 +300,3 @@ func certNames(c *x509.Certificate) string {
 }
 
 func dateOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-// OneLine folds the lines and runs of spaces of s into single spaces.
-func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

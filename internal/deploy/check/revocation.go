@@ -51,7 +51,7 @@ func checkRevocation(ctx context.Context, r *inventory.CheckResult, served []*x5
 	}
 	switch {
 	case err != nil:
-		r.Problems = append(r.Problems, fmt.Sprintf("revocation could not be checked (this does not fail the check): %s", OneLine(err.Error())))
+		r.Problems = append(r.Problems, fmt.Sprintf("revocation could not be checked (this does not fail the check): %s", engine.OneLine(err.Error())))
 	case resp == nil:
 		return
 	case !resp.NextUpdate.IsZero() && now.After(resp.NextUpdate):
