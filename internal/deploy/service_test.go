@@ -71,6 +71,9 @@ func newSvcFixture(t *testing.T, o deploy.ServiceOptions) *svcFixture {
 	if o.CheckTimeout == 0 {
 		o.CheckTimeout = 5 * time.Second
 	}
+	if o.PackageKDF == (archive.KDF{}) {
+		o.PackageKDF = archive.KDF{Time: 1, Memory: 64, Threads: 1} // cheap: the tests seal many packages
+	}
 	if o.Trust == nil {
 		o.Trust = truststore.New(st, truststore.Options{})
 	}

@@ -80,6 +80,16 @@ func TestPackageDefaults(t *testing.T) {
 	}
 }
 
+// TestSealRefusesKDFOpenRefuses: parameters that Open would refuse are
+// refused when sealing, before a package nobody can open is made.
+func TestSealRefusesKDFOpenRefuses(t *testing.T) {
+	for _, kdf := range []KDF{{Time: 11}, {Memory: 512 << 10}, {Threads: 17}, {SaltSize: 8}, {Memory: 16, Threads: 4}} {
+		if _, err := Seal(samplePackage(), testPassword, kdf); err == nil || !strings.Contains(err.Error(), "KDF") {
+			t.Errorf("Seal with %+v: %v; want the KDF parameters refused", kdf, err)
+		}
+	}
+}
+
 func TestPackagePassword(t *testing.T) {
 	if _, err := Seal(samplePackage(), "short pass1", fastKDF); err == nil || !strings.Contains(err.Error(), "at least 12 characters") {
 		t.Errorf("SealPackage with 11 characters: %v, want refused", err)

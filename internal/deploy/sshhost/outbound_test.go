@@ -15,16 +15,16 @@ import (
 // server with the policy's error, and reaches it once allowed.
 func TestSSHThroughOutboundPolicy(t *testing.T) {
 	s := testenv.StartSSHD(t)
-	c := engSSHConfig(t, s)
+	c := sshConfig(t, s)
 	c.Outbound = deploytest.DenyPort(t, s.Addr)
 	_, err := Dial(context.Background(), c)
 	if !errors.Is(err, outbound.ErrDenied) || !strings.Contains(err.Error(), "is not allowed by the outbound policy") {
-		t.Fatalf("DialSSH to a denied server = %v; want the outbound policy's refusal", err)
+		t.Fatalf("Dial to a denied server = %v; want the outbound policy's refusal", err)
 	}
 	c.Outbound.SetPolicy(nil)
 	h, err := Dial(context.Background(), c)
 	if err != nil {
-		t.Fatalf("DialSSH once allowed: %v\n%s", err, s.Log())
+		t.Fatalf("Dial once allowed: %v\n%s", err, s.Log())
 	}
 	h.Close()
 }

@@ -21,19 +21,19 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// engSSHConfig is how to log in to s.
-func engSSHConfig(t *testing.T, s *testenv.SSHD) Config {
+// sshConfig is how to log in to s.
+func sshConfig(t *testing.T, s *testenv.SSHD) Config {
 	t.Helper()
 	host, port := deploytest.SplitAddr(t, s.Addr)
 	return Config{Access: inventory.SSHAccess{Host: host, Port: port, User: s.User, HostKey: s.HostKey},
 		PrivateKey: s.ClientKey, Timeout: 10 * time.Second}
 }
 
-func engDialSSH(t *testing.T, s *testenv.SSHD) *Host {
+func dialHost(t *testing.T, s *testenv.SSHD) *Host {
 	t.Helper()
-	h, err := Dial(context.Background(), engSSHConfig(t, s))
+	h, err := Dial(context.Background(), sshConfig(t, s))
 	if err != nil {
-		t.Fatalf("DialSSH: %v\n%s", err, s.Log())
+		t.Fatalf("Dial: %v\n%s", err, s.Log())
 	}
 	t.Cleanup(func() { h.Close() })
 	return h
@@ -41,7 +41,7 @@ func engDialSSH(t *testing.T, s *testenv.SSHD) *Host {
 
 func TestSSHApplyAndRollback(t *testing.T) {
 	s := testenv.StartSSHD(t)
-	h := engDialSSH(t, s)
+	h := dialHost(t, s)
 	if want := "ssh " + s.User + "@" + s.Addr; h.String() != want {
 		t.Errorf("String %q, want %q", h.String(), want)
 	}
@@ -97,7 +97,7 @@ func TestSSHOwnerByName(t *testing.T) {
 		t.Skip("chown to another user needs root")
 	}
 	s := testenv.StartSSHD(t)
-	h := engDialSSH(t, s)
+	h := dialHost(t, s)
 	dir := t.TempDir()
 	p := engine.Plan{Directory: dir, Owner: "nobody", Files: []engine.PlanFile{{Path: "odd 'name'.pem", Data: []byte("k"), Mode: 0o640}}}
 	if _, err := engine.Apply(context.Background(), h, p, deploytest.Now); err != nil {
@@ -121,7 +121,7 @@ func TestSSHOwnerByName(t *testing.T) {
 
 func TestSSHWrongHostKey(t *testing.T) {
 	s := testenv.StartSSHD(t)
-	c := engSSHConfig(t, s)
+	c := sshConfig(t, s)
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -136,17 +136,17 @@ func TestSSHWrongHostKey(t *testing.T) {
 	if err == nil {
 		_, _ = engine.Apply(context.Background(), h, engine.Plan{Directory: dir, Files: []engine.PlanFile{{Path: "a.pem", Data: []byte("a")}}}, deploytest.Now)
 		h.Close()
-		t.Fatal("DialSSH with another pinned key succeeded")
+		t.Fatal("Dial with another pinned key succeeded")
 	}
 	deploytest.AssertMissing(t, filepath.Join(dir, "a.pem"))
 	served, _, _, _, _ := ssh.ParseAuthorizedKey([]byte(s.HostKey))
 	msg := err.Error()
 	if !strings.Contains(msg, "host key mismatch") || !strings.Contains(msg, ssh.FingerprintSHA256(served)) || strings.Contains(msg, "\n") {
-		t.Errorf("DialSSH: %q, want a one-line mismatch with the presented key's fingerprint %s", msg, ssh.FingerprintSHA256(served))
+		t.Errorf("Dial: %q, want a one-line mismatch with the presented key's fingerprint %s", msg, ssh.FingerprintSHA256(served))
 	}
 	c.Access.HostKey = ""
 	if _, err := Dial(context.Background(), c); err == nil || !strings.Contains(err.Error(), "no pinned host key") {
-		t.Errorf("DialSSH without a pinned key: %v", err)
+		t.Errorf("Dial without a pinned key: %v", err)
 	}
 }
 
@@ -163,7 +163,7 @@ func TestScanHostKey(t *testing.T) {
 
 func TestSSHRun(t *testing.T) {
 	s := testenv.StartSSHD(t)
-	h := engDialSSH(t, s)
+	h := dialHost(t, s)
 	ctx := context.Background()
 	start := time.Now()
 	if _, err := h.Run(ctx, "sleep 10", 300*time.Millisecond); err == nil || err.Error() != "timed out after 0.3s" {

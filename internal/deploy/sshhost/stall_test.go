@@ -93,7 +93,7 @@ func (p *stallProxy) pipe(dst, src net.Conn) {
 // dialThrough logs in to s through proxy with idle as the idle timeout.
 func dialThrough(t *testing.T, s *testenv.SSHD, proxy *stallProxy, idle time.Duration) *Host {
 	t.Helper()
-	c := engSSHConfig(t, s)
+	c := sshConfig(t, s)
 	c.Access.Host, c.Access.Port = deploytest.SplitAddr(t, proxy.addr)
 	c.IdleTimeout = idle
 	h, err := Dial(context.Background(), c)
