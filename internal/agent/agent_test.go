@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -264,8 +264,8 @@ func TestJobsFlow(t *testing.T) {
 	dir, a := f.enroll(t, "web1")
 	target := filepath.Join(t.TempDir(), "nginx")
 	secret := "-----BEGIN PRIVATE KEY-----\nsecret-material\n-----END PRIVATE KEY-----\n"
-	f.jobs.set(a.ID, deploy.AgentJob{DeploymentID: 7, Target: "web1-nginx", Job: deploy.Job{
-		Plan: deploy.Plan{Directory: target, Label: "web1-nginx", Files: []deploy.PlanFile{
+	f.jobs.set(a.ID, engine.AgentJob{DeploymentID: 7, Target: "web1-nginx", Job: engine.Job{
+		Plan: engine.Plan{Directory: target, Label: "web1-nginx", Files: []engine.PlanFile{
 			{Path: "cert.pem", Data: []byte("certificate\n"), Mode: 0o644},
 			{Path: "key.pem", Data: []byte(secret), Mode: 0o600, Secret: true},
 		}},

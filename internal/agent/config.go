@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 )
 
 // State is the agent's configuration, StateFile in its directory,
@@ -81,7 +81,7 @@ func writeState(dir string, st *State) error {
 // commands are not blank.
 func (st *State) checkAllowed() error {
 	for _, name := range st.AllowedPresets {
-		if _, err := deploy.FindPreset(deploy.Builtin(), name); err != nil {
+		if _, err := engine.FindPreset(engine.Builtin(), name); err != nil {
 			return fmt.Errorf("allowed_presets: %w", err)
 		}
 	}
@@ -143,7 +143,7 @@ func (st *State) Allows(command string) bool {
 	if slices.ContainsFunc(st.AllowedCommands, func(c string) bool { return strings.TrimSpace(c) == command }) {
 		return true
 	}
-	for _, p := range deploy.Builtin() {
+	for _, p := range engine.Builtin() {
 		if slices.Contains(st.AllowedPresets, p.Name()) && (p.TestCommand == command || p.ReloadCommand == command) {
 			return true
 		}
@@ -154,14 +154,14 @@ func (st *State) Allows(command string) bool {
 // refuseJob returns an outcome refusing job j when it asks for a test or
 // reload command, or a directory, the configuration does not allow, else
 // nil. Nothing has been written or run then.
-func (st *State) refuseJob(j deploy.Job, dir string) *deploy.Outcome {
+func (st *State) refuseJob(j engine.Job, dir string) *engine.Outcome {
 	if !st.AllowsDirectory(j.Plan.Directory) {
-		return &deploy.Outcome{Error: fmt.Sprintf("the directory %q is not allowed by the agent's configuration "+
+		return &engine.Outcome{Error: fmt.Sprintf("the directory %q is not allowed by the agent's configuration "+
 			"(allowed_directories in %s); nothing was installed or run", j.Plan.Directory, filepath.Join(dir, StateFile))}
 	}
 	for _, c := range []struct{ what, cmd string }{{"test", j.Plan.TestCommand}, {"reload", j.Plan.ReloadCommand}} {
 		if !st.Allows(c.cmd) {
-			return &deploy.Outcome{Error: fmt.Sprintf("the %s command %q is not allowed by the agent's configuration "+
+			return &engine.Outcome{Error: fmt.Sprintf("the %s command %q is not allowed by the agent's configuration "+
 				"(allowed_presets and allowed_commands in %s); nothing was installed or run",
 				c.what, strings.TrimSpace(c.cmd), filepath.Join(dir, StateFile))}
 		}

@@ -14,7 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 )
@@ -33,8 +33,8 @@ const retryDelay = time.Minute
 // Jobs hands out the installs queued for an agent and takes back their
 // outcomes; the deployment service implements it.
 type Jobs interface {
-	AgentJobs(ctx context.Context, agentID int64) ([]deploy.AgentJob, error)
-	AgentResult(ctx context.Context, agentID, deploymentID int64, o *deploy.Outcome) (*inventory.Deployment, error)
+	AgentJobs(ctx context.Context, agentID int64) ([]engine.AgentJob, error)
+	AgentResult(ctx context.Context, agentID, deploymentID int64, o *engine.Outcome) (*inventory.Deployment, error)
 }
 
 // EndpointConfig configures an Endpoint. The zero value listens on

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/store"
@@ -78,17 +78,17 @@ func (b *logBuffer) lines(sub string) []string {
 // fakeJobs hands out fixed jobs and records the outcomes.
 type fakeJobs struct {
 	mu       sync.Mutex
-	jobs     map[int64][]deploy.AgentJob // by agent ID
-	outcomes map[int64]*deploy.Outcome   // by deployment ID
+	jobs     map[int64][]engine.AgentJob // by agent ID
+	outcomes map[int64]*engine.Outcome   // by deployment ID
 }
 
-func (f *fakeJobs) AgentJobs(_ context.Context, agentID int64) ([]deploy.AgentJob, error) {
+func (f *fakeJobs) AgentJobs(_ context.Context, agentID int64) ([]engine.AgentJob, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.jobs[agentID], nil
 }
 
-func (f *fakeJobs) AgentResult(_ context.Context, agentID, deploymentID int64, o *deploy.Outcome) (*inventory.Deployment, error) {
+func (f *fakeJobs) AgentResult(_ context.Context, agentID, deploymentID int64, o *engine.Outcome) (*inventory.Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	found := false
@@ -106,13 +106,13 @@ func (f *fakeJobs) AgentResult(_ context.Context, agentID, deploymentID int64, o
 	return &inventory.Deployment{ID: deploymentID, State: state}, nil
 }
 
-func (f *fakeJobs) set(agentID int64, jobs ...deploy.AgentJob) {
+func (f *fakeJobs) set(agentID int64, jobs ...engine.AgentJob) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.jobs[agentID] = jobs
 }
 
-func (f *fakeJobs) outcome(id int64) *deploy.Outcome {
+func (f *fakeJobs) outcome(id int64) *engine.Outcome {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.outcomes[id]
@@ -160,7 +160,7 @@ func newFixture(t *testing.T, prepare func(f *fixture)) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{st: st, sealer: sealer, auth: auth, clock: clk, log: &logBuffer{}, certDir: t.TempDir(),
-		jobs: &fakeJobs{jobs: map[int64][]deploy.AgentJob{}, outcomes: map[int64]*deploy.Outcome{}},
+		jobs: &fakeJobs{jobs: map[int64][]engine.AgentJob{}, outcomes: map[int64]*engine.Outcome{}},
 		root: chain[len(chain)-1]}
 	f.reg = New(st, auth, Config{CertDir: f.certDir, Now: clk.Now})
 	if prepare != nil {
@@ -317,11 +317,11 @@ func csrPEM(t *testing.T, tmpl *x509.CertificateRequest, key any) string {
 
 // testJob is a job writing one file into a new directory and running
 // reload as its reload command ("" for none).
-func testJob(t *testing.T, id int64, reload string) deploy.AgentJob {
+func testJob(t *testing.T, id int64, reload string) engine.AgentJob {
 	t.Helper()
-	return deploy.AgentJob{DeploymentID: id, Target: "web1-site", Job: deploy.Job{
-		Plan: deploy.Plan{Directory: filepath.Join(t.TempDir(), "site"), Label: "web1-site", ReloadCommand: reload,
-			Files: []deploy.PlanFile{{Path: "cert.pem", Data: []byte("certificate\n"), Mode: 0o644}}},
+	return engine.AgentJob{DeploymentID: id, Target: "web1-site", Job: engine.Job{
+		Plan: engine.Plan{Directory: filepath.Join(t.TempDir(), "site"), Label: "web1-site", ReloadCommand: reload,
+			Files: []engine.PlanFile{{Path: "cert.pem", Data: []byte("certificate\n"), Mode: 0o644}}},
 		ExpectedSHA256: strings.Repeat("0", 64),
 	}}
 }

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -21,7 +21,7 @@ const (
 
 // JobList is the answer to GET /agent/v1/jobs.
 type JobList struct {
-	Jobs []deploy.AgentJob `json:"jobs"`
+	Jobs []engine.AgentJob `json:"jobs"`
 }
 
 // ResultAnswer is the answer to POST /agent/v1/jobs/{id}/result: the
@@ -206,7 +206,7 @@ func (e *Endpoint) listJobs(w http.ResponseWriter, r *http.Request) error {
 	if len(jobs) > 0 {
 		e.log.Info("jobs handed to agent", "agent", a.Name, "count", len(jobs))
 	}
-	writeJSON(w, http.StatusOK, JobList{Jobs: append([]deploy.AgentJob{}, jobs...)})
+	writeJSON(w, http.StatusOK, JobList{Jobs: append([]engine.AgentJob{}, jobs...)})
 	return nil
 }
 
@@ -219,7 +219,7 @@ func (e *Endpoint) result(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return &statusError{http.StatusBadRequest, fmt.Sprintf("deployment %q: want a positive integer", r.PathValue("id"))}
 	}
-	var o deploy.Outcome
+	var o engine.Outcome
 	if err := decodeBody(r, &o); err != nil {
 		return err
 	}

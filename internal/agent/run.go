@@ -14,7 +14,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/check"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/localhost"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -38,10 +40,10 @@ type RunConfig struct {
 	// could not be reached or a job failed.
 	Once bool
 	// Host is where jobs install; nil means the local machine.
-	Host deploy.Host
-	// Check checks a server after an install; nil means deploy.Check
+	Host engine.Host
+	// Check checks a server after an install; nil means check.Run
 	// with source "agent".
-	Check deploy.CheckFunc
+	Check engine.CheckFunc
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -57,15 +59,15 @@ func Run(ctx context.Context, c RunConfig, log *slog.Logger) error {
 		c.Interval = DefaultInterval
 	}
 	if c.Host == nil {
-		c.Host = deploy.NewLocal()
+		c.Host = localhost.New()
 	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	if c.Check == nil {
 		now := c.Now
-		c.Check = func(ctx context.Context, spec inventory.CheckSpec, want deploy.Want) *inventory.CheckResult {
-			return deploy.Check(ctx, spec, want, deploy.CheckOptions{Source: "agent", Now: now})
+		c.Check = func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
+			return check.Run(ctx, spec, want, check.Options{Source: "agent", Now: now})
 		}
 	}
 	var backoff time.Duration
@@ -128,7 +130,7 @@ func round(ctx context.Context, c RunConfig, log *slog.Logger) (int, error) {
 	for _, j := range list.Jobs {
 		o := ac.st.refuseJob(j.Job, c.Dir)
 		if o == nil {
-			o = deploy.Run(ctx, c.Host, j.Job, c.Check, c.Now())
+			o = engine.Run(ctx, c.Host, j.Job, c.Check, c.Now())
 		}
 		logJob(log, j, o)
 		if o.Error != "" {
@@ -160,7 +162,7 @@ func explain(err error, dir string) error {
 }
 
 // logJob logs what a job did: target, result, never file contents.
-func logJob(log *slog.Logger, j deploy.AgentJob, o *deploy.Outcome) {
+func logJob(log *slog.Logger, j engine.AgentJob, o *engine.Outcome) {
 	attrs := []any{"deployment", j.DeploymentID, "target", j.Target, "directory", j.Job.Plan.Directory,
 		"installed", o.Installed, "rolled_back", o.RolledBack}
 	if o.Check != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/mail"
 )
@@ -250,7 +251,7 @@ func (a *API) listPresets(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, out)
 }
 
-func presetOut(pr deploy.Preset) client.Preset {
+func presetOut(pr engine.Preset) client.Preset {
 	out := client.Preset{Name: pr.Name(), Files: make([]client.PresetFile, len(pr.Layout.Files)),
 		TestCommand: pr.TestCommand, ReloadCommand: pr.ReloadCommand, Instructions: pr.Instructions,
 		Builtin: pr.Builtin, NeedsPassword: pr.NeedsPassword()}

@@ -17,6 +17,7 @@ import (
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
 )
 
 // Secrets given to targets and packages; no response or audit event may
@@ -276,7 +277,7 @@ func testDeploymentExports(t *testing.T, e *env, id, certID int64) {
 		!strings.Contains(resp.Header.Get("Content-Disposition"), deploy.PackageExtension) {
 		t.Fatalf("package = %d %v", resp.StatusCode, resp.Header)
 	}
-	p, err := deploy.OpenPackage(data, deployPackagePassword)
+	p, err := archive.Open(data, deployPackagePassword)
 	if err != nil || p.Target != "files" || len(p.Job.Plan.Files) != 4 {
 		t.Errorf("OpenPackage = %+v, %v", p, err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/sitereport"
 	"github.com/certkeeper/certkeeper/internal/probe"
 )
 
@@ -53,7 +53,7 @@ func (a *app) runCheck(cmd *cobra.Command, addr string, o *checkOptions) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(addr, "443")
 	}
-	r, probeErr := deploy.MakeSiteReport(cmd.Context(), addr, probe.Options{ServerName: o.sni, Timeout: o.timeout}, a.env.Now())
+	r, probeErr := sitereport.Make(cmd.Context(), addr, probe.Options{ServerName: o.sni, Timeout: o.timeout}, a.env.Now())
 	if r == nil {
 		return probeErr
 	}
@@ -73,7 +73,7 @@ func (a *app) runCheck(cmd *cobra.Command, addr string, o *checkOptions) error {
 
 // writeReportSummary prints what a site report recorded: the served leaf
 // and the length of the chain.
-func writeReportSummary(w io.Writer, r *deploy.SiteReport, file string) error {
+func writeReportSummary(w io.Writer, r *sitereport.Report, file string) error {
 	if len(r.Chain) == 0 {
 		return fmt.Errorf("%s: no certificate served", r.Address)
 	}
@@ -98,12 +98,12 @@ func readReportFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, deploy.MaxSiteReportSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, sitereport.MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > deploy.MaxSiteReportSize {
-		return nil, fmt.Errorf("%s is larger than a site report can be (%d bytes)", name, deploy.MaxSiteReportSize)
+	if len(data) > sitereport.MaxSize {
+		return nil, fmt.Errorf("%s is larger than a site report can be (%d bytes)", name, sitereport.MaxSize)
 	}
 	return data, nil
 }

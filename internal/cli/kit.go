@@ -17,7 +17,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/kit"
 )
@@ -51,7 +51,7 @@ func (l *layoutFlags) bind(cmd *cobra.Command, serverDefault, clientDefault stri
 // layouts, and those of --layout-file.
 func (l *layoutFlags) all() ([]kit.Layout, error) {
 	layouts := kit.Builtin()
-	for _, p := range deploy.Builtin() {
+	for _, p := range engine.Builtin() {
 		if !slices.ContainsFunc(layouts, func(o kit.Layout) bool { return o.Name == p.Name() }) {
 			layouts = append(layouts, p.Layout)
 		}

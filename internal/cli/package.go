@@ -17,7 +17,11 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
+	"github.com/certkeeper/certkeeper/internal/deploy/check"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/localhost"
+	"github.com/certkeeper/certkeeper/internal/deploy/sitereport"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/probe"
 )
@@ -72,7 +76,7 @@ func (a *app) packageCreateCommand() *cobra.Command {
 
 // packagePassword reads the package password from file, or asks for it on
 // the terminal (twice when confirm). A new password (confirm) shorter
-// than deploy.MinPackagePassword is refused.
+// than archive.MinPassword is refused.
 func (a *app) packagePassword(file string, confirm bool) (string, error) {
 	var pw string
 	var err error
@@ -83,8 +87,8 @@ func (a *app) packagePassword(file string, confirm bool) (string, error) {
 	} else if pw, err = a.askPassword(confirm); err != nil {
 		return "", err
 	}
-	if confirm && utf8.RuneCountInString(pw) < deploy.MinPackagePassword {
-		return "", fmt.Errorf("the package password must have at least %d characters", deploy.MinPackagePassword)
+	if confirm && utf8.RuneCountInString(pw) < archive.MinPassword {
+		return "", fmt.Errorf("the package password must have at least %d characters", archive.MinPassword)
 	}
 	return pw, nil
 }
@@ -159,7 +163,7 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 	if err != nil {
 		return err
 	}
-	pkg, err := deploy.OpenPackage(data, pw)
+	pkg, err := archive.Open(data, pw)
 	if err != nil {
 		return err
 	}
@@ -170,10 +174,10 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 	if o.dryRun {
 		return nil
 	}
-	check := func(ctx context.Context, spec inventory.CheckSpec, want deploy.Want) *inventory.CheckResult {
-		return deploy.Check(ctx, spec, want, deploy.CheckOptions{Timeout: o.timeout, Now: a.env.Now})
+	check := func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
+		return check.Run(ctx, spec, want, check.Options{Timeout: o.timeout, Now: a.env.Now})
 	}
-	out := deploy.Run(ctx, deploy.NewLocal(), pkg.Job, check, a.env.Now())
+	out := engine.Run(ctx, localhost.New(), pkg.Job, check, a.env.Now())
 	writeOutcome(a.env.Stdout, out)
 	if out.Error != "" {
 		if out.RolledBack {
@@ -188,7 +192,7 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 }
 
 // adjust applies --dir and --no-check to the package's job.
-func (o *installOptions) adjust(j *deploy.Job) error {
+func (o *installOptions) adjust(j *engine.Job) error {
 	if o.dir != "" {
 		abs, err := filepath.Abs(o.dir)
 		if err != nil {
@@ -214,18 +218,18 @@ func readPackageFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, deploy.MaxPackageSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, archive.MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > deploy.MaxPackageSize {
-		return nil, fmt.Errorf("%s is larger than a package can be (%d bytes)", name, deploy.MaxPackageSize)
+	if len(data) > archive.MaxSize {
+		return nil, fmt.Errorf("%s is larger than a package can be (%d bytes)", name, archive.MaxSize)
 	}
 	return data, nil
 }
 
 // writeInstallPlan shows what the install will do.
-func writeInstallPlan(w io.Writer, pkg *deploy.Package) {
+func writeInstallPlan(w io.Writer, pkg *archive.Package) {
 	p := &pkg.Job.Plan
 	fmt.Fprintf(w, "package for target %s (preset %s): certificate %s, made %s\n", orDash(pkg.Target), orDash(pkg.Preset),
 		orDash(pkg.Certificate), stamp(pkg.Created))
@@ -254,7 +258,7 @@ func writeInstallPlan(w io.Writer, pkg *deploy.Package) {
 
 // writeOutcome prints what the install did: backup, files, the commands'
 // output and the check.
-func writeOutcome(w io.Writer, out *deploy.Outcome) {
+func writeOutcome(w io.Writer, out *engine.Outcome) {
 	if r := out.Install; r != nil {
 		if r.Backup != "" {
 			fmt.Fprintf(w, "backup of the replaced files: %s\n", r.Backup)
@@ -286,11 +290,11 @@ func writeOutcome(w io.Writer, out *deploy.Outcome) {
 // certificate, so the report is made again, for a few seconds, while it
 // does not show the expected one.
 func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, expected string, o *installOptions) error {
-	addr := deploy.CheckAddress(spec)
-	var r *deploy.SiteReport
+	addr := check.Address(spec)
+	var r *sitereport.Report
 	var err error
 	for deadline := time.Now().Add(reportSettle); ; {
-		r, err = deploy.MakeSiteReport(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, a.env.Now())
+		r, err = sitereport.Make(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, a.env.Now())
 		if r == nil || reportShows(r, expected) || !time.Now().Before(deadline) {
 			break
 		}
@@ -319,6 +323,6 @@ func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, 
 const reportSettle = 5 * time.Second
 
 // reportShows reports whether r saw the certificate with SHA-256 expected.
-func reportShows(r *deploy.SiteReport, expected string) bool {
+func reportShows(r *sitereport.Report, expected string) bool {
 	return len(r.Chain) > 0 && strings.EqualFold(inventory.SHA256Hex(r.Chain[0]), expected)
 }

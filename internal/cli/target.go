@@ -19,7 +19,8 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/check"
+	"github.com/certkeeper/certkeeper/internal/deploy/sshhost"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/kit"
 )
@@ -395,7 +396,7 @@ func checkText(s client.CheckSpec) string {
 	if s.Host == "" {
 		return "-"
 	}
-	addr := deploy.CheckAddress(inventory.CheckSpec(s))
+	addr := check.Address(inventory.CheckSpec(s))
 	if s.SNI != "" && s.SNI != s.Host {
 		addr += " (SNI " + s.SNI + ")"
 	}
@@ -639,7 +640,7 @@ func (a *app) scanHostKey(ctx context.Context, f *targetFlags, s *client.SSHAcce
 		port = 22
 	}
 	addr := net.JoinHostPort(s.Host, strconv.Itoa(port))
-	line, err := deploy.ScanHostKey(ctx, addr, scanTimeout)
+	line, err := sshhost.ScanHostKey(ctx, addr, scanTimeout)
 	if err != nil {
 		return "", err
 	}

@@ -3,80 +3,22 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/internal/deploytest"
+	"github.com/certkeeper/certkeeper/internal/deploy/localhost"
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
-
-// groupSites makes n site directories under one root and a plan for each
-// whose test fails when any site's cert.pem says BAD, and whose test and
-// reload each append a line to a counter file.
-func groupSites(t *testing.T, n int) (root string, plans []Plan) {
-	t.Helper()
-	root = t.TempDir()
-	test := fmt.Sprintf("echo t >> %s/tests; ! grep -rqs BAD %s --include=cert.pem", root, root)
-	reload := fmt.Sprintf("echo r >> %s/reloads", root)
-	for i := range n {
-		dir := filepath.Join(root, fmt.Sprintf("site%d", i))
-		engWrite(t, dir, "cert.pem", "old", 0o644)
-		plans = append(plans, Plan{Directory: dir, TestCommand: test, ReloadCommand: reload,
-			Files: []PlanFile{{Path: "cert.pem", Data: []byte(fmt.Sprintf("new %d", i)), Mode: 0o644}}})
-	}
-	return root, plans
-}
-
-// lines counts the lines of a counter file.
-func lines(t *testing.T, path string) int {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	return strings.Count(string(data), "\n")
-}
-
-func TestApplyGroupOneTestOneReload(t *testing.T) {
-	root, plans := groupSites(t, 3)
-	reps, errs := ApplyGroup(context.Background(), NewLocal(), plans, engNow)
-	for i := range plans {
-		if errs[i] != nil || reps[i] == nil || reps[i].Backup == "" {
-			t.Fatalf("site %d: %+v, %v; want installed with a backup", i, reps[i], errs[i])
-		}
-		engAssertFile(t, filepath.Join(plans[i].Directory, "cert.pem"), fmt.Sprintf("new %d", i), 0o644)
-	}
-	if tests, reloads := lines(t, root+"/tests"), lines(t, root+"/reloads"); tests != 1 || reloads != 1 {
-		t.Errorf("%d tests and %d reloads for three sites, want one of each", tests, reloads)
-	}
-}
-
-// TestApplyGroupFindsTheCulprit: when the group's test fails, every site
-// is restored and each is applied on its own: only the bad one fails.
-func TestApplyGroupFindsTheCulprit(t *testing.T) {
-	root, plans := groupSites(t, 3)
-	plans[1].Files[0].Data = []byte("BAD")
-	reps, errs := ApplyGroup(context.Background(), NewLocal(), plans, engNow)
-	for _, i := range []int{0, 2} {
-		if errs[i] != nil {
-			t.Errorf("good site %d failed: %v", i, errs[i])
-		}
-		engAssertFile(t, filepath.Join(plans[i].Directory, "cert.pem"), fmt.Sprintf("new %d", i), 0o644)
-	}
-	if errs[1] == nil || !strings.Contains(errs[1].Error(), "test command failed") || !reps[1].RolledBack {
-		t.Errorf("bad site: %+v, %v; want the test failure, rolled back", reps[1], errs[1])
-	}
-	engAssertFile(t, filepath.Join(plans[1].Directory, "cert.pem"), "old", 0o644)
-	if tests := lines(t, root+"/tests"); tests != 4 {
-		t.Errorf("%d tests, want 4 (the group's, then one per site)", tests)
-	}
-}
 
 // TestBatcherGroupsQueuedInstalls: installs to one server that queue up
 // while it is busy share a test and a reload, and all of them finish.
 func TestBatcherGroupsQueuedInstalls(t *testing.T) {
 	const n = 8
-	root, plans := groupSites(t, n)
+	root, plans := deploytest.GroupSites(t, n)
 	for i := range plans {
 		plans[i].TestCommand = "sleep 0.2; " + plans[i].TestCommand
 	}
@@ -87,7 +29,7 @@ func TestBatcherGroupsQueuedInstalls(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			start.Wait()
-			_, errs[i] = b.turns("nginx", NewLocal()).Install(context.Background(), plans[i], engNow)
+			_, errs[i] = b.turns("nginx", localhost.New()).Install(context.Background(), plans[i], deploytest.Now)
 		})
 	}
 	start.Done()
@@ -96,9 +38,9 @@ func TestBatcherGroupsQueuedInstalls(t *testing.T) {
 		if err != nil {
 			t.Errorf("site %d: %v", i, err)
 		}
-		engAssertFile(t, filepath.Join(plans[i].Directory, "cert.pem"), fmt.Sprintf("new %d", i), 0o644)
+		deploytest.AssertFile(t, filepath.Join(plans[i].Directory, "cert.pem"), fmt.Sprintf("new %d", i), 0o644)
 	}
-	if reloads := lines(t, root+"/reloads"); reloads >= n || reloads == 0 {
+	if reloads := deploytest.Lines(t, root+"/reloads"); reloads >= n || reloads == 0 {
 		t.Errorf("%d reloads for %d installs queued together, want them grouped", reloads, n)
 	}
 	if len(b.servers) != 0 {
@@ -120,12 +62,30 @@ func TestBatcherSurvivesAPanic(t *testing.T) {
 		t.Error("a panicking job's panic reached its caller")
 	}
 	// A nil host makes the install panic when it reads the current files.
-	plan := Plan{Directory: t.TempDir(), Files: []PlanFile{{Path: "cert.pem", Data: []byte("x"), Mode: 0o644}}}
-	_, err := b.turns("s", nil).Install(context.Background(), plan, engNow)
+	plan := engine.Plan{Directory: t.TempDir(), Files: []engine.PlanFile{{Path: "cert.pem", Data: []byte("x"), Mode: 0o644}}}
+	_, err := b.turns("s", nil).Install(context.Background(), plan, deploytest.Now)
 	if err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Errorf("install that panics: %v, want an internal error", err)
 	}
 	if len(b.servers) != 0 {
 		t.Errorf("the batcher still holds %d servers", len(b.servers))
+	}
+}
+
+func TestServerKey(t *testing.T) {
+	site := func(dir, test, reload string) *inventory.Target {
+		return &inventory.Target{Method: inventory.MethodDirectory, Directory: dir, TestCommand: test, ReloadCommand: reload}
+	}
+	a, b := site("/srv/a", "nginx -t", "nginx -s reload"), site("/srv/b", "nginx -t", "nginx -s reload")
+	if serverKey(a) != serverKey(b) {
+		t.Error("two sites of one nginx have different keys; their installs would run side by side")
+	}
+	if serverKey(site("/srv/a", "", "")) == serverKey(site("/srv/b", "", "")) {
+		t.Error("two directories without commands share a key; they would wait for each other for nothing")
+	}
+	remote := site("/srv/a", "nginx -t", "nginx -s reload")
+	remote.Method, remote.SSH = inventory.MethodSSH, &inventory.SSHAccess{Host: "web1", Port: 22, User: "root"}
+	if serverKey(remote) == serverKey(a) {
+		t.Error("a remote nginx shares the local one's key")
 	}
 }

@@ -3,16 +3,46 @@ package deploy
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/bundle"
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/truststore"
 )
+
+// Store is what the service needs from the inventory: targets,
+// deployments and user layouts, certificates with their chains and keys,
+// the definition a certificate is current for, agents, and transactions
+// that write a change with its audit event.
+type Store interface {
+	bundle.Store
+	GetTarget(ctx context.Context, id int64) (*inventory.Target, error)
+	ListTargets(ctx context.Context, p inventory.Page) ([]inventory.Target, string, error)
+	RewrapTargetSecrets(ctx context.Context, rewrap func(sealed []byte) ([]byte, error)) (int, error)
+	GetDeployment(ctx context.Context, id int64) (*inventory.Deployment, error)
+	DeploymentFor(ctx context.Context, certificateID, targetID int64) (*inventory.Deployment, error)
+	DeploymentSteps(ctx context.Context, id int64) ([]inventory.DeploymentStep, error)
+	ListDeployments(ctx context.Context, f inventory.DeploymentFilter, p inventory.Page) (*inventory.DeploymentPage, error)
+	UpdateDeployment(ctx context.Context, d *inventory.Deployment, steps ...inventory.DeploymentStep) error
+	DeployLayoutByName(ctx context.Context, name string) (*inventory.DeployLayout, error)
+	ListDeployLayouts(ctx context.Context) ([]inventory.DeployLayout, error)
+	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
+	ListDefinitions(ctx context.Context, f inventory.DefinitionFilter, p inventory.Page) (*inventory.DefinitionPage, error)
+	GetAgent(ctx context.Context, id int64) (*inventory.Agent, error)
+	// InTx runs fn in one transaction: a change and its audit event are
+	// stored together or not at all.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// auditor appends audit events: a transaction of the store.
+type auditor interface {
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+}
 
 // Mailer sends an e-mail with files attached; *mail.Service is one.
 type Mailer interface {
@@ -33,6 +63,10 @@ type ServiceOptions struct {
 	CheckTimeout time.Duration
 	// SSHTimeout bounds connecting to an SSH target; 0 means 20 seconds.
 	SSHTimeout time.Duration
+	// SSHIdleTimeout bounds how long an SSH target's server may stop
+	// answering during an install before the install fails; 0 means
+	// sshhost's default (60 seconds).
+	SSHIdleTimeout time.Duration
 	// Trust gives the roots deploy checks trust, here and in the jobs
 	// and packages sent to agents and installers; nil means the system
 	// roots alone.
@@ -41,6 +75,9 @@ type ServiceOptions struct {
 	// the outbound policy; nil means a dialer with the built-in denials
 	// only. The service never connects directly.
 	Outbound *outbound.Dialer
+	// PackageKDF is the key derivation encrypted packages are sealed
+	// with; the zero value means archive's defaults (RFC 9106).
+	PackageKDF archive.KDF
 }
 
 // Anchors gives the trust store's roots, read per call;
@@ -55,7 +92,7 @@ type Anchors interface {
 // recorded as steps of its process and in the audit trail, without
 // secrets. It is safe for concurrent use.
 type Service struct {
-	store  inventory.Store
+	store  Store
 	sealer *keys.Sealer
 	o      ServiceOptions
 	locks  *keyedMutex
@@ -65,7 +102,7 @@ type Service struct {
 
 // NewService returns the deployment service over st; target secrets are
 // sealed with sealer.
-func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Service {
+func NewService(st Store, sealer *keys.Sealer, o ServiceOptions) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -87,9 +124,8 @@ func NewService(st inventory.Store, sealer *keys.Sealer, o ServiceOptions) *Serv
 
 func (s *Service) now() time.Time { return s.o.Now().UTC() }
 
-// auditIn appends one audit event through st (the store, or a
-// transaction of it).
-func auditIn(ctx context.Context, st inventory.Store, at time.Time, actor, action, object, summary string) error {
+// auditIn appends one audit event through st, a transaction.
+func auditIn(ctx context.Context, st auditor, at time.Time, actor, action, object, summary string) error {
 	return st.AppendAudit(ctx, &inventory.AuditEvent{Time: at, Actor: actor, Action: action,
 		Object: object, Summary: summary})
 }
@@ -169,6 +205,3 @@ func (k *keyedMutex) leave(key int64, e *lockEntry) {
 		delete(k.held, key)
 	}
 }
-
-// flatLine folds the lines and runs of spaces of s into single spaces.
-func flatLine(s string) string { return strings.Join(strings.Fields(s), " ") }

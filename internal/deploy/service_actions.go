@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/certkeeper/certkeeper/internal/bundle"
+	"github.com/certkeeper/certkeeper/internal/deploy/check"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/kit"
@@ -21,36 +23,36 @@ const placeholderDirectory = "/PATH"
 
 // job builds the install job of cert on t: the preset's files rendered
 // with the certificate, its chain and its key, and the check.
-func (s *Service) job(ctx context.Context, t *inventory.Target, cert *inventory.Certificate) (Job, error) {
+func (s *Service) job(ctx context.Context, t *inventory.Target, cert *inventory.Certificate) (engine.Job, error) {
 	if cert.KeyID == 0 {
-		return Job{}, fmt.Errorf("deploy: certificate %s (%d) has no private key in the inventory, so it cannot be "+
+		return engine.Job{}, fmt.Errorf("deploy: certificate %s (%d) has no private key in the inventory, so it cannot be "+
 			"deployed: import its key first: %w", certDisplayName(cert), cert.ID, inventory.ErrState)
 	}
 	b, _, err := bundle.Load(ctx, s.store, s.sealer, cert, true)
 	if err != nil {
-		return Job{}, err
+		return engine.Job{}, err
 	}
 	if b.Key == nil || !b.KeyMatchesLeaf {
-		return Job{}, fmt.Errorf("deploy: the stored key of certificate %d does not match it: %w", cert.ID, inventory.ErrState)
+		return engine.Job{}, fmt.Errorf("deploy: the stored key of certificate %d does not match it: %w", cert.ID, inventory.ErrState)
 	}
 	pr, err := s.preset(ctx, t.Preset)
 	if err != nil {
-		return Job{}, err
+		return engine.Job{}, err
 	}
 	sec, err := s.openSecrets(t)
 	if err != nil {
-		return Job{}, err
+		return engine.Job{}, err
 	}
 	pt := *t
 	if pt.Directory == "" {
 		pt.Directory = placeholderDirectory
 	}
-	plan, err := BuildPlan(pr, &pt, kit.Material{Leaf: b.Chain[0], Chain: b.Chain[1:], Key: b.Key,
+	plan, err := engine.BuildPlan(pr, &pt, kit.Material{Leaf: b.Chain[0], Chain: b.Chain[1:], Key: b.Key,
 		Password: sec.KeystorePassword})
 	if err != nil {
-		return Job{}, fmt.Errorf("deploy: target %s: %w: %w", t.Name, err, inventory.ErrState)
+		return engine.Job{}, fmt.Errorf("deploy: target %s: %w: %w", t.Name, err, inventory.ErrState)
 	}
-	j := Job{Plan: plan, Check: t.Check, ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:]),
+	j := engine.Job{Plan: plan, Check: t.Check, ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:]),
 		RollbackOnFailure: t.RollbackOnFailure}
 	return j, s.trustJob(ctx, &j)
 }
@@ -58,7 +60,7 @@ func (s *Service) job(ctx context.Context, t *inventory.Target, cert *inventory.
 // trustJob puts the roots of the trust store into j, for the check
 // wherever it runs; without ServiceOptions.Trust only the system roots
 // are trusted.
-func (s *Service) trustJob(ctx context.Context, j *Job) error {
+func (s *Service) trustJob(ctx context.Context, j *engine.Job) error {
 	if s.o.Trust == nil {
 		return nil
 	}
@@ -80,15 +82,15 @@ func chainPEM(certs []*x509.Certificate) []byte {
 
 // checkFunc is the manager's deploy check for t, presenting t's client
 // certificate when it names one; source "" means "probe".
-func (s *Service) checkFunc(ctx context.Context, t *inventory.Target, source string) (CheckFunc, error) {
+func (s *Service) checkFunc(ctx context.Context, t *inventory.Target, source string) (engine.CheckFunc, error) {
 	cc, err := s.clientCertificate(ctx, t.Check.ClientCertificateID)
 	if err != nil {
 		return nil, err
 	}
-	o := CheckOptions{Timeout: s.o.CheckTimeout, ClientCertificate: cc, Now: s.o.Now, Source: source,
+	o := check.Options{Timeout: s.o.CheckTimeout, ClientCertificate: cc, Now: s.o.Now, Source: source,
 		Outbound: s.o.Outbound}
-	return func(ctx context.Context, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
-		return Check(ctx, spec, want, o)
+	return func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
+		return check.Run(ctx, spec, want, o)
 	}, nil
 }
 
@@ -120,22 +122,22 @@ func (s *Service) clientCertificate(ctx context.Context, id int64) (*tls.Certifi
 
 // want is what a check of cert expects: cert served with its
 // intermediates, verifying to a root of the trust store.
-func (s *Service) want(ctx context.Context, cert *inventory.Certificate) (Want, error) {
+func (s *Service) want(ctx context.Context, cert *inventory.Certificate) (engine.Want, error) {
 	b, err := bundle.Certificates(ctx, s.store, cert.ID)
 	if err != nil {
-		return Want{}, err
+		return engine.Want{}, err
 	}
-	j := Job{ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:])}
+	j := engine.Job{ExpectedSHA256: cert.SHA256, Chain: chainPEM(b.Chain[1:])}
 	if err := s.trustJob(ctx, &j); err != nil {
-		return Want{}, err
+		return engine.Want{}, err
 	}
 	return wantOf(b, j)
 }
 
-func wantOf(b *format.Bundle, j Job) (Want, error) {
+func wantOf(b *format.Bundle, j engine.Job) (engine.Want, error) {
 	w, err := j.Want()
 	if err != nil {
-		return Want{}, err
+		return engine.Want{}, err
 	}
 	w.Leaf = b.Chain[0]
 	return w, nil
@@ -254,14 +256,14 @@ func (s *Service) Rollback(ctx context.Context, actor string, id int64) (*Deploy
 	return s.deploymentView(rctx, p.d, true)
 }
 
-func (s *Service) rollback(ctx context.Context, t *inventory.Target, plan Plan, backup string) (string, error) {
+func (s *Service) rollback(ctx context.Context, t *inventory.Target, plan engine.Plan, backup string) (string, error) {
 	h, closeHost, err := s.host(ctx, t)
 	if err != nil {
 		return "", err
 	}
 	defer closeHost()
 	var out string
-	s.batches.turns(serverKey(t), h).Alone(func() { out, err = Rollback(ctx, h, plan, backup) })
+	s.batches.turns(serverKey(t), h).Alone(func() { out, err = engine.Rollback(ctx, h, plan, backup) })
 	return out, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -13,9 +14,9 @@ import (
 // agent agentID with their jobs. A job holds the plan with the key files:
 // it travels only over the agent's mutual TLS connection. The first fetch
 // after a request is recorded as step "agent_fetched" and audited.
-func (s *Service) AgentJobs(ctx context.Context, agentID int64) ([]AgentJob, error) {
+func (s *Service) AgentJobs(ctx context.Context, agentID int64) ([]engine.AgentJob, error) {
 	f := inventory.DeploymentFilter{AgentID: agentID, States: []inventory.DeploymentState{inventory.DeployInstallRequested}}
-	out := []AgentJob{}
+	out := []engine.AgentJob{}
 	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
 		page, err := s.store.ListDeployments(ctx, f, p)
 		if err != nil {
@@ -39,7 +40,7 @@ func (s *Service) AgentJobs(ctx context.Context, agentID int64) ([]AgentJob, err
 
 // agentJob builds the job of deployment id for the agent; nil when the
 // process no longer waits for it.
-func (s *Service) agentJob(ctx context.Context, agentID, id int64) (*AgentJob, error) {
+func (s *Service) agentJob(ctx context.Context, agentID, id int64) (*engine.AgentJob, error) {
 	unlock := s.locks.lock(id)
 	defer unlock()
 	p, err := s.load(ctx, id)
@@ -56,7 +57,7 @@ func (s *Service) agentJob(ctx context.Context, agentID, id int64) (*AgentJob, e
 	if err := s.noteFetched(ctx, agentID, p); err != nil {
 		return nil, err
 	}
-	return &AgentJob{DeploymentID: id, Target: p.t.Name, Job: job}, nil
+	return &engine.AgentJob{DeploymentID: id, Target: p.t.Name, Job: job}, nil
 }
 
 // noteFetched records the agent's first fetch since the latest request.
@@ -88,7 +89,7 @@ func (s *Service) agentActor(ctx context.Context, agentID int64) string {
 // commands' output in the steps, the check's source "agent"). A
 // deployment that is not of that agent's targets is refused as not
 // found; one that does not wait for an install as a wrong state.
-func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, o *Outcome) (*inventory.Deployment, error) {
+func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, o *engine.Outcome) (*inventory.Deployment, error) {
 	if o == nil {
 		return nil, inventory.Invalid("outcome", "no outcome")
 	}
@@ -112,7 +113,7 @@ func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, 
 			c.Passed = false
 			c.Problems = append(c.Problems, "the agent checked for another certificate than this deployment's")
 		}
-		o = &Outcome{Install: o.Install, Check: &c, Installed: o.Installed, RolledBack: o.RolledBack, Error: o.Error}
+		o = &engine.Outcome{Install: o.Install, Check: &c, Installed: o.Installed, RolledBack: o.RolledBack, Error: o.Error}
 	}
 	actor := s.agentActor(ctx, agentID)
 	p.d.Attempts++
@@ -120,7 +121,7 @@ func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, 
 	summary := fmt.Sprintf("certificate %s to target %s (agent), attempt %d: %s", certDisplayName(p.cert), p.t.Name,
 		p.d.Attempts, p.d.State)
 	if o.Error != "" {
-		summary += ": " + flatLine(o.Error)
+		summary += ": " + engine.OneLine(o.Error)
 	}
 	if err := s.updateAudited(ctx, actor, "deployment.install", deploymentObject(deploymentID), summary, p.d, steps...); err != nil {
 		return nil, err

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 )
 
 // batcher gives the sites of one server (see serverKey) their turns: the
 // installs queued for a server while it is busy are applied together as
-// one group (one test, one reload: ApplyGroup), and a roll back runs
+// one group (one test, one reload: engine.ApplyGroup), and a roll back runs
 // alone. The goroutine at the head of a server's queue does the work and
 // hands the turn to the next head when its own item is done.
 type batcher struct {
@@ -24,12 +26,12 @@ type serverQueue struct {
 
 // batchItem is an install (plan set) or a job to run alone (alone set).
 type batchItem struct {
-	h     Host
-	plan  Plan
+	h     engine.Host
+	plan  engine.Plan
 	now   time.Time
 	alone func()
 
-	rep  *InstallReport
+	rep  *engine.InstallReport
 	err  error
 	done chan struct{}
 	lead chan struct{}
@@ -37,16 +39,18 @@ type batchItem struct {
 
 func newBatcher() *batcher { return &batcher{servers: map[string]*serverQueue{}} }
 
-// turns returns the Turns of an install to server key through host h.
-func (b *batcher) turns(key string, h Host) Turns { return batchTurns{b: b, key: key, h: h} }
+// turns returns the engine.Turns of an install to server key through host h.
+func (b *batcher) turns(key string, h engine.Host) engine.Turns {
+	return batchTurns{b: b, key: key, h: h}
+}
 
 type batchTurns struct {
 	b   *batcher
 	key string
-	h   Host
+	h   engine.Host
 }
 
-func (t batchTurns) Install(_ context.Context, p Plan, now time.Time) (*InstallReport, error) {
+func (t batchTurns) Install(_ context.Context, p engine.Plan, now time.Time) (*engine.InstallReport, error) {
 	it := &batchItem{h: t.h, plan: p, now: now}
 	t.b.submit(t.key, it)
 	return it.rep, it.err
@@ -128,14 +132,14 @@ func runBatch(batch []*batchItem) {
 		batch[0].alone()
 		return
 	}
-	plans := make([]Plan, len(batch))
+	plans := make([]engine.Plan, len(batch))
 	for i, it := range batch {
 		plans[i] = it.plan
 	}
 	// The first item's host and clock serve the group: its sites share
 	// the host by the server key. The work is not cut short when the
 	// caller of the first item goes away: the others wait for it.
-	reps, errs := ApplyGroup(context.Background(), batch[0].h, plans, batch[0].now)
+	reps, errs := engine.ApplyGroup(context.Background(), batch[0].h, plans, batch[0].now)
 	for i, it := range batch {
 		it.rep, it.err = reps[i], errs[i]
 	}

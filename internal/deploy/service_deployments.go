@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/localhost"
+	"github.com/certkeeper/certkeeper/internal/deploy/sshhost"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -79,7 +82,7 @@ func (s *Service) definitionOf(ctx context.Context, certID int64) (int64, error)
 
 // step makes a step of the current time.
 func (s *Service) step(actor, action, detail, output string) inventory.DeploymentStep {
-	return inventory.DeploymentStep{Time: s.now(), Actor: actor, Action: action, Detail: flatLine(detail), Output: output}
+	return inventory.DeploymentStep{Time: s.now(), Actor: actor, Action: action, Detail: engine.OneLine(detail), Output: output}
 }
 
 func certDisplayName(c *inventory.Certificate) string {
@@ -244,7 +247,7 @@ func (s *Service) Install(ctx context.Context, actor string, id int64) (*Deploym
 	summary := fmt.Sprintf("certificate %s to target %s (%s), attempt %d: %s", certDisplayName(p.cert), p.t.Name,
 		p.t.Method, p.d.Attempts, p.d.State)
 	if out.Error != "" {
-		summary += ": " + flatLine(out.Error)
+		summary += ": " + engine.OneLine(out.Error)
 	}
 	if err := s.updateAudited(rctx, actor, "deployment.install", deploymentObject(id), summary, p.d, steps...); err != nil {
 		return nil, err
@@ -268,17 +271,17 @@ func (s *Service) claim(ctx context.Context, d *inventory.Deployment) error {
 
 // run connects to the target's host and runs the job; a host that cannot
 // be reached is an outcome with its error.
-func (s *Service) run(ctx context.Context, t *inventory.Target, job Job) *Outcome {
+func (s *Service) run(ctx context.Context, t *inventory.Target, job engine.Job) *engine.Outcome {
 	h, closeHost, err := s.host(ctx, t)
 	if err != nil {
-		return &Outcome{Error: flatLine(err.Error())}
+		return &engine.Outcome{Error: engine.OneLine(err.Error())}
 	}
 	defer closeHost()
 	check, err := s.checkFunc(ctx, t, "")
 	if err != nil {
-		return &Outcome{Error: flatLine(err.Error())}
+		return &engine.Outcome{Error: engine.OneLine(err.Error())}
 	}
-	return RunTurns(ctx, h, job, check, s.now(), s.batches.turns(serverKey(t), h))
+	return engine.RunTurns(ctx, h, job, check, s.now(), s.batches.turns(serverKey(t), h))
 }
 
 // serverKey names the server configuration a target's files belong to:
@@ -301,10 +304,10 @@ func serverKey(t *inventory.Target) string {
 
 // host returns the machine of a directory or SSH target and what closes
 // it.
-func (s *Service) host(ctx context.Context, t *inventory.Target) (Host, func(), error) {
+func (s *Service) host(ctx context.Context, t *inventory.Target) (engine.Host, func(), error) {
 	switch t.Method {
 	case inventory.MethodDirectory:
-		return NewLocal(), func() {}, nil
+		return localhost.New(), func() {}, nil
 	case inventory.MethodSSH:
 		if t.SSH == nil {
 			return nil, nil, fmt.Errorf("deploy: target %s has no SSH access", t.Name)
@@ -313,8 +316,9 @@ func (s *Service) host(ctx context.Context, t *inventory.Target) (Host, func(), 
 		if err != nil {
 			return nil, nil, err
 		}
-		h, err := DialSSH(ctx, SSHConfig{Access: *t.SSH, Password: sec.SSHPassword,
-			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout, Outbound: s.o.Outbound})
+		h, err := sshhost.Dial(ctx, sshhost.Config{Access: *t.SSH, Password: sec.SSHPassword,
+			PrivateKey: []byte(sec.SSHPrivateKey), Timeout: s.o.SSHTimeout, IdleTimeout: s.o.SSHIdleTimeout,
+			Outbound: s.o.Outbound})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -325,7 +329,7 @@ func (s *Service) host(ctx context.Context, t *inventory.Target) (Host, func(), 
 
 // applyOutcome sets d's state, backup and last check from o and returns
 // the steps that record it.
-func (s *Service) applyOutcome(d *inventory.Deployment, o *Outcome, actor string) []inventory.DeploymentStep {
+func (s *Service) applyOutcome(d *inventory.Deployment, o *engine.Outcome, actor string) []inventory.DeploymentStep {
 	var steps []inventory.DeploymentStep
 	d.Unchecked = false
 	if o.Install != nil {
@@ -355,7 +359,7 @@ func (s *Service) applyOutcome(d *inventory.Deployment, o *Outcome, actor string
 	return steps
 }
 
-func installedDetail(r *InstallReport) string {
+func installedDetail(r *engine.InstallReport) string {
 	if r == nil {
 		return "installed"
 	}
@@ -367,7 +371,7 @@ func installedDetail(r *InstallReport) string {
 }
 
 // commandOutput joins what the test and reload commands printed.
-func stepOutput(r *InstallReport) string {
+func stepOutput(r *engine.InstallReport) string {
 	if r == nil {
 		return ""
 	}

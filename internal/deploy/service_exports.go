@@ -8,6 +8,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/sitereport"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -44,8 +47,8 @@ func (s *Service) Package(ctx context.Context, actor string, id int64, password 
 }
 
 func checkPackagePassword(password string) error {
-	if utf8.RuneCountInString(password) < MinPackagePassword {
-		return inventory.Invalid("password", "the package password needs at least %d characters", MinPackagePassword)
+	if utf8.RuneCountInString(password) < archive.MinPassword {
+		return inventory.Invalid("password", "the package password needs at least %d characters", archive.MinPassword)
 	}
 	return nil
 }
@@ -60,8 +63,8 @@ func (s *Service) sealedPackage(ctx context.Context, p *deployProcess, password 
 	if err != nil {
 		return nil, err
 	}
-	return SealPackage(&Package{Created: s.now(), Target: p.t.Name, Preset: pr.Name(),
-		Certificate: certDisplayName(p.cert), Instructions: pr.Instructions, Job: job}, password)
+	return archive.Seal(&archive.Package{Created: s.now(), Target: p.t.Name, Preset: pr.Name(),
+		Certificate: certDisplayName(p.cert), Instructions: pr.Instructions, Job: job}, password, s.o.PackageKDF)
 }
 
 // Conventional returns the conventional package of the deployment: a zip
@@ -84,7 +87,7 @@ func (s *Service) Conventional(ctx context.Context, actor string, id int64) ([]b
 	}
 	var buf bytes.Buffer
 	title := fmt.Sprintf("%s for %s", certDisplayName(p.cert), p.t.Name)
-	if err := WriteConventional(&buf, pr, job.Plan, title); err != nil {
+	if err := archive.WriteZip(&buf, pr, job.Plan, title); err != nil {
 		return nil, "", err
 	}
 	name := fileBase(p) + ".zip"
@@ -198,7 +201,7 @@ func (s *Service) requested(ctx context.Context, actor string, p *deployProcess,
 }
 
 // requestBody is the text of an install request.
-func requestBody(p *deployProcess, pr Preset, file, actor, message string) string {
+func requestBody(p *deployProcess, pr engine.Preset, file, actor, message string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Hello,\n\nplease install the certificate %s (serial %s, valid until %s) on %s.\n",
 		certDisplayName(p.cert), p.cert.Serial, p.cert.NotAfter.UTC().Format("2006-01-02"), p.t.Name)
@@ -223,9 +226,9 @@ func requestBody(p *deployProcess, pr Preset, file, actor, message string) strin
 // deployment's is refused and changes nothing; otherwise it is the last
 // check, and confirms the process when it passed.
 func (s *Service) AcceptReport(ctx context.Context, actor string, id int64, data []byte) (*DeploymentView, error) {
-	r, err := ParseSiteReport(data)
+	r, err := sitereport.Parse(data)
 	if err != nil {
-		return nil, inventory.Invalid("report", "%s", strings.TrimPrefix(flatLine(err.Error()), "deploy: report: "))
+		return nil, inventory.Invalid("report", "%s", strings.TrimPrefix(engine.OneLine(err.Error()), "deploy: report: "))
 	}
 	unlock := s.locks.lock(id)
 	defer unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -13,8 +14,8 @@ const maxLayoutInstructions = 16 << 10
 
 // Presets returns the built-in presets followed by the user layouts. A
 // stored layout that no longer validates is left out (and logged).
-func (s *Service) Presets(ctx context.Context) ([]Preset, error) {
-	out := Builtin()
+func (s *Service) Presets(ctx context.Context) ([]engine.Preset, error) {
+	out := engine.Builtin()
 	for i := range out {
 		out[i].Builtin = true
 	}
@@ -23,7 +24,7 @@ func (s *Service) Presets(ctx context.Context) ([]Preset, error) {
 		return nil, err
 	}
 	for _, l := range layouts {
-		pr, err := FromLayout(l)
+		pr, err := engine.FromLayout(l)
 		if err != nil {
 			s.o.Log.Warn("deploy: stored layout left out", "layout", l.Name, "err", err)
 			continue
@@ -36,8 +37,8 @@ func (s *Service) Presets(ctx context.Context) ([]Preset, error) {
 // preset returns the built-in preset or user layout called name; an
 // unknown name gives an error wrapping inventory.ErrNotFound that lists
 // the known ones.
-func (s *Service) preset(ctx context.Context, name string) (Preset, error) {
-	if pr, err := FindPreset(builtin, name); err == nil {
+func (s *Service) preset(ctx context.Context, name string) (engine.Preset, error) {
+	if pr, err := engine.FindPreset(engine.Builtin(), name); err == nil {
 		pr.Builtin = true
 		return pr, nil
 	}
@@ -45,18 +46,18 @@ func (s *Service) preset(ctx context.Context, name string) (Preset, error) {
 	if errors.Is(err, inventory.ErrNotFound) {
 		all, lerr := s.Presets(ctx)
 		if lerr != nil {
-			return Preset{}, lerr
+			return engine.Preset{}, lerr
 		}
-		_, ferr := FindPreset(all, name)
-		return Preset{}, unknownPresetError{ferr}
+		_, ferr := engine.FindPreset(all, name)
+		return engine.Preset{}, unknownPresetError{ferr}
 	}
 	if err != nil {
-		return Preset{}, err
+		return engine.Preset{}, err
 	}
-	return FromLayout(*l)
+	return engine.FromLayout(*l)
 }
 
-// unknownPresetError is FindPreset's error matching inventory.ErrNotFound.
+// unknownPresetError is engine.FindPreset's error matching inventory.ErrNotFound.
 type unknownPresetError struct{ err error }
 
 func (e unknownPresetError) Error() string        { return e.err.Error() }
@@ -64,27 +65,27 @@ func (e unknownPresetError) Is(target error) bool { return target == inventory.E
 
 // PutLayout creates or replaces the user layout l.Name (never a built-in
 // preset's name) after validating it.
-func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.DeployLayout) (Preset, error) {
+func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.DeployLayout) (engine.Preset, error) {
 	l.Name = strings.TrimSpace(l.Name)
 	l.TestCommand, l.ReloadCommand = strings.TrimSpace(l.TestCommand), strings.TrimSpace(l.ReloadCommand)
-	if _, err := FindPreset(builtin, l.Name); err == nil {
-		return Preset{}, inventory.Invalid("name", "%s is a built-in preset; choose another name", l.Name)
+	if _, err := engine.FindPreset(engine.Builtin(), l.Name); err == nil {
+		return engine.Preset{}, inventory.Invalid("name", "%s is a built-in preset; choose another name", l.Name)
 	}
 	for _, c := range []struct{ field, v string }{{"test_command", l.TestCommand}, {"reload_command", l.ReloadCommand}} {
 		if err := checkLineField(c.field, c.v, maxCommandLen); err != nil {
-			return Preset{}, err
+			return engine.Preset{}, err
 		}
 	}
 	if len(l.Instructions) > maxLayoutInstructions {
-		return Preset{}, inventory.Invalid("instructions", "instructions are longer than %d characters", maxLayoutInstructions)
+		return engine.Preset{}, inventory.Invalid("instructions", "instructions are longer than %d characters", maxLayoutInstructions)
 	}
-	pr, err := FromLayout(l)
+	pr, err := engine.FromLayout(l)
 	if err != nil {
 		field := "files"
 		if strings.Contains(err.Error(), "layout name") {
 			field = "name"
 		}
-		return Preset{}, inventory.Invalid(field, "%s", strings.TrimPrefix(err.Error(), "deploy: layout "+l.Name+": "))
+		return engine.Preset{}, inventory.Invalid(field, "%s", strings.TrimPrefix(err.Error(), "deploy: layout "+l.Name+": "))
 	}
 	now := s.now()
 	l.UpdatedAt = now
@@ -98,12 +99,12 @@ func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.Deplo
 	case err == nil:
 		l.ID, l.CreatedAt = cur.ID, cur.CreatedAt
 	default:
-		return Preset{}, err
+		return engine.Preset{}, err
 	}
 	summary := fmt.Sprintf("%s: %d files", l.Name, len(pr.Layout.Files))
 	err = s.audited(ctx, write, actor, action, func() string { return inventory.ObjectName(inventory.KindPreset, l.Name) }, summary)
 	if err != nil {
-		return Preset{}, err
+		return engine.Preset{}, err
 	}
 	return pr, nil
 }
@@ -111,7 +112,7 @@ func (s *Service) PutLayout(ctx context.Context, actor string, l inventory.Deplo
 // DeleteLayout removes the user layout name; one a target uses is
 // refused (inventory.ErrConflict).
 func (s *Service) DeleteLayout(ctx context.Context, actor, name string) error {
-	if _, err := FindPreset(builtin, name); err == nil {
+	if _, err := engine.FindPreset(engine.Builtin(), name); err == nil {
 		return fmt.Errorf("deploy: %s is a built-in preset and cannot be deleted: %w", name, inventory.ErrState)
 	}
 	err := s.audited(ctx, func(tx inventory.Store) error { return tx.DeleteDeployLayout(ctx, name) },

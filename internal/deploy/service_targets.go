@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -170,7 +171,7 @@ func (s *Service) UpdateTarget(ctx context.Context, actor string, id, version in
 
 // applyInput copies in onto t (keeping the commands and roll back when in
 // leaves them nil) and returns the preset it names.
-func (s *Service) applyInput(ctx context.Context, t *inventory.Target, in *TargetInput) (Preset, error) {
+func (s *Service) applyInput(ctx context.Context, t *inventory.Target, in *TargetInput) (engine.Preset, error) {
 	t.Name, t.Preset, t.Method = strings.TrimSpace(in.Name), strings.TrimSpace(in.Preset), in.Method
 	t.Directory, t.Owner = strings.TrimSpace(in.Directory), strings.TrimSpace(in.Owner)
 	t.ReloadTimeout, t.AgentID, t.Check = in.ReloadTimeout, in.AgentID, in.Check
@@ -191,11 +192,11 @@ func (s *Service) applyInput(ctx context.Context, t *inventory.Target, in *Targe
 		t.RollbackOnFailure = *in.RollbackOnFailure
 	}
 	if t.Preset == "" {
-		return Preset{}, inventory.Invalid("preset", "choose a preset")
+		return engine.Preset{}, inventory.Invalid("preset", "choose a preset")
 	}
 	pr, err := s.preset(ctx, t.Preset)
 	if errors.Is(err, inventory.ErrNotFound) {
-		return Preset{}, inventory.Invalid("preset", "%s", strings.TrimPrefix(err.Error(), "deploy: "))
+		return engine.Preset{}, inventory.Invalid("preset", "%s", strings.TrimPrefix(err.Error(), "deploy: "))
 	}
 	return pr, err
 }

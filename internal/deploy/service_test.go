@@ -26,6 +26,9 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/deploy/archive"
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
+	"github.com/certkeeper/certkeeper/internal/deploy/sitereport"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -67,6 +70,9 @@ func newSvcFixture(t *testing.T, o deploy.ServiceOptions) *svcFixture {
 	}
 	if o.CheckTimeout == 0 {
 		o.CheckTimeout = 5 * time.Second
+	}
+	if o.PackageKDF == (archive.KDF{}) {
+		o.PackageKDF = archive.KDF{Time: 1, Memory: 64, Threads: 1} // cheap: the tests seal many packages
 	}
 	if o.Trust == nil {
 		o.Trust = truststore.New(st, truststore.Options{})
@@ -418,7 +424,7 @@ func testReports(t *testing.T, f *svcFixture, id int64, a *ca.Issued) {
 	}
 	other := f.issue(t)
 	report := func(leaf *x509.Certificate) []byte {
-		r := &deploy.SiteReport{Format: deploy.SiteReportFormat, Version: deploy.SiteReportVersion, Time: time.Now().UTC(),
+		r := &sitereport.Report{Format: sitereport.Format, Version: sitereport.Version, Time: time.Now().UTC(),
 			Address: "shop.example.com:443", ServerName: "localhost", Chain: [][]byte{leaf.Raw, a.Chain[0].Raw}}
 		data, err := r.Marshal()
 		if err != nil {
@@ -455,14 +461,14 @@ func testPackages(t *testing.T, f *svcFixture, id int64, a *ca.Issued) {
 	if err != nil || !strings.HasSuffix(name, deploy.PackageExtension) {
 		t.Fatalf("Package = %d bytes, %q, %v", len(data), name, err)
 	}
-	p, err := deploy.OpenPackage(data, password)
+	p, err := archive.Open(data, password)
 	if err != nil {
 		t.Fatalf("OpenPackage: %v", err)
 	}
 	if p.Target != "shop" || p.Preset != "nginx" || p.Job.ExpectedSHA256 != a.Record.SHA256 || len(p.Job.Plan.Files) != 2 {
 		t.Errorf("package = %+v, want shop, nginx, the certificate and two files", p)
 	}
-	if _, err := deploy.OpenPackage(data, "wrong password!!"); !errors.Is(err, deploy.ErrWrongPassword) {
+	if _, err := archive.Open(data, "wrong password!!"); !errors.Is(err, archive.ErrWrongPassword) {
 		t.Errorf("OpenPackage with a wrong password = %v", err)
 	}
 	zipData, zipName, err := f.svc.Conventional(ctx, svcActor, id)
@@ -518,7 +524,7 @@ func TestRequestInstall(t *testing.T) {
 		strings.Contains(string(msgs[0].Data), password) {
 		t.Errorf("body = %q; want the install command and the message, never the password", body)
 	}
-	p, err := deploy.OpenPackage(attachment, password)
+	p, err := archive.Open(attachment, password)
 	if err != nil || p.Job.ExpectedSHA256 != a.Record.SHA256 {
 		t.Fatalf("attached package: %+v, %v", p, err)
 	}
@@ -549,7 +555,7 @@ func TestAgentJobs(t *testing.T) {
 	for range 2 {
 		jobs, err := f.svc.AgentJobs(ctx, agentID)
 		if err != nil || len(jobs) != 1 || jobs[0].DeploymentID != d.ID || jobs[0].Job.ExpectedSHA256 != a.Record.SHA256 ||
-			!slices.ContainsFunc(jobs[0].Job.Plan.Files, func(p deploy.PlanFile) bool { return p.Secret }) {
+			!slices.ContainsFunc(jobs[0].Job.Plan.Files, func(p engine.PlanFile) bool { return p.Secret }) {
 			t.Fatalf("AgentJobs = %+v, %v; want the job with the key file", jobs, err)
 		}
 	}
@@ -560,7 +566,7 @@ func TestAgentJobs(t *testing.T) {
 	if n := strings.Count(strings.Join(actionsOf(steps), ","), "agent_fetched"); n != 1 {
 		t.Errorf("steps = %v, want agent_fetched once", actionsOf(steps))
 	}
-	out := &deploy.Outcome{Installed: true, Install: &deploy.InstallReport{Written: []string{"fullchain.pem", "privkey.pem"},
+	out := &engine.Outcome{Installed: true, Install: &engine.InstallReport{Written: []string{"fullchain.pem", "privkey.pem"},
 		ReloadOutput: "signal process started"},
 		Check: &inventory.CheckResult{Time: time.Now().UTC(), Address: "localhost:443", Passed: true, Match: true,
 			ExpectedSHA256: a.Record.SHA256, ServedSHA256: a.Record.SHA256}}

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/settings"
 )
@@ -35,7 +36,7 @@ var (
 // validateTarget checks every field of t, its secrets sec (in says which
 // secrets the caller gave) and its preset pr, returning the first
 // problem as an inventory.FieldError. Messages never quote a secret.
-func (s *Service) validateTarget(ctx context.Context, t *inventory.Target, sec *targetSecrets, in *TargetInput, pr Preset) error {
+func (s *Service) validateTarget(ctx context.Context, t *inventory.Target, sec *targetSecrets, in *TargetInput, pr engine.Preset) error {
 	for _, check := range []func() error{
 		func() error { return checkTargetName(t.Name) },
 		func() error { return checkTargetMethod(t) },
@@ -248,7 +249,7 @@ func checkPortField(field string, p int) error {
 	return nil
 }
 
-func checkKeystoreSecret(sec *targetSecrets, pr Preset) error {
+func checkKeystoreSecret(sec *targetSecrets, pr engine.Preset) error {
 	switch {
 	case pr.NeedsPassword() && sec.KeystorePassword == "":
 		return inventory.Invalid("keystore_password", "preset %s writes a key store: give its password", pr.Name())
