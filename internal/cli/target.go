@@ -125,7 +125,7 @@ func (a *app) targetEditCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				in := targetInputOf(t)
+				in := t.Input()
 				set := cmd.Flags().Changed
 				for _, s := range []struct {
 					flag     string
@@ -154,19 +154,6 @@ func (a *app) targetEditCommand() *cobra.Command {
 	f.bind(cmd)
 	cmd.Flags().StringSliceVar(&f.clear, "clear", nil, "remove a stored secret: ssh-password, ssh-key or keystore-password (repeatable)")
 	return cmd
-}
-
-// targetInputOf is the input that leaves t as it is: commands and
-// rollback nil (unchanged), secrets nil (kept).
-func targetInputOf(t *client.Target) client.TargetInput {
-	in := client.TargetInput{Name: t.Name, Preset: t.Preset, Method: t.Method, Directory: t.Directory,
-		Owner: t.Owner, ReloadTimeoutSeconds: t.ReloadTimeoutSeconds, AgentID: t.AgentID, Check: t.Check,
-		AdminEmail: t.AdminEmail, Notes: t.Notes}
-	if t.SSH != nil {
-		s := *t.SSH
-		in.SSH = &s
-	}
-	return in
 }
 
 func applyClear(names []string, in *client.TargetInput) error {
