@@ -58,6 +58,9 @@ type Concept struct {
 	Layers []string
 	// Rules is the concept's one exception table.
 	Rules []Rule
+	// Table says where Rules are written, for messages ("mirror.Target
+	// in internal/mirror/target.go").
+	Table string
 }
 
 // Check compares the given layers with each other and with c's rules and
@@ -93,10 +96,10 @@ func (c Concept) Check(layers ...Layer) []string {
 			switch {
 			case want && !has:
 				msgs = append(msgs, fmt.Sprintf("%s: %s has no field %s (there is %s): add it to %s, "+
-					"or give it a rule, with the reason, in the %s concept (package mirror)", c.Name, l.Name, name, holders(layers, have, k), l.Where, c.Name))
+					"or give it a rule, with the reason, in %s", c.Name, l.Name, name, holders(layers, have, k), l.Where, c.Table))
 			case !want && has:
 				msgs = append(msgs, fmt.Sprintf("%s: %s has field %s, which the %s concept's rules place only in %q: "+
-					"add %s to that rule's In, or remove the field", c.Name, l.Name, have[i][k], c.Name, r.In, l.Name))
+					"add %s to that rule's In in %s, or remove the field", c.Name, l.Name, have[i][k], c.Name, r.In, l.Name, c.Table))
 			}
 		}
 	}
@@ -213,6 +216,24 @@ func Fields(t reflect.Type) []string {
 		}
 		for _, sub := range Fields(ft) {
 			out = append(out, prefix+sub)
+		}
+	}
+	return out
+}
+
+// Collapse replaces the fields under each prefix (a nested struct that
+// Fields lists field by field) by the prefix alone, for a rule that
+// covers the struct as a whole.
+func Collapse(fields []string, prefixes ...string) []string {
+	var out []string
+	for _, f := range fields {
+		for _, p := range prefixes {
+			if strings.HasPrefix(f, p+".") {
+				f = p
+			}
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
 		}
 	}
 	return out

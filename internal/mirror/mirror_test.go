@@ -98,3 +98,10 @@ func TestFillZero(t *testing.T) {
 		t.Errorf("Zero = %q, want %q", got, want)
 	}
 }
+
+func TestCollapse(t *testing.T) {
+	got := Collapse([]string{"id", "usage.certificates", "usage.acquisitions", "usages"}, "usage")
+	if want := []string{"id", "usage", "usages"}; !slices.Equal(got, want) {
+		t.Errorf("Collapse = %q, want %q", got, want)
+	}
+}

@@ -32,7 +32,7 @@ func Target() Concept {
 			Why: "write-only secret: sealed into SealedSecrets and shown back only as " + has +
 				"; the CLI reads it from a file, never from the command line"}
 	}
-	return Concept{Name: "target",
+	return Concept{Name: "target", Table: "mirror.Target in internal/mirror/target.go",
 		Layers: []string{TargetStore, TargetView, TargetInput, TargetWire, TargetWireInput, TargetForm,
 			TargetAddFlags, TargetEditFlags},
 		Rules: []Rule{
