@@ -25,7 +25,7 @@ func TestTargetFormMirrors(t *testing.T) {
 		mirror.Layer{Name: mirror.TargetWireInput, Fields: mirror.Of[client.TargetInput](),
 			Where: "client.TargetInput in client/deploy.go"},
 		mirror.Layer{Name: mirror.TargetForm, Fields: names,
-			Where: "templates/pages/target_form.html and readTargetForm, targetFormOf and input in internal/web/targets.go"},
+			Where: "templates/pages/target_form.html, and targetTextFields (or readTargetForm and input) in internal/web/targets.go"},
 	)
 	if len(msgs) > 0 {
 		t.Errorf("the target form and client.TargetInput disagree:\n%s", strings.Join(msgs, "\n"))
