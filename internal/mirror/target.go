@@ -1,10 +1,23 @@
 package mirror
 
-// The copies of a deploy target. The store keeps inventory.Target; the
-// deploy service takes deploy.TargetInput and shows deploy.TargetView;
-// the REST API (and the public Go client) speaks client.TargetInput and
-// client.Target, converted only in internal/api; the web form and the
-// target commands of the CLI build a client.TargetInput.
+// The copies of a deploy target, and why there are still several.
+//
+// The web form and the target commands of the CLI have no target struct
+// of their own: they read what the user gives straight onto a
+// client.TargetInput (internal/web targetTextFields, internal/cli
+// targetTextFlags) and send it through the public client, and
+// internal/api alone converts client.TargetInput and client.Target to and
+// from deploy.TargetInput and deploy.TargetView. What is left cannot be
+// one type: inventory.Target is what the store keeps (sealed secrets, a
+// time.Duration); deploy.TargetInput says "unchanged" with nil and takes
+// secrets in the clear; client is the public package and the REST API's
+// wire format, which may not expose internal types and must keep its
+// JSON names; the form's field names and the flags are what users type.
+// So those copies stay, and Target records, in one table, every way in
+// which they legitimately differ; the tests of internal/api, internal/web
+// and internal/cli check their copies against it.
+
+// The layer names of the target concept, one per copy.
 const (
 	TargetStore     = "inventory.Target"
 	TargetView      = "deploy.TargetView"
