@@ -103,7 +103,26 @@ func (c Concept) Check(layers ...Layer) []string {
 			}
 		}
 	}
+	msgs = append(msgs, c.staleRules(layers, seen)...)
 	slices.Sort(msgs)
+	return msgs
+}
+
+// staleRules reports the rules for a field that none of the given
+// layers has, though the rule places it in one of them.
+func (c Concept) staleRules(layers []Layer, seen map[string]string) []string {
+	var msgs []string
+	for _, r := range c.Rules {
+		if _, ok := seen[Key(r.Field)]; ok {
+			continue
+		}
+		for _, l := range layers {
+			if r.In == nil || slices.Contains(r.In, l.Name) {
+				msgs = append(msgs, fmt.Sprintf("%s: %s has no field %s, which has a rule in %s: "+
+					"remove the rule, or add the field", c.Name, l.Name, r.Field, c.Table))
+			}
+		}
+	}
 	return msgs
 }
 

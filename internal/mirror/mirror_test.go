@@ -78,9 +78,9 @@ func TestCheckRules(t *testing.T) {
 		{Field: "b"},
 		{Field: "a", Why: "again"},
 	}}
-	msgs := strings.Join(c.Check(Layer{Name: "wire"}), "\n")
+	msgs := strings.Join(c.Check(Layer{Name: "wire"}, Layer{Name: "domain", Fields: []string{"x"}}), "\n")
 	for _, want := range []string{`layer "wire" is not one of`, `names unknown layer "domian"`,
-		"field b gives no reason", "two rules for field a"} {
+		"field b gives no reason", "two rules for field a", "domain has no field b, which has a rule"} {
 		if !strings.Contains(msgs, want) {
 			t.Errorf("Check =\n%s\nwant a message containing %q", msgs, want)
 		}

@@ -146,16 +146,17 @@ type targetForm struct {
 	Chosen  *client.Preset
 }
 
-// targetTextFields are the form's text fields that fill an input field
-// as typed (trimmed).
-func targetTextFields() []struct {
+// targetTextField is a text field of the form and the input field it
+// fills as typed (trimmed).
+type targetTextField struct {
 	name  string
 	field func(*client.TargetInput) *string
-} {
-	return []struct {
-		name  string
-		field func(*client.TargetInput) *string
-	}{
+}
+
+// targetTextFields are the form's text fields; readTargetForm reads
+// them onto the input.
+func targetTextFields() []targetTextField {
+	return []targetTextField{
 		{"name", func(in *client.TargetInput) *string { return &in.Name }},
 		{"preset", func(in *client.TargetInput) *string { return &in.Preset }},
 		{"method", func(in *client.TargetInput) *string { return &in.Method }},
