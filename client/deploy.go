@@ -85,6 +85,21 @@ type TargetInput struct {
 	Notes            string  `json:"notes,omitempty"`
 }
 
+// Input is the input that leaves t as it is when sent to UpdateTarget:
+// every field t shows, with the commands and RollbackOnFailure nil
+// (unchanged) and the secrets nil (kept). Change what should change and
+// send it.
+func (t *Target) Input() TargetInput {
+	in := TargetInput{Name: t.Name, Preset: t.Preset, Method: t.Method, Directory: t.Directory,
+		Owner: t.Owner, ReloadTimeoutSeconds: t.ReloadTimeoutSeconds, AgentID: t.AgentID, Check: t.Check,
+		AdminEmail: t.AdminEmail, Notes: t.Notes}
+	if t.SSH != nil {
+		s := *t.SSH
+		in.SSH = &s
+	}
+	return in
+}
+
 // TargetList is one page of targets by name.
 type TargetList struct {
 	Items []Target `json:"items"`

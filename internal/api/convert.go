@@ -11,7 +11,13 @@ import (
 
 // Conversions from the domain types to the wire types. Nothing secret
 // (sealed keys, password hashes, token hashes, sealed passwords) is ever
-// copied.
+// copied. They are plain field-by-field copies, with no reflection on
+// the request path; where a domain type and its wire type have the same
+// fields, a Go conversion (client.CheckSpec(v.Check), client.Agent(*ag))
+// lets the compiler check them instead. TestWireMirrors checks that
+// every field of each domain read model is on the wire or has a recorded
+// reason not to be, and TestWireConversions that each converter copies
+// every field it should.
 
 func certificateOut(c *inventory.Certificate, st inventory.Status) client.Certificate {
 	return client.Certificate{ID: c.ID, SHA256: c.SHA256, SHA1: c.SHA1, Serial: c.Serial, Subject: c.Subject,

@@ -40,30 +40,60 @@ func (a *app) targetCommand() *cobra.Command {
 	return cmd
 }
 
-// targetFlags are the fields of a target as command-line flags.
+// The target commands have no target struct of their own: a flag that
+// sets a client.TargetInput field as given is a row of targetTextFlags,
+// read straight onto the input; targetFlags holds only the flags that
+// need more than a copy (a number, a duration, a lookup, a file, the
+// inverted roll back). Which flag stands for which field is checked
+// against mirror.Target by TestTargetFlagMirrors.
+
+// targetTextFlag is a string flag that sets one field of the input.
+type targetTextFlag struct {
+	name, usage string
+	set         func(in *client.TargetInput, v string)
+}
+
+// targetTextFlags are the flags copied onto the input as given.
+func targetTextFlags() []targetTextFlag {
+	return []targetTextFlag{
+		{"name", "target name (unique)", func(in *client.TargetInput, v string) { in.Name = v }},
+		{"preset", "preset or user layout: nginx, apache, haproxy, tomcat-pkcs12, tomcat-jks, license-server, license-client, certkeeper, generic (see \"certkeeper preset list\")",
+			func(in *client.TargetInput, v string) { in.Preset = v }},
+		{"method", "how files reach the target: directory, ssh, agent or manual",
+			func(in *client.TargetInput, v string) { in.Method = v }},
+		{"dir", "absolute directory the preset's files are written to on the target",
+			func(in *client.TargetInput, v string) { in.Directory = v }},
+		{"owner", "owner of the written files: user or user:group (default: the writer's)",
+			func(in *client.TargetInput, v string) { in.Owner = v }},
+		{"test-command", "command that checks the server's configuration before a reload (default: the preset's; \"\" for none)",
+			func(in *client.TargetInput, v string) { in.TestCommand = &v }},
+		{"reload-command", "command that makes the server use the new files (default: the preset's; \"\" for none)",
+			func(in *client.TargetInput, v string) { in.ReloadCommand = &v }},
+		{"sni", "server name the check sends (default: the check host)",
+			func(in *client.TargetInput, v string) { in.Check.SNI = v }},
+		{"admin-email", "e-mail address that receives install requests",
+			func(in *client.TargetInput, v string) { in.AdminEmail = v }},
+		{"notes", "free-text notes", func(in *client.TargetInput, v string) { in.Notes = v }},
+	}
+}
+
+// targetFlags are the target flags that need more than a copy.
 type targetFlags struct {
-	name, preset, method, dir, owner  string
-	testCommand, reloadCommand, notes string
-	timeout                           time.Duration
-	sshHost, sshUser, sshHostKey      string
-	sshPort                           int
-	sshKeyFile, sshPasswordFile       string
-	keystorePasswordFile              string
-	agent, check, sni, clientCert     string
-	adminEmail                        string
-	noRollback, yes                   bool
-	clear                             []string
+	timeout                      time.Duration
+	sshHost, sshUser, sshHostKey string
+	sshPort                      int
+	sshKeyFile, sshPasswordFile  string
+	keystorePasswordFile         string
+	agent, check, clientCert     string
+	noRollback, yes              bool
+	clear                        []string
 }
 
 func (f *targetFlags) bind(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.name, "name", "", "target name (unique)")
-	fl.StringVar(&f.preset, "preset", "", "preset or user layout: nginx, apache, haproxy, tomcat-pkcs12, tomcat-jks, license-server, license-client, certkeeper, generic (see \"certkeeper preset list\")")
-	fl.StringVar(&f.method, "method", "", "how files reach the target: directory, ssh, agent or manual")
-	fl.StringVar(&f.dir, "dir", "", "absolute directory the preset's files are written to on the target")
-	fl.StringVar(&f.owner, "owner", "", "owner of the written files: user or user:group (default: the writer's)")
-	fl.StringVar(&f.testCommand, "test-command", "", "command that checks the server's configuration before a reload (default: the preset's; \"\" for none)")
-	fl.StringVar(&f.reloadCommand, "reload-command", "", "command that makes the server use the new files (default: the preset's; \"\" for none)")
+	for _, t := range targetTextFlags() {
+		fl.String(t.name, "", t.usage)
+	}
 	fl.DurationVar(&f.timeout, "timeout", 0, "time limit of each command, e.g. 90s (default 60s)")
 	fl.StringVar(&f.sshHost, "ssh-host", "", "ssh: host name or IP of the server")
 	fl.IntVar(&f.sshPort, "ssh-port", 0, "ssh: port (default 22)")
@@ -74,11 +104,8 @@ func (f *targetFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.keystorePasswordFile, "keystore-password-file", "", "key-store password of PKCS#12 and JKS presets, from the first line of this file (- for standard input)")
 	fl.StringVar(&f.agent, "agent", "", "agent: name or ID of the enrolled agent serving the target")
 	fl.StringVar(&f.check, "check", "", "where the deploy check connects: HOST[:PORT] (port 443 by default)")
-	fl.StringVar(&f.sni, "sni", "", "server name the check sends (default: the check host)")
 	fl.StringVar(&f.clientCert, "client-cert", "", "certificate ID (or SHA-256) presented by the check to servers that demand mutual TLS")
-	fl.StringVar(&f.adminEmail, "admin-email", "", "e-mail address that receives install requests")
 	fl.BoolVar(&f.noRollback, "no-rollback", false, "keep the new files when the check after an install fails (default: restore the old ones)")
-	fl.StringVar(&f.notes, "notes", "", "free-text notes")
 	fl.BoolVar(&f.yes, "yes", false, "trust the host key found by --ssh-host-key scan")
 }
 
@@ -90,8 +117,7 @@ func (a *app) targetAddCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withAPI(cmd, func(ctx context.Context, c *client.Client) error {
-				in := client.TargetInput{Name: f.name, Preset: f.preset, Method: f.method, Directory: f.dir,
-					Owner: f.owner, AdminEmail: f.adminEmail, Notes: f.notes}
+				var in client.TargetInput
 				if err := a.applyTargetFlags(ctx, cmd, c, &f, &in); err != nil {
 					return err
 				}
@@ -126,18 +152,7 @@ func (a *app) targetEditCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				in := targetInputOf(t)
-				set := cmd.Flags().Changed
-				for _, s := range []struct {
-					flag     string
-					dst, src *string
-				}{{"name", &in.Name, &f.name}, {"preset", &in.Preset, &f.preset}, {"method", &in.Method, &f.method},
-					{"dir", &in.Directory, &f.dir}, {"owner", &in.Owner, &f.owner}, {"admin-email", &in.AdminEmail, &f.adminEmail},
-					{"notes", &in.Notes, &f.notes}} {
-					if set(s.flag) {
-						*s.dst = *s.src
-					}
-				}
+				in := t.Input()
 				if err := a.applyTargetFlags(ctx, cmd, c, &f, &in); err != nil {
 					return err
 				}
@@ -157,19 +172,6 @@ func (a *app) targetEditCommand() *cobra.Command {
 	return cmd
 }
 
-// targetInputOf is the input that leaves t as it is: commands and
-// rollback nil (unchanged), secrets nil (kept).
-func targetInputOf(t *client.Target) client.TargetInput {
-	in := client.TargetInput{Name: t.Name, Preset: t.Preset, Method: t.Method, Directory: t.Directory,
-		Owner: t.Owner, ReloadTimeoutSeconds: t.ReloadTimeoutSeconds, AgentID: t.AgentID, Check: t.Check,
-		AdminEmail: t.AdminEmail, Notes: t.Notes}
-	if t.SSH != nil {
-		s := *t.SSH
-		in.SSH = &s
-	}
-	return in
-}
-
 func applyClear(names []string, in *client.TargetInput) error {
 	empty := ""
 	for _, n := range names {
@@ -187,15 +189,18 @@ func applyClear(names []string, in *client.TargetInput) error {
 	return nil
 }
 
-// applyTargetFlags copies onto in the flags given that need more than a
-// copy: commands, timeout, SSH, agent, check, rollback and secrets.
+// applyTargetFlags sets on in what the flags given say: the text flags
+// as given, then timeout, SSH, agent, check, rollback and secrets.
 func (a *app) applyTargetFlags(ctx context.Context, cmd *cobra.Command, c *client.Client, f *targetFlags, in *client.TargetInput) error {
 	set := cmd.Flags().Changed
-	if set("test-command") {
-		in.TestCommand = &f.testCommand
-	}
-	if set("reload-command") {
-		in.ReloadCommand = &f.reloadCommand
+	for _, t := range targetTextFlags() {
+		if set(t.name) {
+			v, err := cmd.Flags().GetString(t.name)
+			if err != nil {
+				return err
+			}
+			t.set(in, v)
+		}
 	}
 	if set("no-rollback") {
 		on := !f.noRollback
@@ -231,9 +236,6 @@ func (a *app) applyCheckFlags(ctx context.Context, cmd *cobra.Command, c *client
 			return err
 		}
 		in.Check.Host, in.Check.Port = host, port
-	}
-	if set("sni") {
-		in.Check.SNI = f.sni
 	}
 	if set("client-cert") {
 		in.Check.ClientCertificateID = 0

@@ -121,25 +121,24 @@ func findPreset(presets []client.Preset, name string) *client.Preset {
 	return nil
 }
 
-// targetForm is the create and edit form: the values as typed. Secrets
-// are never in it, only whether they are stored.
+// targetForm is the create and edit form. It keeps no copy of a
+// target's fields: In is the API's input as the form holds it
+// (readTargetForm reads the posted fields straight into it, targetFormOf
+// fills it from a stored target), and Typed keeps the number fields as
+// typed, so that one that does not parse is shown again as typed. In
+// always has its SSH access, commands and roll back set, for display;
+// input decides which of them are sent. Which form field stands for
+// which input field is checked against mirror.Target by
+// TestTargetFormMirrors. Secrets are never in it, only whether they are
+// stored.
 type targetForm struct {
-	Edit                           bool
-	ID, Version                    int64
-	Name, Preset, Method           string
-	Directory, Owner               string
-	TestCommand, ReloadCommand     string
-	Timeout                        string
-	SSHHost, SSHPort, SSHUser      string
-	SSHHostKey                     string
-	AgentID                        int64
-	CheckHost, CheckPort, CheckSNI string
-	CheckClientCertificateID       string
-	AdminEmail                     string
-	Rollback                       bool
-	Notes                          string
-	HasSSHPassword, HasSSHKey      bool
-	HasKeystorePassword            bool
+	Edit        bool
+	ID, Version int64
+	In          client.TargetInput
+	// Typed is the text of the number fields, by form field name.
+	Typed                     map[string]string
+	HasSSHPassword, HasSSHKey bool
+	HasKeystorePassword       bool
 	// Choices of the selects, and the chosen preset (nil when unknown).
 	Presets []client.Preset
 	Agents  []client.Agent
@@ -147,20 +146,53 @@ type targetForm struct {
 	Chosen  *client.Preset
 }
 
+// targetTextField is a text field of the form and the input field it
+// fills as typed (trimmed).
+type targetTextField struct {
+	name  string
+	field func(*client.TargetInput) *string
+}
+
+// targetTextFields are the form's text fields; readTargetForm reads
+// them onto the input.
+func targetTextFields() []targetTextField {
+	return []targetTextField{
+		{"name", func(in *client.TargetInput) *string { return &in.Name }},
+		{"preset", func(in *client.TargetInput) *string { return &in.Preset }},
+		{"method", func(in *client.TargetInput) *string { return &in.Method }},
+		{"directory", func(in *client.TargetInput) *string { return &in.Directory }},
+		{"owner", func(in *client.TargetInput) *string { return &in.Owner }},
+		{"ssh_host", func(in *client.TargetInput) *string { return &in.SSH.Host }},
+		{"ssh_user", func(in *client.TargetInput) *string { return &in.SSH.User }},
+		{"ssh_host_key", func(in *client.TargetInput) *string { return &in.SSH.HostKey }},
+		{"check_host", func(in *client.TargetInput) *string { return &in.Check.Host }},
+		{"check_sni", func(in *client.TargetInput) *string { return &in.Check.SNI }},
+		{"admin_email", func(in *client.TargetInput) *string { return &in.AdminEmail }},
+	}
+}
+
+// newTargetForm is the form holding in, with its SSH access, commands
+// and roll back set for display.
+func newTargetForm(in client.TargetInput, testCommand, reloadCommand string, rollback bool) targetForm {
+	if in.SSH == nil {
+		in.SSH = &client.SSHAccess{}
+	}
+	in.TestCommand, in.ReloadCommand, in.RollbackOnFailure = &testCommand, &reloadCommand, &rollback
+	return targetForm{In: in, Typed: map[string]string{}}
+}
+
 // targetFormOf fills the form from a stored target.
 func targetFormOf(t *client.Target) targetForm {
-	f := targetForm{Edit: true, ID: t.ID, Version: t.Version, Name: t.Name, Preset: t.Preset, Method: t.Method,
-		Directory: t.Directory, Owner: t.Owner, TestCommand: t.TestCommand, ReloadCommand: t.ReloadCommand,
-		AgentID: t.AgentID, CheckHost: t.Check.Host, CheckSNI: t.Check.SNI, AdminEmail: t.AdminEmail,
-		Rollback: t.RollbackOnFailure, Notes: t.Notes, HasSSHPassword: t.HasSSHPassword, HasSSHKey: t.HasSSHKey,
-		HasKeystorePassword: t.HasKeystorePassword}
-	f.Timeout = itoaNonZero(t.ReloadTimeoutSeconds)
-	f.CheckPort = itoaNonZero(t.Check.Port)
+	f := newTargetForm(t.Input(), t.TestCommand, t.ReloadCommand, t.RollbackOnFailure)
+	f.Edit, f.ID, f.Version = true, t.ID, t.Version
+	f.HasSSHPassword, f.HasSSHKey, f.HasKeystorePassword = t.HasSSHPassword, t.HasSSHKey, t.HasKeystorePassword
+	f.Typed["reload_timeout_seconds"] = itoaNonZero(t.ReloadTimeoutSeconds)
+	f.Typed["check_port"] = itoaNonZero(t.Check.Port)
 	if t.Check.ClientCertificateID != 0 {
-		f.CheckClientCertificateID = strconv.FormatInt(t.Check.ClientCertificateID, 10)
+		f.Typed["check_client_certificate_id"] = strconv.FormatInt(t.Check.ClientCertificateID, 10)
 	}
 	if t.SSH != nil {
-		f.SSHHost, f.SSHPort, f.SSHUser, f.SSHHostKey = t.SSH.Host, itoaNonZero(t.SSH.Port), t.SSH.User, t.SSH.HostKey
+		f.Typed["ssh_port"] = itoaNonZero(t.SSH.Port)
 	}
 	return f
 }
@@ -176,59 +208,83 @@ func itoaNonZero(n int) string {
 // readTargetForm reads the posted form, without the secrets.
 func readTargetForm(r *http.Request) targetForm {
 	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
-	version, _ := strconv.ParseInt(v("version"), 10, 64)
-	agent, _ := strconv.ParseInt(v("agent_id"), 10, 64)
-	return targetForm{Version: version, Name: v("name"), Preset: v("preset"), Method: v("method"),
-		Directory: v("directory"), Owner: v("owner"), TestCommand: v("test_command"), ReloadCommand: v("reload_command"),
-		Timeout: v("reload_timeout_seconds"), SSHHost: v("ssh_host"), SSHPort: v("ssh_port"), SSHUser: v("ssh_user"),
-		SSHHostKey: v("ssh_host_key"), AgentID: agent, CheckHost: v("check_host"), CheckPort: v("check_port"),
-		CheckSNI: v("check_sni"), CheckClientCertificateID: v("check_client_certificate_id"), AdminEmail: v("admin_email"),
-		Rollback: r.PostFormValue("rollback_on_failure") != "", Notes: r.PostFormValue("notes")}
+	f := newTargetForm(client.TargetInput{Notes: r.PostFormValue("notes")}, v("test_command"), v("reload_command"),
+		r.PostFormValue("rollback_on_failure") != "")
+	for _, t := range targetTextFields() {
+		*t.field(&f.In) = v(t.name)
+	}
+	f.Version, _ = strconv.ParseInt(v("version"), 10, 64)
+	f.In.AgentID, _ = strconv.ParseInt(v("agent_id"), 10, 64)
+	for _, name := range []string{"reload_timeout_seconds", "ssh_port", "check_port", "check_client_certificate_id"} {
+		f.Typed[name] = v(name)
+	}
+	return f
 }
 
-// input turns the form into the API's input: numbers that are not
-// numbers are refused here, everything else by the API. The commands
-// and the roll back choice are sent only when the form had them (absent,
-// a new target takes the preset's), the secrets only when typed or
-// removed.
+// TestCommand, ReloadCommand and Rollback are the form's values of
+// In's pointers.
+func (f targetForm) TestCommand() string   { return deref(f.In.TestCommand) }
+func (f targetForm) ReloadCommand() string { return deref(f.In.ReloadCommand) }
+func (f targetForm) Rollback() bool        { return f.In.RollbackOnFailure != nil && *f.In.RollbackOnFailure }
+
+// SSH is the form's SSH access (none: empty).
+func (f targetForm) SSH() client.SSHAccess {
+	if f.In.SSH == nil {
+		return client.SSHAccess{}
+	}
+	return *f.In.SSH
+}
+
+// deref is *p, or "" for nil.
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// input turns the form into what is sent to the API: numbers that are
+// not numbers are refused here, everything else by the API. The SSH
+// access and the agent are sent only for their method, the commands and
+// the roll back choice only when the form had them (absent, a new
+// target takes the preset's), the secrets only when typed or removed.
 func (f targetForm) input(r *http.Request) (client.TargetInput, error) {
-	in := client.TargetInput{Name: f.Name, Preset: f.Preset, Method: f.Method, Directory: f.Directory, Owner: f.Owner,
-		Check: client.CheckSpec{Host: f.CheckHost, SNI: f.CheckSNI}, AdminEmail: f.AdminEmail, Notes: f.Notes}
+	in := f.In
+	in.SSH, in.AgentID, in.TestCommand, in.ReloadCommand, in.RollbackOnFailure = nil, 0, nil, nil, nil
 	var err error
-	if in.ReloadTimeoutSeconds, err = formInt(f.Timeout, "reload_timeout_seconds"); err != nil {
+	if in.ReloadTimeoutSeconds, err = formInt(f.Typed["reload_timeout_seconds"], "reload_timeout_seconds"); err != nil {
 		return in, err
 	}
-	if in.Check.Port, err = formInt(f.CheckPort, "check.port"); err != nil {
+	if in.Check.Port, err = formInt(f.Typed["check_port"], "check.port"); err != nil {
 		return in, err
 	}
-	cert, err := formInt(f.CheckClientCertificateID, "check.client_certificate_id")
+	cert, err := formInt(f.Typed["check_client_certificate_id"], "check.client_certificate_id")
 	if err != nil {
 		return in, err
 	}
 	in.Check.ClientCertificateID = int64(cert)
-	switch f.Method {
+	switch in.Method {
 	case "ssh":
-		in.SSH = &client.SSHAccess{Host: f.SSHHost, User: f.SSHUser, HostKey: f.SSHHostKey}
-		if in.SSH.Port, err = formInt(f.SSHPort, "ssh.port"); err != nil {
+		ssh := f.SSH()
+		in.SSH = &ssh
+		if in.SSH.Port, err = formInt(f.Typed["ssh_port"], "ssh.port"); err != nil {
 			return in, err
 		}
-	case "agent":
-		in.AgentID = f.AgentID
-	}
-	if _, ok := r.PostForm["test_command"]; ok {
-		in.TestCommand = &f.TestCommand
-	}
-	if _, ok := r.PostForm["reload_command"]; ok {
-		in.ReloadCommand = &f.ReloadCommand
-	}
-	if r.PostFormValue("rollback_shown") != "" {
-		in.RollbackOnFailure = &f.Rollback
-	}
-	if f.Method == "ssh" {
 		// Other methods take no SSH secret: what a hidden fieldset holds
 		// is not sent.
 		in.SSHPassword = secretInput(r, "ssh_password")
 		in.SSHPrivateKey = secretInput(r, "ssh_private_key")
+	case "agent":
+		in.AgentID = f.In.AgentID
+	}
+	if _, ok := r.PostForm["test_command"]; ok {
+		in.TestCommand = f.In.TestCommand
+	}
+	if _, ok := r.PostForm["reload_command"]; ok {
+		in.ReloadCommand = f.In.ReloadCommand
+	}
+	if r.PostFormValue("rollback_shown") != "" {
+		in.RollbackOnFailure = f.In.RollbackOnFailure
 	}
 	in.KeystorePassword = secretInput(r, "keystore_password")
 	return in, nil
@@ -259,10 +315,10 @@ func (ui *UI) renderTargetForm(w http.ResponseWriter, r *http.Request, f targetF
 		return err
 	}
 	f.Presets, f.Agents, f.Methods = presets.Items, agents.Items, targetMethods
-	f.Chosen = findPreset(f.Presets, f.Preset)
+	f.Chosen = findPreset(f.Presets, f.In.Preset)
 	title := "New target"
 	if f.Edit {
-		title = "Edit target " + f.Name
+		title = "Edit target " + f.In.Name
 	}
 	ui.render(w, r, page{name: "target_form", title: title, section: "targets", data: f,
 		status: status, err: msg, fields: fields})
@@ -274,16 +330,17 @@ func (ui *UI) targetNew(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := targetForm{Method: "directory", Rollback: true}
+	in := client.TargetInput{Method: "directory"}
+	var test, reload string
 	if len(presets.Items) > 0 {
-		f.Preset = presets.Items[0].Name
+		in.Preset = presets.Items[0].Name
 		if p := findPreset(presets.Items, r.URL.Query().Get("preset")); p != nil {
-			f.Preset = p.Name
+			in.Preset = p.Name
 		}
-		p := findPreset(presets.Items, f.Preset)
-		f.TestCommand, f.ReloadCommand = p.TestCommand, p.ReloadCommand
+		p := findPreset(presets.Items, in.Preset)
+		test, reload = p.TestCommand, p.ReloadCommand
 	}
-	return ui.renderTargetForm(w, r, f, 0, "", nil)
+	return ui.renderTargetForm(w, r, newTargetForm(in, test, reload, true), 0, "", nil)
 }
 
 // targetPresetBlock answers the form's preset block for the preset
@@ -294,10 +351,14 @@ func (ui *UI) targetPresetBlock(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := targetForm{Presets: presets.Items, Preset: r.URL.Query().Get("preset")}
-	if f.Chosen = findPreset(presets.Items, f.Preset); f.Chosen != nil {
-		f.TestCommand, f.ReloadCommand = f.Chosen.TestCommand, f.Chosen.ReloadCommand
+	in := client.TargetInput{Preset: r.URL.Query().Get("preset")}
+	var test, reload string
+	chosen := findPreset(presets.Items, in.Preset)
+	if chosen != nil {
+		test, reload = chosen.TestCommand, chosen.ReloadCommand
 	}
+	f := newTargetForm(in, test, reload, false)
+	f.Presets, f.Chosen = presets.Items, chosen
 	v := ui.view(r, "", f)
 	if err := write(w, ui.pages["target_form"], "preset-block", v, 0); err != nil {
 		return fmt.Errorf("web: render preset block: %w", err)
