@@ -124,6 +124,28 @@ type Job struct {
 	NoSystemRoots bool   `json:"no_system_roots,omitempty"`
 	// RollbackOnFailure restores the backup when the check fails.
 	RollbackOnFailure bool `json:"rollback_on_failure"`
+	// Settle bounds how long the check waits for a reload to take effect;
+	// it is the runner's choice and never travels with the job.
+	Settle Settle `json:"-"`
+}
+
+// Settle is how long Run tries a check again while the server reloads
+// (Timeout; zero means 15 seconds) and how often (Interval; zero means
+// 100 milliseconds).
+type Settle struct {
+	Timeout  time.Duration
+	Interval time.Duration
+}
+
+// orDefault returns s with zero fields set to their defaults.
+func (s Settle) orDefault() Settle {
+	if s.Timeout <= 0 {
+		s.Timeout = 15 * time.Second
+	}
+	if s.Interval <= 0 {
+		s.Interval = 100 * time.Millisecond
+	}
+	return s
 }
 
 // Outcome is what running a Job did.

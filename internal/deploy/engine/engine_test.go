@@ -253,9 +253,9 @@ func engCounterCheck(n int, calls *int) engine.CheckFunc {
 }
 
 func TestRunLocalCheckSettles(t *testing.T) {
-	engine.SetSettle(t, 2*time.Second, 10*time.Millisecond)
 	dir := t.TempDir()
 	j := engine.Job{Plan: deploytest.Plan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, ExpectedSHA256: strings.Repeat("ab", 32)}
+	j.Settle = engine.Settle{Timeout: 2 * time.Second, Interval: 10 * time.Millisecond}
 	var calls int
 	out := engine.Run(context.Background(), localhost.New(), j, engCounterCheck(3, &calls), deploytest.Now)
 	if out.Error != "" || !out.Installed || out.RolledBack || calls != 4 || !out.Check.Passed {
@@ -267,9 +267,9 @@ func TestRunLocalCheckSettles(t *testing.T) {
 }
 
 func TestRunLocalCheckFailsRollsBack(t *testing.T) {
-	engine.SetSettle(t, 100*time.Millisecond, 10*time.Millisecond)
 	dir := t.TempDir()
 	j := engine.Job{Plan: deploytest.Plan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, RollbackOnFailure: true}
+	j.Settle = engine.Settle{Timeout: 100 * time.Millisecond, Interval: 10 * time.Millisecond}
 	j.Plan.ReloadCommand = "echo reload"
 	var calls int
 	out := engine.Run(context.Background(), localhost.New(), j, engCounterCheck(1000, &calls), deploytest.Now)
@@ -284,11 +284,11 @@ func TestRunLocalCheckFailsRollsBack(t *testing.T) {
 }
 
 func TestRunFirstInstallCheckFailsRemovesCreated(t *testing.T) {
-	engine.SetSettle(t, 50*time.Millisecond, 10*time.Millisecond)
 	dir := t.TempDir()
 	p := engine.Plan{Directory: dir, Files: []engine.PlanFile{{Path: "cert.pem", Data: []byte("new"), Mode: 0o644},
 		{Path: "sub/key.pem", Data: []byte("key"), Mode: 0o600, Secret: true}}}
 	j := engine.Job{Plan: p, Check: inventory.CheckSpec{Host: "127.0.0.1"}, RollbackOnFailure: true}
+	j.Settle = engine.Settle{Timeout: 50 * time.Millisecond, Interval: 10 * time.Millisecond}
 	out := engine.Run(context.Background(), localhost.New(), j, engCounterCheck(1000, new(int)), deploytest.Now)
 	if !out.Installed || !out.RolledBack || !strings.Contains(out.Error, "2 files this install created were removed") {
 		t.Fatalf("Run: %+v, want the created files removed", out)
@@ -320,9 +320,9 @@ func (r *recordingTurns) Alone(fn func()) {
 // TestRunTurnsTakesTurnsForFilesNotCheck: the install and the roll back
 // go through the turns, the check never does.
 func TestRunTurnsTakesTurnsForFilesNotCheck(t *testing.T) {
-	engine.SetSettle(t, 50*time.Millisecond, 10*time.Millisecond)
 	dir := t.TempDir()
 	j := engine.Job{Plan: deploytest.Plan(t, dir), Check: inventory.CheckSpec{Host: "127.0.0.1"}, RollbackOnFailure: true}
+	j.Settle = engine.Settle{Timeout: 50 * time.Millisecond, Interval: 10 * time.Millisecond}
 	turns := &recordingTurns{h: localhost.New()}
 	inTurnDuringCheck := false
 	check := func(_ context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {

@@ -236,12 +236,13 @@ func TestNginxBrokenDeploymentRollsBack(t *testing.T) {
 }
 
 func TestNginxCheckFailureRollsBack(t *testing.T) {
-	engine.SetSettle(t, 700*time.Millisecond, 100*time.Millisecond)
 	s := newEngNginxSite(t)
 	before := s.served(t)
 	next, key := s.ca.leaf(t, engSiteName)
 	expected, _ := s.ca.leaf(t, engSiteName) // not what is deployed
-	out := engine.Run(context.Background(), localhost.New(), s.job(s.plan(t, next, key), expected), engTLSCheck, time.Now())
+	j := s.job(s.plan(t, next, key), expected)
+	j.Settle = engine.Settle{Timeout: 700 * time.Millisecond, Interval: 100 * time.Millisecond}
+	out := engine.Run(context.Background(), localhost.New(), j, engTLSCheck, time.Now())
 	if !out.Installed || !out.RolledBack || !strings.Contains(out.Error, "check failed") || out.Check.Passed {
 		t.Fatalf("Run: %+v", out)
 	}

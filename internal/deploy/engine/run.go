@@ -9,16 +9,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// Check settling: a reload is asynchronous (nginx -s reload returns
-// before the new workers serve, and a large configuration on a busy
-// machine takes seconds to load), so a check that does not see the new
-// certificate yet is tried again every checkInterval for up to
-// checkSettle.
-var (
-	checkSettle   = 15 * time.Second
-	checkInterval = 100 * time.Millisecond
-)
-
 // Run applies j.Plan on h, then, when j.Check names a host, checks what
 // the server presents with check, and when the check fails and
 // j.RollbackOnFailure is set, rolls the install back. It never panics;
@@ -82,7 +72,7 @@ func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome,
 		out.Error = OneLine(fmt.Sprintf("deploy: check: %v", err))
 		return
 	}
-	out.Check = settle(ctx, check, j.Check, want)
+	out.Check = settle(ctx, check, j.Check, want, j.Settle.orDefault())
 	if out.Check.Passed {
 		return
 	}
@@ -94,25 +84,28 @@ func runCheck(ctx context.Context, h Host, j Job, check CheckFunc, out *Outcome,
 }
 
 // settle runs check until the served leaf matches twice in a row or
-// checkSettle passes, and returns the last result. One match is not
+// st.Timeout passes, and returns the last result. A reload is
+// asynchronous (nginx -s reload returns before the new workers serve, and
+// a large configuration on a busy machine takes seconds to load), so a
+// check that does not see the new certificate yet is tried again. One match is not
 // enough: right after a reload, the server's old workers may still take a
 // connection or two with the old certificate.
-func settle(ctx context.Context, check CheckFunc, spec inventory.CheckSpec, want Want) *inventory.CheckResult {
-	deadline := time.Now().Add(checkSettle)
+func settle(ctx context.Context, check CheckFunc, spec inventory.CheckSpec, want Want, st Settle) *inventory.CheckResult {
+	deadline := time.Now().Add(st.Timeout)
 	matched := false
 	for {
 		res := check(ctx, spec, want)
 		if res == nil {
 			res = &inventory.CheckResult{Error: "the check returned no result"}
 		}
-		if (res.Match && matched) || !time.Now().Add(checkInterval).Before(deadline) {
+		if (res.Match && matched) || !time.Now().Add(st.Interval).Before(deadline) {
 			return res
 		}
 		matched = res.Match
 		select {
 		case <-ctx.Done():
 			return res
-		case <-time.After(checkInterval):
+		case <-time.After(st.Interval):
 		}
 	}
 }
