@@ -149,18 +149,20 @@ func (a *app) openForServe(ctx context.Context, log *slog.Logger) (inventory.Sto
 	return a.store, a.sealer, nil
 }
 
-// listenFlags name the flag of each of the process's listeners.
-var listenFlags = map[string]string{
-	stack.ListenerMain: "--listen", stack.ListenerPKI: "--pki-listen", stack.ListenerAgent: "--agent-listen",
-}
-
 // listenFlagError says which flag's address could not be bound.
 func listenFlagError(err error) error {
 	var le *stack.ListenError
-	if errors.As(err, &le) {
-		return fmt.Errorf("%s %s: %w", listenFlags[le.Listener], le.Addr, le.Err)
+	if !errors.As(err, &le) {
+		return err
 	}
-	return err
+	flag := "--listen"
+	switch le.Listener {
+	case stack.ListenerPKI:
+		flag = "--pki-listen"
+	case stack.ListenerAgent:
+		flag = "--agent-listen"
+	}
+	return fmt.Errorf("%s %s: %w", flag, le.Addr, le.Err)
 }
 
 // caFileName is the default CA chain the process writes into
