@@ -43,7 +43,7 @@ type Process struct {
 	lns       *listeners
 	srv       *server.Server
 	loops     []func(context.Context) error
-	ownsStore bool
+	owned     inventory.Store // opened by the process itself: Close closes it
 	closeOnce sync.Once
 }
 
@@ -106,7 +106,7 @@ func (p *Process) open(ctx context.Context) (inventory.Store, *keys.Sealer, erro
 		return open(ctx)
 	}
 	st, sealer, err := OpenDataDir(ctx, p.dataDir)
-	p.ownsStore = err == nil
+	p.owned = st
 	return st, sealer, err
 }
 
@@ -114,9 +114,6 @@ func (p *Process) open(ctx context.Context) (inventory.Store, *keys.Sealer, erro
 // assembles the services.
 func (p *Process) services(ctx context.Context, st inventory.Store, sealer *keys.Sealer) error {
 	cfg := p.cfg
-	if p.ownsStore {
-		p.Stack = &Stack{Store: st} // so that Close closes it whatever fails next
-	}
 	if cfg.Authority == nil {
 		cfg.Authority = newAuthority(st, sealer, cfg)
 	}
@@ -294,8 +291,8 @@ func (p *Process) Close() error {
 	var err error
 	p.closeOnce.Do(func() {
 		p.lns.close()
-		if p.ownsStore && p.Stack != nil {
-			err = p.Store.Close()
+		if p.owned != nil {
+			err = p.owned.Close()
 		}
 	})
 	return err
