@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -261,7 +262,7 @@ func (p *Process) Addr(listener string) net.Addr {
 func (p *Process) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	loops := append(p.loops, p.cfg.Process.Loops...)
+	loops := slices.Concat(p.loops, p.cfg.Process.Loops)
 	done := make(chan error, len(loops))
 	for _, run := range loops {
 		go func() { done <- run(ctx) }()
