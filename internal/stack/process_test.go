@@ -197,3 +197,18 @@ func TestPortInUse(t *testing.T) {
 		})
 	}
 }
+
+// TestHalfTLSPair checks that a certificate file without its key fails the
+// start before anything is bound or created.
+func TestHalfTLSPair(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := loopbackConfig(dir, io.Discard)
+	cfg.Process.TLSCertFile = filepath.Join(t.TempDir(), "web.pem")
+	if p, err := stack.NewProcess(context.Background(), cfg); err == nil {
+		p.Close()
+		t.Fatal("NewProcess with a certificate file and no key file succeeded, want an error")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data directory after a refused start: stat = %v, want it not to exist", err)
+	}
+}
