@@ -11,15 +11,10 @@ import (
 	"path/filepath"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/acquisition"
-	"github.com/certkeeper/certkeeper/internal/api"
-	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/store"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 func Example() {
@@ -63,8 +58,9 @@ func Example() {
 	// 422 sans
 }
 
-// startServer runs certkeeper's API over a throwaway SQLite inventory
-// and returns its URL and an admin's API token.
+// startServer runs certkeeper's API, assembled by the stack as the server
+// assembles it, over a throwaway SQLite inventory and returns its URL and
+// an admin's API token.
 func startServer() (baseURL, token string, stop func()) {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "certkeeper-example")
@@ -79,16 +75,16 @@ func startServer() (baseURL, token string, stop func()) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	us := users.New(st, nil, nil)
-	if _, err := us.Create(ctx, "example", "admin", inventory.RoleAdmin, ""); err != nil {
+	s, err := stack.New(ctx, st, sealer, stack.Config{})
+	if err != nil {
 		log.Fatal(err)
 	}
-	if token, _, err = us.CreateToken(ctx, "example", "admin", "example", 0); err != nil {
+	if _, err := s.Users.Create(ctx, "example", "admin", inventory.RoleAdmin, ""); err != nil {
 		log.Fatal(err)
 	}
-	auth := ca.New(st, sealer, ca.Config{})
-	srv := httptest.NewServer(api.New(api.Deps{Store: st, Sealer: sealer, Authority: auth, Users: us,
-		Definitions: definitions.New(st, nil), Catalogue: catalogue.New(st, sealer, nil),
-		Acquisitions: acquisition.New(st, auth, sealer, acquisition.Config{})}).Handler())
+	if token, _, err = s.Users.CreateToken(ctx, "example", "admin", "example", 0); err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(s.API.Handler())
 	return srv.URL, token, func() { srv.Close(); st.Close(); os.RemoveAll(dir) }
 }

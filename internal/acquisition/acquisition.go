@@ -88,7 +88,10 @@ const MaxUploadSize = 1 << 20
 
 // Store is what the service needs from the inventory.
 type Store interface {
-	inventory.AcquisitionStore
+	AcquisitionSteps(ctx context.Context, id int64) ([]inventory.AcquisitionStep, error)
+	ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p inventory.Page) (*inventory.DefinitionPage, error)
+	GetAcquisition(ctx context.Context, id int64) (*inventory.Acquisition, error)
+	ListAcquisitions(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error)
 	GetDefinition(ctx context.Context, id int64) (*inventory.Definition, error)
 	DefinitionByName(ctx context.Context, name string) (*inventory.Definition, error)
 	GetIssuer(ctx context.Context, id int64) (*inventory.Issuer, error)

@@ -50,7 +50,8 @@ const (
 
 // Store is what the registry and the endpoint need from the inventory.
 type Store interface {
-	inventory.SettingsStore
+	GetSetting(ctx context.Context, name string) ([]byte, error)
+	PutSetting(ctx context.Context, name string, value []byte) error
 	PutAgentToken(ctx context.Context, t *inventory.AgentToken) error
 	EnrollAgent(ctx context.Context, tokenHash string, a *inventory.Agent) error
 	SetAgentCertificate(ctx context.Context, id int64, sha256 string) error

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"context"
@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 	"github.com/certkeeper/certkeeper/internal/testenv"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // suite is every API test; it runs on SQLite and on PostgreSQL.
@@ -63,8 +65,8 @@ var ctx = context.Background()
 func testAuth(t *testing.T, e *env) {
 	// A token made an hour ago for a minute, on the users service's
 	// injected clock: expired now, without waiting for it.
-	hourAgo := users.New(e.st, func() time.Time { return time.Now().Add(-time.Hour) }, nil)
-	expired, _, err := hourAgo.CreateToken(ctx, "test", "bob", "short", time.Minute)
+	hourAgo := stacktest.New(t, e.st, stack.Config{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	expired, _, err := hourAgo.Users.CreateToken(ctx, "test", "bob", "short", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +125,7 @@ type inProcess struct {
 
 func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 	w := newResponseRecorder()
-	p.h.ServeHTTP(w, req.WithContext(WithUser(req.Context(), p.u)))
+	p.h.ServeHTTP(w, req.WithContext(api.WithUser(req.Context(), p.u)))
 	return w.Result(), nil
 }
 
@@ -131,16 +133,16 @@ func (p inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
 // each refusal audited, and neither 401 nor 403 on user routes.
 func testRoles(t *testing.T, e *env) {
 	admins := 0
-	for _, rt := range e.api.routes {
+	for _, rt := range e.api.Routes() {
 		resp, body := e.call(rt, e.userToken)
 		forbidden := resp.StatusCode == http.StatusForbidden
 		switch {
-		case rt.role == admin && !forbidden:
-			t.Errorf("%s %s as user = %d, want 403", rt.method, rt.pattern, resp.StatusCode)
-		case rt.role == user && (forbidden || resp.StatusCode == http.StatusUnauthorized):
-			t.Errorf("%s %s as user = %d %s, want neither 401 nor 403", rt.method, rt.pattern, resp.StatusCode, body)
+		case rt.Role == inventory.RoleAdmin && !forbidden:
+			t.Errorf("%s %s as user = %d, want 403", rt.Method, rt.Pattern, resp.StatusCode)
+		case rt.Role == inventory.RoleUser && (forbidden || resp.StatusCode == http.StatusUnauthorized):
+			t.Errorf("%s %s as user = %d %s, want neither 401 nor 403", rt.Method, rt.Pattern, resp.StatusCode, body)
 		}
-		if rt.role == admin {
+		if rt.Role == inventory.RoleAdmin {
 			admins++
 		}
 	}
@@ -169,16 +171,16 @@ func testRoles(t *testing.T, e *env) {
 
 // call sends a request to rt with placeholder path values and an empty
 // body of the route's kind.
-func (e *env) call(rt route, token string) (*http.Response, []byte) {
-	p := strings.ReplaceAll(rt.pattern, "{id}", "999999")
+func (e *env) call(rt api.Route, token string) (*http.Response, []byte) {
+	p := strings.ReplaceAll(rt.Pattern, "{id}", "999999")
 	p = strings.ReplaceAll(p, "{name}", "none.txt")
 	switch {
-	case rt.in != nil:
-		return e.raw(rt.method, p, token, "application/json", []byte("{}"))
-	case rt.inMedia != "":
-		return e.raw(rt.method, p, token, rt.inMedia, []byte("x"))
+	case rt.JSONIn:
+		return e.raw(rt.Method, p, token, "application/json", []byte("{}"))
+	case rt.InMedia != "":
+		return e.raw(rt.Method, p, token, rt.InMedia, []byte("x"))
 	}
-	return e.raw(rt.method, p, token, "", nil)
+	return e.raw(rt.Method, p, token, "", nil)
 }
 
 func testOpenAPI(t *testing.T, e *env) {
@@ -199,29 +201,21 @@ func testOpenAPI(t *testing.T, e *env) {
 				t.Errorf("operationId %q of %s %s is empty or not unique", op.OperationID, method, path)
 			}
 			ops[op.OperationID] = true
-			rt := route{method: strings.ToUpper(method), pattern: path, in: typeOf[struct{}]()}
-			if r, found := e.api.find(rt.method, path); found {
+			rt := api.Route{Method: strings.ToUpper(method), Pattern: path, JSONIn: true}
+			if r, found := e.api.FindRoute(rt.Method, path); found {
 				rt = r
 			}
 			resp, body := e.call(rt, e.adminToken)
-			if resp.StatusCode == http.StatusMethodNotAllowed || strings.Contains(string(body), noRoute) {
-				t.Errorf("documented %s %s is not served: %d %s", rt.method, path, resp.StatusCode, body)
+			if resp.StatusCode == http.StatusMethodNotAllowed || strings.Contains(string(body), api.NoRoute) {
+				t.Errorf("documented %s %s is not served: %d %s", rt.Method, path, resp.StatusCode, body)
 			}
 		}
 	}
-	for _, rt := range e.api.routes {
-		if _, found := doc.Paths[rt.pattern][strings.ToLower(rt.method)]; !found {
-			t.Errorf("route %s %s is not in the OpenAPI document", rt.method, rt.pattern)
+	for _, rt := range e.api.Routes() {
+		if _, found := doc.Paths[rt.Pattern][strings.ToLower(rt.Method)]; !found {
+			t.Errorf("route %s %s is not in the OpenAPI document", rt.Method, rt.Pattern)
 		}
 	}
-}
-
-func (a *API) find(method, pattern string) (route, bool) {
-	i := slices.IndexFunc(a.routes, func(r route) bool { return r.method == method && r.pattern == pattern })
-	if i < 0 {
-		return route{}, false
-	}
-	return a.routes[i], true
 }
 
 func testProblems(t *testing.T, e *env) {

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -24,14 +25,11 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/acquisition"
-	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 	"github.com/certkeeper/certkeeper/internal/store"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // The data set of BenchmarkListCertificatesAPI.
@@ -222,8 +220,15 @@ func apiBenchFill(database string) (string, error) {
 		}
 	}
 
-	u := users.New(st, nil, nil)
-	u.Params = users.Params{Memory: 64, Time: 1, Threads: 1}
+	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
+	if err != nil {
+		return "", err
+	}
+	stk, err := stack.New(ctx, st, sealer, stack.Config{PasswordParams: stacktest.FastPasswords()})
+	if err != nil {
+		return "", err
+	}
+	u := stk.Users
 	if _, err := u.Create(ctx, "bench", apiBenchUser, inventory.RoleUser, "correct horse battery staple"); err != nil {
 		return "", err
 	}
@@ -337,14 +342,7 @@ func benchListAPI(b *testing.B, database, token string) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		b.Fatal(err)
-	}
-	auth := ca.New(st, sealer, ca.Config{})
-	a := New(Deps{Store: st, Sealer: sealer, Authority: auth, Users: users.New(st, nil, nil),
-		Definitions: definitions.New(st, nil), Catalogue: catalogue.New(st, sealer, nil),
-		Acquisitions: acquisition.New(st, auth, sealer, acquisition.Config{})})
+	a := stacktest.New(b, st, stack.Config{Log: slog.New(slog.DiscardHandler)}).API
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	c, err := client.New(srv.URL, token)
@@ -358,7 +356,7 @@ func benchListAPI(b *testing.B, database, token string) {
 	reqs := make([]*http.Request, len(cases))
 	for k, q := range cases {
 		reqs[k] = httptest.NewRequest("GET", "/api/v1/certificates?"+apiBenchQuery(q).Encode(), nil)
-		if _, err := a.certificateFilter(reqs[k]); err != nil {
+		if _, err := a.CertificateFilter(reqs[k]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -398,7 +396,7 @@ func benchListAPI(b *testing.B, database, token string) {
 	storeLat := make([]time.Duration, 0, b.N)
 	for i := range b.N {
 		k := (i / 2) % len(cases)
-		f, _ := a.certificateFilter(reqs[k])
+		f, _ := a.CertificateFilter(reqs[k])
 		p := inventory.Page{Limit: apiBenchPageSize}
 		if i%2 == 1 {
 			p.After = next[k]

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"archive/zip"
@@ -12,7 +12,6 @@ import (
 	"io"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -22,7 +21,6 @@ import (
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
@@ -50,24 +48,8 @@ func TestCAsPostgres(t *testing.T) {
 
 func runCASuite(t *testing.T, open opener) {
 	for _, s := range caSuite {
-		t.Run(s.name, func(t *testing.T) { s.test(t, withRevocation(t, newEnv(t, open))) })
+		t.Run(s.name, func(t *testing.T) { s.test(t, newEnv(t, open)) })
 	}
-}
-
-// withRevocation gives e's API a revocation service: it serves a new API
-// with it from a new server, and points e's clients at that server.
-func withRevocation(t *testing.T, e *env) *env {
-	rev, err := revocation.New(e.st, e.auth, e.sealer, revocation.Config{}, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := e.api.Deps
-	d.Revocation = rev
-	e.api = New(d)
-	e.srv = httptest.NewServer(e.api.Handler())
-	t.Cleanup(e.srv.Close)
-	e.admin, e.user = e.client(e.adminToken), e.client(e.userToken)
-	return e
 }
 
 // defaultCA creates the default CA and returns it as the API shows it.

@@ -1,20 +1,17 @@
-package api
+package api_test
 
 import (
-	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/acquisition"
-	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/definitions"
-	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/api"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 	"github.com/certkeeper/certkeeper/internal/store"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // BenchmarkDashboard measures GET /api/v1/dashboard at 100,000
@@ -31,14 +28,7 @@ func BenchmarkDashboard(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		b.Fatal(err)
-	}
-	auth := ca.New(st, sealer, ca.Config{})
-	a := New(Deps{Store: st, Sealer: sealer, Authority: auth, Users: users.New(st, nil, nil),
-		Definitions: definitions.New(st, nil), Catalogue: catalogue.New(st, sealer, nil),
-		Acquisitions: acquisition.New(st, auth, sealer, acquisition.Config{})})
+	a := stacktest.New(b, st, stack.Config{Log: slog.New(slog.DiscardHandler)}).API
 	srv := httptest.NewServer(a.Handler())
 	defer srv.Close()
 	c, err := client.New(srv.URL, token)
@@ -47,8 +37,8 @@ func BenchmarkDashboard(b *testing.B) {
 	}
 
 	d, err := c.Dashboard(ctx) // warm up, and check the data set shows
-	if err != nil || len(d.Timeline) != timelineDays || d.Counts.Valid == 0 || d.Counts.Expiring30 == 0 {
-		b.Fatalf("Dashboard = %+v, %v; want %d days and valid, expiring certificates", d, err, timelineDays)
+	if err != nil || len(d.Timeline) != api.TimelineDays || d.Counts.Valid == 0 || d.Counts.Expiring30 == 0 {
+		b.Fatalf("Dashboard = %+v, %v; want %d days and valid, expiring certificates", d, err, api.TimelineDays)
 	}
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
@@ -65,7 +55,7 @@ func BenchmarkDashboard(b *testing.B) {
 	tl := make([]time.Duration, 0, b.N)
 	for range b.N {
 		start := time.Now()
-		if _, err := a.timeline(ctx, a.now()); err != nil {
+		if err := a.TimelineNow(ctx); err != nil {
 			b.Fatal(err)
 		}
 		tl = append(tl, time.Since(start))

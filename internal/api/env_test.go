@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"github.com/certkeeper/certkeeper/internal/agent"
 	"io"
 	"math/big"
 	"net/http"
@@ -22,19 +21,15 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/access"
-	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/definitions"
-	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
-	"github.com/certkeeper/certkeeper/internal/mail"
-	"github.com/certkeeper/certkeeper/internal/outbound"
-	"github.com/certkeeper/certkeeper/internal/settings"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 	"github.com/certkeeper/certkeeper/internal/store"
 	"github.com/certkeeper/certkeeper/internal/testenv"
-	"github.com/certkeeper/certkeeper/internal/truststore"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
 
@@ -42,12 +37,13 @@ import (
 // with a token, and a record of every response body.
 type env struct {
 	t         *testing.T
+	stack     *stack.Stack
 	st        inventory.Store
 	sealer    *keys.Sealer
 	auth      *ca.Authority
 	users     *users.Service
 	catalogue *catalogue.Service
-	api       *API
+	api       *api.API
 	srv       *httptest.Server
 	rec       *recorder
 
@@ -58,14 +54,7 @@ type env struct {
 // opener makes a fresh, empty store for one test.
 type opener func(t *testing.T) inventory.Store
 
-func openSQLite(t *testing.T) inventory.Store {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "certkeeper.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+func openSQLite(t *testing.T) inventory.Store { return stacktest.OpenSQLite(t) }
 
 func openPostgres(t *testing.T) inventory.Store {
 	st, err := store.Open(context.Background(), testenv.PostgresDSN(t))
@@ -76,31 +65,26 @@ func openPostgres(t *testing.T) inventory.Store {
 	return st
 }
 
-func newEnv(t *testing.T, open opener) *env {
+// newEnv serves the API of a stack over a store from open. The allow-list
+// is a fresh file unless a configure function sets cfg.Access; the
+// configure functions may change the rest of cfg as well.
+func newEnv(t *testing.T, open opener, configure ...func(st inventory.Store, cfg *stack.Config)) *env {
 	t.Helper()
 	st := open(t)
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
+	cfg := stack.Config{Log: testLogger(t)}
+	for _, f := range configure {
+		f(st, &cfg)
 	}
-	e := &env{t: t, st: st, sealer: sealer, rec: &recorder{}}
-	e.auth = ca.New(st, sealer, ca.Config{})
-	e.users = users.New(st, nil, nil)
-	e.users.Params = users.Params{Memory: 64, Time: 1, Threads: 1}
-	e.catalogue = catalogue.New(st, sealer, nil)
-	set := settings.New(st, sealer, nil)
-	allow, err := access.Open(filepath.Join(t.TempDir(), "allowlist"), st, testLogger(t))
-	if err != nil {
-		t.Fatal(err)
+	if cfg.Access == nil {
+		allow, err := access.Open(filepath.Join(t.TempDir(), "allowlist"), st, testLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Access = allow
 	}
-	mailer := mail.New(st, set, mail.Config{}, testLogger(t))
-	trust := truststore.New(st, truststore.Options{})
-	e.api = New(Deps{Store: st, Sealer: sealer, Authority: e.auth, Users: e.users,
-		Definitions: definitions.New(st, nil), Catalogue: e.catalogue,
-		Acquisitions: acquisition.New(st, e.auth, sealer, acquisition.Config{Trust: trust}), Settings: set,
-		Mail: mailer, Deploy: deploy.NewService(st, sealer, deploy.ServiceOptions{Mail: mailer, Log: testLogger(t), Trust: trust}),
-		Agents: agent.New(st, e.auth, agent.Config{}), Access: allow, Log: testLogger(t), Trust: trust,
-		Outbound: outbound.NewService(st, outbound.NewDialer(nil), nil)})
+	s := stacktest.New(t, st, cfg)
+	e := &env{t: t, stack: s, st: st, sealer: s.Sealer, auth: s.Authority, users: s.Users, catalogue: s.Catalogue,
+		api: s.API, rec: &recorder{}}
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(e.srv.Close)
 	e.adminToken, e.admin = e.newUser("ada", inventory.RoleAdmin)

@@ -1,21 +1,17 @@
-package api
+package api_test
 
 import (
-	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/definitions"
-	"github.com/certkeeper/certkeeper/internal/keys"
-	"github.com/certkeeper/certkeeper/internal/store"
-	"github.com/certkeeper/certkeeper/internal/users"
+	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 )
 
 // FuzzListQuery sends arbitrary query strings to the list endpoints over a
@@ -23,16 +19,8 @@ import (
 // search texts (which reach the FTS5 trigram index) must give a list or a
 // client error, never a server error or a malformed body.
 func FuzzListQuery(f *testing.F) {
-	st, err := store.Open(f.Context(), filepath.Join(f.TempDir(), "fuzz.db"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		f.Fatal(err)
-	}
-	auth := ca.New(st, sealer, ca.Config{})
+	s := stacktest.New(f, nil, stack.Config{Log: slog.New(slog.DiscardHandler)})
+	auth := s.Authority
 	if _, _, err := auth.EnsureDefault(f.Context()); err != nil {
 		f.Fatal(err)
 	}
@@ -42,9 +30,7 @@ func FuzzListQuery(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	h := New(Deps{Store: st, Sealer: sealer, Authority: auth, Users: users.New(st, nil, nil),
-		Definitions: definitions.New(st, nil), Catalogue: catalogue.New(st, sealer, nil),
-		Acquisitions: acquisition.New(st, auth, sealer, acquisition.Config{})}).Handler()
+	h := s.API.Handler()
 
 	for _, seed := range []string{
 		"q=example", "q=%22*%28-:", "q=ex%25am_ple", "status=valid&label=prod&limit=1",
@@ -62,7 +48,7 @@ func FuzzListQuery(f *testing.F) {
 		}
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.URL.Path, req.URL.RawQuery = path, query
-		req = req.WithContext(WithLocalAdmin(req.Context(), "fuzz"))
+		req = req.WithContext(api.WithLocalAdmin(req.Context(), "fuzz"))
 		rec := httptest.NewRecorder()
 		done := make(chan struct{})
 		go func() { defer close(done); h.ServeHTTP(rec, req) }()

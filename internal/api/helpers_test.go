@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"errors"
@@ -10,21 +10,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // testLogger sends the API's log to the test log.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, nil))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
-}
+func testLogger(t *testing.T) *slog.Logger { return stacktest.Logger(t) }
 
 func newResponseRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
 

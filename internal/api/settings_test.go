@@ -1,8 +1,7 @@
-package api
+package api_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +11,8 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/access"
-	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
@@ -36,39 +36,29 @@ func runSettings(t *testing.T, open opener) {
 	}
 }
 
-// settingsEnv is env with a second API server over the same store whose
-// mailer trusts the test SMTP server and whose allow-list file is known.
-// The SMTP server offers STARTTLS and requires AUTH PLAIN as mailer /
-// smtpPassword; a failed AUTH echoes the password it was given.
+// settingsEnv is env whose mailer trusts the test SMTP server and whose
+// allow-list file is known. The SMTP server offers STARTTLS and requires
+// AUTH PLAIN as mailer / smtpPassword; a failed AUTH echoes the password
+// it was given.
 type settingsEnv struct {
 	*env
-	smtp        *testenv.SMTPServer
-	allowPath   string
-	admin, user *client.Client
+	smtp      *testenv.SMTPServer
+	allowPath string
 }
 
 func newSettingsEnv(t *testing.T, open opener) *settingsEnv {
-	e := newEnv(t, open)
 	smtp := testenv.NewSMTPServer(t, testenv.SMTPOptions{Security: "starttls",
 		Username: "mailer", Password: smtpPassword, EchoPassword: true})
-	s := &settingsEnv{env: e, smtp: smtp, allowPath: filepath.Join(t.TempDir(), "allowlist")}
-	d := e.api.Deps
-	d.Mail = mail.New(e.st, d.Settings, mail.Config{Roots: s.smtp.Roots, Timeout: 10 * time.Second}, testLogger(t))
-	var err error
-	if d.Access, err = access.Open(s.allowPath, e.st, testLogger(t)); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(New(d).Handler())
-	t.Cleanup(srv.Close)
-	for _, c := range []struct {
-		dst   **client.Client
-		token string
-	}{{&s.admin, e.adminToken}, {&s.user, e.userToken}} {
-		if *c.dst, err = client.New(srv.URL, c.token, client.WithHTTPClient(&http.Client{Transport: e.rec})); err != nil {
+	allowPath := filepath.Join(t.TempDir(), "allowlist")
+	e := newEnv(t, open, func(st inventory.Store, cfg *stack.Config) {
+		cfg.MailRoots, cfg.MailTimeout = smtp.Roots, 10*time.Second
+		allow, err := access.Open(allowPath, st, testLogger(t))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	return s
+		cfg.Access = allow
+	})
+	return &settingsEnv{env: e, smtp: smtp, allowPath: allowPath}
 }
 
 func sp(s string) *string { return &s }

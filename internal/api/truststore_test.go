@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"crypto/ecdsa"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // importPEM imports data as the user and returns the certificates' IDs.
@@ -54,9 +55,9 @@ func TestTrustStoreRoles(t *testing.T) {
 	e := newEnv(t, openSQLite)
 	v := newOpensslCA(t)
 	rootID := e.importPEM(t, v.Read("root.pem"))[0]
-	for _, rt := range e.api.routes {
-		if strings.HasPrefix(rt.pattern, "/api/v1/trust-store") && rt.method != "GET" && rt.role != admin {
-			t.Errorf("%s %s role = %v, want admin", rt.method, rt.pattern, rt.role)
+	for _, rt := range e.api.Routes() {
+		if strings.HasPrefix(rt.Pattern, "/api/v1/trust-store") && rt.Method != "GET" && rt.Role != inventory.RoleAdmin {
+			t.Errorf("%s %s role = %v, want admin", rt.Method, rt.Pattern, rt.Role)
 		}
 	}
 	_, err := e.user.AddTrustRoot(ctx, rootID)

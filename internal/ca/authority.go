@@ -51,10 +51,28 @@ type Config struct {
 	MaxBatch int
 }
 
+// Store is what the CA service needs from the inventory; inventory.Store
+// satisfies it.
+type Store interface {
+	GetCA(ctx context.Context, id int64) (*inventory.CA, error)
+	CAByName(ctx context.Context, name string) (*inventory.CA, error)
+	DefaultCA(ctx context.Context) (*inventory.CA, error)
+	ListCAs(ctx context.Context) ([]inventory.CA, error)
+	ReserveSerials(ctx context.Context, caID int64, serials []string) error
+	RecordIssuances(ctx context.Context, iss []inventory.Issuance) ([]int64, error)
+	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
+	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
+	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
+	Chain(ctx context.Context, id int64) ([]inventory.Certificate, error)
+	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
+	// InTx writes a change and its audit event in one transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
 // Authority runs the CAs of one inventory. It is safe for concurrent use.
 // It caches the CA keys it unsealed for the life of the value.
 type Authority struct {
-	st     inventory.Store
+	st     Store
 	sealer *keys.Sealer
 	cfg    Config
 	lints  *linter
@@ -68,7 +86,7 @@ type Authority struct {
 }
 
 // New returns an Authority over st whose keys are sealed by s.
-func New(st inventory.Store, s *keys.Sealer, cfg Config) *Authority {
+func New(st Store, s *keys.Sealer, cfg Config) *Authority {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -21,7 +21,12 @@ import (
 
 // Store is what the service needs from the inventory.
 type Store interface {
-	inventory.CatalogueStore
+	GetVendorAccount(ctx context.Context, id int64) (*inventory.VendorAccount, error)
+	IssuerByName(ctx context.Context, name string) (*inventory.Issuer, error)
+	ListIssuers(ctx context.Context) ([]inventory.Issuer, error)
+	ListProducts(ctx context.Context, issuerID int64) ([]inventory.Product, error)
+	ListVendorAccounts(ctx context.Context) ([]inventory.VendorAccount, error)
+	UpdateVendorAccount(ctx context.Context, a *inventory.VendorAccount) error
 	ListCAs(ctx context.Context) ([]inventory.CA, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 	// InTx writes a change and its audit event in one transaction.

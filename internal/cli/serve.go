@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -17,12 +15,11 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/agent"
-	"github.com/certkeeper/certkeeper/internal/atomicfile"
 	"github.com/certkeeper/certkeeper/internal/ca"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/revocation"
-	"github.com/certkeeper/certkeeper/internal/server"
 	"github.com/certkeeper/certkeeper/internal/stack"
-	"github.com/certkeeper/certkeeper/internal/webtls"
 )
 
 // serveOptions are the flags of "certkeeper serve".
@@ -90,146 +87,87 @@ func listSetting(flag []string, env string) []string {
 }
 
 func (a *app) runServe(ctx context.Context, o *serveOptions) error {
-	log, err := newLogger(a.env, o.logFormat)
+	cfg, err := a.serveConfig(o)
 	if err != nil {
 		return err
 	}
-	if _, err := a.cfg.resolvedExternalURL(); err != nil {
-		return err
+	p, err := stack.NewProcess(ctx, cfg)
+	if err != nil {
+		return listenFlagError(err)
+	}
+	defer p.Close()
+	return p.Run(ctx)
+}
+
+// serveConfig reads the flags and the environment into the process's
+// configuration, checking every setting before anything is created.
+func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
+	log, err := newLogger(a.env, o.logFormat)
+	if err != nil {
+		return stack.Config{}, err
+	}
+	external, err := a.cfg.resolvedExternalURL()
+	if err != nil {
+		return stack.Config{}, err
 	}
 	proxies, err := access.ParseProxies(listSetting(o.trustedProxies, a.env.Getenv("CERTKEEPER_TRUSTED_PROXIES")))
 	if err != nil {
-		return fmt.Errorf("--trusted-proxy: %w", err)
+		return stack.Config{}, fmt.Errorf("--trusted-proxy: %w", err)
 	}
 	tlsCert, tlsKey := first(o.tlsCert, a.env.Getenv("CERTKEEPER_TLS_CERT")), first(o.tlsKey, a.env.Getenv("CERTKEEPER_TLS_KEY"))
 	if (tlsCert == "") != (tlsKey == "") {
-		return errors.New("--tls-cert and --tls-key go together: give both or neither")
+		return stack.Config{}, errors.New("--tls-cert and --tls-key go together: give both or neither")
 	}
 	validity, refresh, err := crlSettings(a.env.Getenv, o.crlValidity, o.crlRefresh)
 	if err != nil {
-		return err
+		return stack.Config{}, err
 	}
-	lns, err := a.bindListeners(o)
-	if err != nil {
-		return err
-	}
-	defer lns.close()
-	auth, err := a.authority(ctx)
-	if err != nil {
-		return err
+	return stack.Config{
+		ExternalURL: external, Organization: a.env.Getenv("CERTKEEPER_ORGANIZATION"),
+		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh},
+		Proxies:    proxies, Now: a.env.Now, Log: log,
+		Process: stack.ProcessConfig{
+			DataDir:     a.cfg.resolvedDataDir(),
+			Open:        func(ctx context.Context) (inventory.Store, *keys.Sealer, error) { return a.openForServe(ctx, log) },
+			Listen:      first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
+			PKIListen:   first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN")),
+			AgentListen: first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN")),
+			Hostnames:   listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
+			TLSCertFile: tlsCert, TLSKeyFile: tlsKey,
+			Stdout: a.env.Stdout,
+		},
+	}, nil
+}
+
+// openForServe opens the inventory for the process and logs which one.
+func (a *app) openForServe(ctx context.Context, log *slog.Logger) (inventory.Store, *keys.Sealer, error) {
+	if err := a.open(ctx); err != nil {
+		return nil, nil, err
 	}
 	log.Info("inventory open", "database", redactDatabase(a.cfg.resolvedDatabase()),
 		"master_key_id", a.sealer.KeyID())
-	external, _ := a.cfg.resolvedExternalURL()
-	if err := ensureCA(ctx, auth, log, external); err != nil {
-		return err
-	}
-	dataDir := a.cfg.resolvedDataDir()
-	allow, err := access.Open(filepath.Join(dataDir, "allowlist.txt"), a.store, log)
-	if err != nil {
-		return err
-	}
-	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Access: allow, Proxies: proxies,
-		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh}, Now: a.env.Now, Log: log,
-		AgentCertDir: filepath.Join(dataDir, "certs", "agent")})
-	if err != nil {
-		return err
-	}
-	passwordFile, err := a.ensureAdmin(ctx, st, dataDir, log)
-	if err != nil {
-		return err
-	}
-	certs := filepath.Join(dataDir, "certs")
-	if err := os.MkdirAll(certs, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	if err := writeCAFile(ctx, st, filepath.Join(certs, caFileName)); err != nil {
-		return err
-	}
-	names := listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES"))
-	inv := webtls.NewInventory(a.store, auth, a.sealer)
-	web, err := webtls.New(ctx, webtls.Config{
-		Names:      names,
-		CustomFile: filepath.Join(certs, "web-server.pem"), CertFile: tlsCert, KeyFile: tlsKey, Now: a.env.Now,
-	}, inv, inv, log)
-	if err != nil {
-		return err
-	}
-	ui, err := st.UI(passwordFile, log)
-	if err != nil {
-		return err
-	}
-	srv := server.New(server.Config{
-		Listener: lns.main, PlainListener: lns.pki,
-		TLS:   web.TLSConfig(),
-		Guard: func(h http.Handler) http.Handler { return allow.Guard(proxies, h) },
-		PKI: &server.PKIHandlers{CACert: st.Revocation.CACertHandler(), CRL: st.Revocation.CRLHandler(),
-			OCSP: st.Revocation.OCSPHandler()},
-		API: st.API.Handler(),
-		UI:  ui.Handler(),
-	}, a.store, log)
-	loops := []func(context.Context) error{
-		revocation.NewRefresher(st.Revocation, nil, log).Run,
-		web.Run,
-		allow.Run,
-		func(ctx context.Context) error { return expireSessions(ctx, st, log) },
-		func(ctx context.Context) error { return st.Outbound.Refresh(ctx, 30*time.Second, log) },
-	}
-	if run, err := a.agentEndpoint(ctx, st, lns.agent, names, log); err != nil {
-		return err
-	} else if run != nil {
-		loops = append(loops, run)
-	}
-	return a.serveUntilDone(ctx, srv, loops)
+	return a.store, a.sealer, nil
 }
 
-// agentEndpoint prepares the HTTPS endpoint for deployment agents on ln
-// and returns its loop, or nil when ln is nil (--agent-listen off).
-func (a *app) agentEndpoint(ctx context.Context, st *stack.Stack, ln net.Listener, names []string, log *slog.Logger) (func(context.Context) error, error) {
-	if ln == nil {
-		return nil, nil
-	}
-	ep, err := agent.NewEndpoint(ctx, st.Agents, st.Deploy, a.sealer, agent.EndpointConfig{Listener: ln, Names: names}, log)
-	if err != nil {
-		return nil, err
-	}
-	bound, err := ep.Listen()
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(a.env.Stdout, "deployment agents connect to https://%s (enrollment and jobs, mutual TLS)\n", bound)
-	return ep.Run, nil
-}
-
-// caFileName is the default CA chain, written into DATA-DIR/certs at
-// every start for clients (browsers, "certkeeper --server") to trust.
-const caFileName = "certkeeper-ca.pem"
-
-func writeCAFile(ctx context.Context, st *stack.Stack, path string) error {
-	chain, err := st.DefaultCAChainPEM(ctx)
-	if err != nil {
+// listenFlagError says which flag's address could not be bound.
+func listenFlagError(err error) error {
+	var le *stack.ListenError
+	if !errors.As(err, &le) {
 		return err
 	}
-	return atomicfile.Write(path, chain, 0o644)
+	flag := "--listen"
+	switch le.Listener {
+	case stack.ListenerPKI:
+		flag = "--pki-listen"
+	case stack.ListenerAgent:
+		flag = "--agent-listen"
+	}
+	return fmt.Errorf("%s %s: %w", flag, le.Addr, le.Err)
 }
 
-// expireSessions deletes ended web sessions every ten minutes.
-func expireSessions(ctx context.Context, st *stack.Stack, log *slog.Logger) error {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if n, err := st.Users.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("expiring web sessions", "err", err)
-		} else if n > 0 {
-			log.Info("web sessions expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
+// caFileName is the default CA chain the process writes into
+// DATA-DIR/certs for clients to trust.
+const caFileName = stack.CAFileName
 
 // apiHandler builds the REST API over the open inventory for the local
 // command line.
@@ -240,44 +178,6 @@ func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logg
 		return nil, err
 	}
 	return st.API.Handler(), nil
-}
-
-// ensureCA creates the default CA on first start and logs which CA is in
-// use.
-func ensureCA(ctx context.Context, auth *ca.Authority, log *slog.Logger, external string) error {
-	c, created, err := auth.EnsureDefault(ctx)
-	if err != nil {
-		return err
-	}
-	log.Info("certificate authority", "ca", c.Name, "id", c.ID, "created", created)
-	if external == "" {
-		log.Warn("no --external-url: issued certificates carry no CRL or OCSP URL")
-	}
-	return nil
-}
-
-// serveUntilDone runs the listeners and the background loops until ctx is
-// cancelled (or a listener fails), then stops them all.
-func (a *app) serveUntilDone(ctx context.Context, srv *server.Server, loops []func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, len(loops))
-	for _, run := range loops {
-		go func() { done <- run(ctx) }()
-	}
-	err := srv.Run(ctx, func(addrs server.Addrs) {
-		fmt.Fprintf(a.env.Stdout, "certkeeper is serving on https://%s (web UI; API: /api/v1/; health: /healthz, /readyz)\n", addrs.Main)
-		if addrs.Plain != nil {
-			fmt.Fprintf(a.env.Stdout, "CA certificates, CRLs and OCSP over plain HTTP on http://%s/pki/\n", addrs.Plain)
-		}
-	})
-	cancel()
-	for range loops {
-		if lerr := <-done; err == nil && lerr != nil && !errors.Is(lerr, context.Canceled) {
-			err = lerr
-		}
-	}
-	return err
 }
 
 // externalURL checks the --external-url value: an absolute http or https

@@ -19,7 +19,8 @@ import (
 
 // Store is what the mailer needs from the inventory.
 type Store interface {
-	inventory.EmailStore
+	ListEmails(ctx context.Context, p inventory.Page) ([]inventory.Email, string, error)
+	PutEmail(ctx context.Context, e *inventory.Email) error
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 }
 

@@ -15,7 +15,7 @@ import (
 
 // Store is what the service needs from the inventory.
 type Store interface {
-	inventory.SettingsStore
+	GetSetting(ctx context.Context, name string) ([]byte, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 	// InTx writes a change and its audit event in one transaction.
 	InTx(ctx context.Context, fn func(tx inventory.Store) error) error

@@ -49,10 +49,27 @@ type Config struct {
 	Rand io.Reader
 }
 
+// Store is what revocation needs from the inventory; inventory.Store
+// satisfies it.
+type Store interface {
+	GetCA(ctx context.Context, id int64) (*inventory.CA, error)
+	ListCAs(ctx context.Context) ([]inventory.CA, error)
+	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
+	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
+	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
+	ListCertificates(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error)
+	Revoke(ctx context.Context, r *inventory.Revocation, audit *inventory.AuditEvent) error
+	ListRevocations(ctx context.Context, caID int64) ([]inventory.Revocation, error)
+	SerialStatus(ctx context.Context, caID int64, serial string) (*inventory.SerialStatus, error)
+	NextCRLNumber(ctx context.Context, caID int64) (int64, error)
+	PutCRL(ctx context.Context, c *inventory.CRL) error
+	LatestCRL(ctx context.Context, caID int64) (*inventory.CRL, error)
+}
+
 // Service revokes certificates and publishes CRLs and OCSP responses for
 // every CA in the inventory. It is safe for concurrent use.
 type Service struct {
-	st     inventory.Store
+	st     Store
 	auth   Authority
 	sealer *keys.Sealer
 	cfg    Config
@@ -71,7 +88,7 @@ type Service struct {
 // New returns a Service over the inventory st. sealer opens the stored
 // keys of responder certificates; log receives what the HTTP handlers
 // cannot report to their clients.
-func New(st inventory.Store, auth Authority, sealer *keys.Sealer, cfg Config, log *slog.Logger) (*Service, error) {
+func New(st Store, auth Authority, sealer *keys.Sealer, cfg Config, log *slog.Logger) (*Service, error) {
 	if cfg.CRLValidity == 0 {
 		cfg.CRLValidity = DefaultCRLValidity
 	}

@@ -1,16 +1,17 @@
-// Package stack assembles certkeeper's services over one inventory. It is
-// the composition root that the serve command, the local command line and
-// the end-to-end tests share, so that they all run the same wiring.
+// Package stack is certkeeper's composition root. New assembles the
+// services over one inventory (what the local command line and the
+// end-to-end tests use); NewProcess builds the whole long-running service
+// around them (listeners, HTTPS certificate, IP allow-list, agent
+// endpoint, CA publication, background loops) and Run serves it. The
+// serve command, the local command line and the tests share this wiring.
 package stack
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/pem"
 	"log/slog"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/api"
@@ -28,32 +29,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/users"
 	"github.com/certkeeper/certkeeper/internal/web"
 )
-
-// Config tunes the assembly. The zero value is usable.
-type Config struct {
-	// Authority is the CA service to use; nil builds one from ExternalURL
-	// and Organization.
-	Authority    *ca.Authority
-	ExternalURL  string
-	Organization string
-	// Revocation tunes CRLs and OCSP (zero: package defaults).
-	Revocation revocation.Config
-	// MailRoots verify SMTP servers; nil means the system roots.
-	MailRoots *x509.CertPool
-	// Access and Proxies are the IP allow-list and the trusted proxies;
-	// a nil Access leaves the allow-list routes unusable.
-	Access  *access.List
-	Proxies access.Proxies
-	// PasswordParams, when set, replace the argon2id costs (tests).
-	PasswordParams *users.Params
-	// AgentCertDir holds the agent endpoint's custom certificates
-	// (DATA-DIR/certs/agent); "" means the built-in ones only.
-	AgentCertDir string
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
-	// Log receives the services' errors; nil discards them.
-	Log *slog.Logger
-}
 
 // Stack is every service over one inventory.
 type Stack struct {
@@ -81,15 +56,10 @@ type Stack struct {
 // New assembles the services over st, listing the built-in CAs in the
 // catalogue.
 func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Config) (*Stack, error) {
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
+	cfg = cfg.withDefaults()
 	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now}
 	if s.Authority == nil {
-		s.Authority = ca.New(st, sealer, ca.Config{Now: cfg.Now, BaseURL: cfg.ExternalURL, Organization: cfg.Organization})
+		s.Authority = newAuthority(st, sealer, cfg)
 	}
 	s.Users = users.New(st, cfg.Now, nil)
 	if cfg.PasswordParams != nil {
@@ -115,7 +85,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		return nil, err
 	}
 	dialer := s.Outbound.Dialer()
-	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Now: cfg.Now, Outbound: dialer}, cfg.Log)
+	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Timeout: cfg.MailTimeout, Now: cfg.Now, Outbound: dialer}, cfg.Log)
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
@@ -127,6 +97,11 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
 	return s, nil
+}
+
+// newAuthority makes the CA service of cfg over st.
+func newAuthority(st inventory.Store, sealer *keys.Sealer, cfg Config) *ca.Authority {
+	return ca.New(st, sealer, ca.Config{Now: cfg.Now, BaseURL: cfg.ExternalURL, Organization: cfg.Organization})
 }
 
 // newOutbound makes the outbound dialer with the stored policy in force.

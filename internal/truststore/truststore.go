@@ -19,7 +19,11 @@ import (
 
 // Store is what the service needs from the inventory.
 type Store interface {
-	inventory.TrustStore
+	AddTrustRoot(ctx context.Context, certificateID int64, actor string, at time.Time, audit *inventory.AuditEvent) error
+	ListTrustRoots(ctx context.Context) ([]inventory.TrustRoot, error)
+	RemoveTrustRoot(ctx context.Context, certificateID int64, audit *inventory.AuditEvent) error
+	SetTrustSystemRoots(ctx context.Context, on bool, audit *inventory.AuditEvent) error
+	TrustSystemRoots(ctx context.Context) (bool, error)
 	ListCAs(ctx context.Context) ([]inventory.CA, error)
 	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
 }

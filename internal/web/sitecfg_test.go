@@ -6,15 +6,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/stack"
-	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/stack/stacktest"
 	"github.com/certkeeper/certkeeper/internal/testenv"
-	"github.com/certkeeper/certkeeper/internal/users"
 )
 
 // newSiteWith is newSite with the stack's configuration changed by
@@ -24,25 +21,14 @@ import (
 func newSiteWith(t *testing.T, configure func(cfg *stack.Config, st inventory.Store)) *site {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "certkeeper.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := keys.NewSealer(nil, bytes.Repeat([]byte{7}, keys.MasterKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := stacktest.OpenSQLite(t)
 	s := &site{t: t, log: &lockedWriter{w: &bytes.Buffer{}}}
 	log := slog.New(slog.NewTextHandler(s.log, nil))
-	cfg := stack.Config{PasswordParams: &users.Params{Memory: 64, Time: 1, Threads: 1}, Log: log}
+	cfg := stack.Config{Log: log}
 	if configure != nil {
 		configure(&cfg, st)
 	}
-	s.stack, err = stack.New(ctx, st, sealer, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.stack = stacktest.New(t, st, cfg)
 	if _, _, err := s.stack.Authority.EnsureDefault(ctx); err != nil {
 		t.Fatal(err)
 	}

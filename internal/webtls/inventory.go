@@ -25,7 +25,8 @@ const Label = "certkeeper-web"
 
 // InventoryStore is what Inventory needs from the inventory.
 type InventoryStore interface {
-	inventory.SettingsStore
+	GetSetting(ctx context.Context, name string) ([]byte, error)
+	PutSetting(ctx context.Context, name string, value []byte) error
 	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
 	Chain(ctx context.Context, id int64) ([]inventory.Certificate, error)
 	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
