@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -206,19 +205,15 @@ func TestSignInUnknownUserLooksKnown(t *testing.T) {
 		h.Del("Date")
 		return fmt.Sprintf("%d %v\n%s", a.status, h, strings.ReplaceAll(a.body, `value="`+name+`"`, `value="NAME"`))
 	}
-	var knownTimes, unknownTimes []time.Duration
+	// The work done is the same too: one hash with the service's costs in
+	// each case (users.TestAuthenticateSameWorkEveryWay); timing it here
+	// would measure the machine's load.
 	for i := range 3 {
 		k := signIn(t, c.clientFrom(t, fmt.Sprintf("127.0.3.%d", 2*i+1)), s.URL, known, "a wrong password here")
 		u := signIn(t, c.clientFrom(t, fmt.Sprintf("127.0.3.%d", 2*i+2)), s.URL, unknown, "a wrong password here")
 		if k.status != http.StatusUnauthorized || norm(k, known) != norm(u, unknown) {
 			t.Fatalf("known user with a wrong password:\n%s\nunknown user:\n%s", norm(k, known), norm(u, unknown))
 		}
-		knownTimes, unknownTimes = append(knownTimes, k.took), append(unknownTimes, u.took)
-	}
-	slices.Sort(knownTimes)
-	slices.Sort(unknownTimes)
-	if k, u := knownTimes[1], unknownTimes[1]; u < k/2 || u > 2*k {
-		t.Errorf("median answer time %s for a known user, %s for an unknown one: want comparable", k, u)
 	}
 	// The backoff after five failures reads the same too.
 	var last [2]signInAnswer

@@ -44,6 +44,9 @@ type hashLimiter struct {
 	slots      chan struct{}
 	wait       time.Duration
 	collecting atomic.Bool
+	// runs counts the computations run, so that tests can check that
+	// every sign-in path does the same hashing work.
+	runs atomic.Int64
 }
 
 // newHashLimiter returns a limiter of n slots (at least 1) whose callers
@@ -82,6 +85,7 @@ func (l *hashLimiter) run(ctx context.Context, fn func()) error {
 		return err
 	}
 	defer l.release()
+	l.runs.Add(1)
 	fn()
 	l.collect()
 	return nil

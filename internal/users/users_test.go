@@ -198,3 +198,44 @@ func TestLastAdminKept(t *testing.T) {
 		t.Errorf("demoting an admin while another is enabled: %v", err)
 	}
 }
+
+// TestAuthenticateSameWorkEveryWay: a wrong password, an unknown user and
+// a disabled user each cost exactly one password-hash computation with the
+// service's parameters, like a right password: what an attacker times
+// does not tell names apart. (The answer itself is compared, byte for
+// byte, against the binary in cmd/certkeeper.)
+func TestAuthenticateSameWorkEveryWay(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, name := range []string{"alice", "carol"} {
+		if _, err := f.svc.Create(ctx, "cli:root", name, inventory.RoleUser, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.Disable(ctx, "cli:root", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	u, err := f.st.UserByName(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, err := parseHash(u.PasswordHash); err != nil || h.params != f.svc.Params {
+		t.Fatalf("alice's hash: %v, want one with the service's params %+v", err, f.svc.Params)
+	}
+	cases := []struct{ name, user, password string }{
+		{"right password", "alice", "correct horse battery"},
+		{"wrong password", "alice", "a wrong password here"},
+		{"unknown user", "nobody", "a wrong password here"},
+		{"disabled user", "carol", "correct horse battery"},
+	}
+	for _, c := range cases {
+		before := f.svc.hashing.runs.Load()
+		_, err := f.svc.Authenticate(ctx, c.user, c.password)
+		if got := f.svc.hashing.runs.Load() - before; got != 1 {
+			t.Errorf("%s: %d hash computations, want 1 (err %v)", c.name, got, err)
+		}
+		if c.name != "right password" && !errors.Is(err, ErrInvalidCredentials) {
+			t.Errorf("%s: err %v, want ErrInvalidCredentials", c.name, err)
+		}
+	}
+}
