@@ -23,6 +23,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -70,6 +71,8 @@ type API struct {
 	Deps
 	routes []route
 	mux    *http.ServeMux
+	// importer and exporter are made from Deps.Store and Deps.Sealer.
+	importer *importer.Importer
 }
 
 // New returns the API over d.
@@ -80,7 +83,7 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{Deps: d, mux: http.NewServeMux()}
+	a := &API{Deps: d, mux: http.NewServeMux(), importer: importer.New(d.Store, d.Sealer, d.Now, nil)}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))
