@@ -23,6 +23,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
@@ -73,6 +74,7 @@ type API struct {
 	mux    *http.ServeMux
 	// importer and exporter are made from Deps.Store and Deps.Sealer.
 	importer *importer.Importer
+	exporter *export.Service
 }
 
 // New returns the API over d.
@@ -83,7 +85,8 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{Deps: d, mux: http.NewServeMux(), importer: importer.New(d.Store, d.Sealer, d.Now, nil)}
+	a := &API{Deps: d, mux: http.NewServeMux(), importer: importer.New(d.Store, d.Sealer, d.Now, nil),
+		exporter: export.New(d.Store, d.Sealer, d.Now)}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))
