@@ -92,6 +92,11 @@ func (s *Service) List(ctx context.Context, f inventory.DefinitionFilter, p inve
 	return s.store.ListDefinitions(ctx, f, p)
 }
 
+// Count returns how many definitions f selects.
+func (s *Service) Count(ctx context.Context, f inventory.DefinitionFilter) (int, error) {
+	return s.store.CountDefinitions(ctx, f)
+}
+
 // Update validates d and writes it over the stored definition with the
 // same ID, provided nobody changed it since d.Version was read; it then
 // increments d.Version. A stale version gives an error wrapping
