@@ -1,12 +1,11 @@
 package api
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/export"
-	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/keys"
 )
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
@@ -34,32 +33,13 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return missing(err, "key", id)
 	}
-	out := keyOut(k)
-	if out.Usage, err = a.keyUsage(r.Context(), id); err != nil {
+	u, err := keys.UsageOf(r.Context(), a.Store, id)
+	if err != nil {
 		return err
 	}
+	out := keyOut(k)
+	out.Usage = &client.KeyUsage{Certificates: u.Certificates, Acquisitions: u.Acquisitions}
 	return ok(w, out)
-}
-
-// keyUsage lists the first page of certificates and acquisitions using
-// key id.
-func (a *API) keyUsage(ctx context.Context, id int64) (*client.KeyUsage, error) {
-	u := &client.KeyUsage{Certificates: []int64{}, Acquisitions: []int64{}}
-	certs, err := a.Store.ListCertificates(ctx, inventory.CertificateFilter{KeyID: id}, inventory.Page{})
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range certs.Items {
-		u.Certificates = append(u.Certificates, c.ID)
-	}
-	acqs, err := a.Store.ListAcquisitions(ctx, inventory.AcquisitionFilter{KeyID: id}, inventory.Page{})
-	if err != nil {
-		return nil, err
-	}
-	for _, q := range acqs.Items {
-		u.Acquisitions = append(u.Acquisitions, q.ID)
-	}
-	return u, nil
 }
 
 // exportKey writes a private key file; the export service audits it.
