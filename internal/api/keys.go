@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/certkeeper/certkeeper/client"
@@ -54,6 +55,10 @@ func (a *API) exportKey(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, err := a.exporter.Key(r.Context(), actor(r), id,
 		export.KeyRequest{Format: in.Format, Password: []byte(in.Password), CertificateID: in.CertificateID})
+	var nf *export.NotFoundError
+	if errors.As(err, &nf) {
+		return missing(err, nf.Kind, nf.ID)
+	}
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ var keyFormats = map[string]struct {
 // Key writes key id as a file of req.Format and audits the export as done
 // by actor. An unknown format, a missing password or a certificate not
 // made with the key give an inventory.FieldError; an unknown key or
-// certificate an error wrapping inventory.ErrNotFound.
+// certificate a *NotFoundError (which wraps inventory.ErrNotFound).
 func (s *Service) Key(ctx context.Context, actor string, id int64, req KeyRequest) (*File, error) {
 	kf, found := keyFormats[req.Format]
 	if !found {
@@ -157,9 +157,22 @@ func (s *Service) keyBundle(ctx context.Context, tx inventory.Store, id, certID 
 	return b, certID, bundle.AddKey(ctx, tx, s.sealer, b, id)
 }
 
+// NotFoundError says that the key or certificate an export names does
+// not exist. It wraps inventory.ErrNotFound.
+type NotFoundError struct {
+	// Kind is "key" or "certificate".
+	Kind string
+	ID   int64
+}
+
+func (e *NotFoundError) Error() string { return fmt.Sprintf("export: no %s %d", e.Kind, e.ID) }
+
+// Unwrap returns inventory.ErrNotFound.
+func (e *NotFoundError) Unwrap() error { return inventory.ErrNotFound }
+
 func notFound(err error, kind string, id int64) error {
 	if errors.Is(err, inventory.ErrNotFound) {
-		return fmt.Errorf("export: no %s %d: %w", kind, id, inventory.ErrNotFound)
+		return &NotFoundError{Kind: kind, ID: id}
 	}
 	return err
 }
