@@ -1,7 +1,8 @@
-// Package dashboard computes the figures of the overview: certificate
-// counts by status, the expiry timeline, and the definitions and
-// acquisitions to look at. Every figure is one counting query; none pages
-// through a table.
+// Package dashboard computes the figures of the overview (Figures):
+// certificate counts by status, the expiry timeline, and the definitions
+// and acquisitions to look at; and the week-by-week outlook of the
+// timeline command (Weeks). Every figure is counted by the store; none
+// pages through a table.
 //
 // Certificates certkeeper issued for itself (inventory.Certificate.
 // Internal: its web UI, agents, OCSP responders), which it renews on its

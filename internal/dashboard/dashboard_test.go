@@ -82,3 +82,29 @@ func TestFiguresError(t *testing.T) {
 		t.Errorf("Figures = %v, %v; want the error", got, err)
 	}
 }
+
+// weekCounter answers CountCertificates from fixed expiry times.
+type weekCounter []time.Time
+
+func (c weekCounter) CountCertificates(_ context.Context, f inventory.CertificateFilter) (int, error) {
+	n := 0
+	for _, na := range c {
+		if na.Before(f.ExpiringBefore) && (f.NotExpiredAt.IsZero() || !na.Before(f.NotExpiredAt)) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func TestWeeks(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := weekCounter{now.Add(-time.Hour), now.Add(time.Hour), now.Add(8 * day), now.Add(9 * day), now.Add(30 * day)}
+	got, err := Weeks(context.Background(), c, now, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Weekly{Expired: 1, Weeks: []Week{{now, 1}, {now.Add(7 * day), 2}, {now.Add(14 * day), 0}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Weeks (-want +got):\n%s", diff)
+	}
+}
