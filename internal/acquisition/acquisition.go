@@ -92,6 +92,8 @@ type Store interface {
 	ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p inventory.Page) (*inventory.DefinitionPage, error)
 	GetAcquisition(ctx context.Context, id int64) (*inventory.Acquisition, error)
 	ListAcquisitions(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error)
+	CountAcquisitionsByState(ctx context.Context, f inventory.AcquisitionFilter) (map[inventory.AcquisitionState]int, error)
+	CountExpiringWithoutAcquisition(ctx context.Context, before time.Time) (int, error)
 	GetDefinition(ctx context.Context, id int64) (*inventory.Definition, error)
 	DefinitionByName(ctx context.Context, name string) (*inventory.Definition, error)
 	GetIssuer(ctx context.Context, id int64) (*inventory.Issuer, error)

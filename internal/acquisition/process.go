@@ -19,25 +19,60 @@ func (s *Service) Get(ctx context.Context, id int64) (*Process, error) {
 
 // List returns one page of the processes f selects.
 func (s *Service) List(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error) {
-	for _, st := range f.States {
-		if !st.Valid() {
-			return nil, inventory.Invalid("state", "unknown state %q", st)
-		}
+	if err := checkStates(f.States); err != nil {
+		return nil, err
 	}
 	return s.st.ListAcquisitions(ctx, f, p)
+}
+
+func checkStates(states []inventory.AcquisitionState) error {
+	for _, st := range states {
+		if !st.Valid() {
+			return inventory.Invalid("state", "unknown state %q", st)
+		}
+	}
+	return nil
+}
+
+// CountByState counts the processes f selects by state; states without
+// a process are absent. An unknown state in f gives an
+// inventory.FieldError.
+func (s *Service) CountByState(ctx context.Context, f inventory.AcquisitionFilter) (map[inventory.AcquisitionState]int, error) {
+	if err := checkStates(f.States); err != nil {
+		return nil, err
+	}
+	return s.st.CountAcquisitionsByState(ctx, f)
+}
+
+// CountAttention returns how many definitions Attention lists with days.
+func (s *Service) CountAttention(ctx context.Context, days int) (int, error) {
+	before, err := s.attentionBound(days)
+	if err != nil {
+		return 0, err
+	}
+	return s.st.CountExpiringWithoutAcquisition(ctx, before)
 }
 
 // Attention returns the definitions whose current certificate expires
 // within days (DefaultAttentionDays when 0) or is revoked, and that have
 // no open process.
 func (s *Service) Attention(ctx context.Context, days int, p inventory.Page) (*inventory.DefinitionPage, error) {
+	before, err := s.attentionBound(days)
+	if err != nil {
+		return nil, err
+	}
+	return s.st.ExpiringWithoutAcquisition(ctx, before, p)
+}
+
+// attentionBound is the expiry bound of Attention with days.
+func (s *Service) attentionBound(days int) (time.Time, error) {
 	switch {
 	case days == 0:
 		days = DefaultAttentionDays
 	case days < 0 || days > 3650:
-		return nil, inventory.Invalid("days", "%d: want 1 to 3650", days)
+		return time.Time{}, inventory.Invalid("days", "%d: want 1 to 3650", days)
 	}
-	return s.st.ExpiringWithoutAcquisition(ctx, s.cfg.Now().Add(time.Duration(days)*24*time.Hour), p)
+	return s.cfg.Now().Add(time.Duration(days) * 24 * time.Hour), nil
 }
 
 // load reads process id.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -89,42 +88,20 @@ func (a *API) startAcquisition(w http.ResponseWriter, r *http.Request) error {
 	if in.Kind != "" && !o.Kind.Valid() {
 		return inventory.Invalid("kind", "kind %q: want new or renewal", in.Kind)
 	}
-	d, err := a.Store.GetDefinition(r.Context(), in.DefinitionID)
-	if err != nil {
-		return missingField(err, "definition_id", "definition", in.DefinitionID)
+	if in.DefinitionID == 0 { // required: there is no definition 0
+		return inventory.Invalid("definition_id", "no definition 0")
 	}
-	o.Definition = d.Name
-	if o.Issuer, o.Product, err = a.issuerProduct(r.Context(), in.IssuerID, in.ProductID); err != nil {
+	n, err := a.Acquisitions.Resolve(r.Context(),
+		acquisition.Refs{DefinitionID: in.DefinitionID, IssuerID: in.IssuerID, ProductID: in.ProductID})
+	if err != nil {
 		return err
 	}
+	o.Definition, o.Issuer, o.Product = n.Definition, n.Issuer, n.Product
 	p, err := a.Acquisitions.Start(r.Context(), actor(r), o)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, processOut(p))
-}
-
-// issuerProduct maps an issuer and product ID (either may be 0) to the
-// names the service takes; a product alone implies its issuer.
-func (a *API) issuerProduct(ctx context.Context, issuerID, productID int64) (issuer, product string, err error) {
-	if productID != 0 {
-		p, err := a.Store.GetProduct(ctx, productID)
-		if err != nil {
-			return "", "", missingField(err, "product_id", "product", productID)
-		}
-		if issuerID != 0 && p.IssuerID != issuerID {
-			return "", "", inventory.Invalid("product_id", "product %d is not a product of issuer %d", productID, issuerID)
-		}
-		issuerID, product = p.IssuerID, p.Name
-	}
-	if issuerID != 0 {
-		i, err := a.Store.GetIssuer(ctx, issuerID)
-		if err != nil {
-			return "", "", missingField(err, "issuer_id", "issuer", issuerID)
-		}
-		issuer = i.Name
-	}
-	return issuer, product, nil
 }
 
 // missingField reports an unknown object named in a request body as bad
@@ -164,11 +141,11 @@ func (a *API) chooseIssuer(w http.ResponseWriter, r *http.Request) error {
 	if in.IssuerID == 0 && in.ProductID == 0 {
 		return inventory.Invalid("issuer_id", "give an issuer")
 	}
-	issuer, product, err := a.issuerProduct(r.Context(), in.IssuerID, in.ProductID)
+	n, err := a.Acquisitions.Resolve(r.Context(), acquisition.Refs{IssuerID: in.IssuerID, ProductID: in.ProductID})
 	if err != nil {
 		return err
 	}
-	p, err := a.Acquisitions.ChooseIssuer(r.Context(), actor(r), id, issuer, product)
+	p, err := a.Acquisitions.ChooseIssuer(r.Context(), actor(r), id, n.Issuer, n.Product)
 	return writeProcess(w, p, err)
 }
 
@@ -205,17 +182,11 @@ func (a *API) recordOrder(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	o := acquisition.OrderInput{Number: in.Number, Date: in.Date, Notes: in.Notes}
-	if in.VendorAccountID != 0 {
-		acct, err := a.Store.GetVendorAccount(r.Context(), in.VendorAccountID)
-		if err != nil {
-			return missingField(err, "vendor_account_id", "vendor account", in.VendorAccountID)
-		}
-		o.VendorAccount = acct.Name
-	}
-	if _, o.Product, err = a.issuerProduct(r.Context(), 0, in.ProductID); err != nil {
+	n, err := a.Acquisitions.Resolve(r.Context(), acquisition.Refs{VendorAccountID: in.VendorAccountID, ProductID: in.ProductID})
+	if err != nil {
 		return err
 	}
+	o := acquisition.OrderInput{Number: in.Number, Date: in.Date, Notes: in.Notes, VendorAccount: n.VendorAccount, Product: n.Product}
 	p, err := a.Acquisitions.RecordOrder(r.Context(), actor(r), id, o)
 	return writeProcess(w, p, err)
 }

@@ -21,8 +21,11 @@ import (
 	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/export"
+	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -70,6 +73,10 @@ type API struct {
 	Deps
 	routes []route
 	mux    *http.ServeMux
+	// The import, export and dashboard services are made from Deps.
+	importer  *importer.Importer
+	exporter  *export.Service
+	dashboard *dashboard.Service
 }
 
 // New returns the API over d.
@@ -80,7 +87,9 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{Deps: d, mux: http.NewServeMux()}
+	a := &API{Deps: d, mux: http.NewServeMux(), importer: importer.New(d.Store, d.Sealer, d.Now, nil),
+		exporter:  export.New(d.Store, d.Sealer, d.Now),
+		dashboard: dashboard.New(d.Store, d.Definitions, d.Acquisitions, d.Now)}
 	a.routes = a.table()
 	for _, rt := range a.routes {
 		a.mux.Handle(rt.method+" "+rt.pattern, a.wrap(rt))

@@ -10,11 +10,9 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/cainstaller"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -321,142 +319,20 @@ func (a *API) dashboardRoutes() []route {
 	}
 }
 
-// Dashboard figures.
-const (
-	timelineDays  = 90
-	expiringSoon  = 30 * 24 * time.Hour
-	dashboardDays = 24 * time.Hour
-)
-
-// getDashboard answers the figures of the dashboard, read concurrently.
-// The status counts and the timeline are one query each (see
-// inventory.Store.CountCertificatesByStatus and CountCertificatesByDay).
-// Certificates certkeeper issued for itself (inventory.Certificate.
-// Internal: its web UI, agents, OCSP responders), which it renews on its
-// own, are counted nowhere. Expiring30 and the timeline count the same
-// certificates: valid leaf certificates at At; Expiring30 those with
-// NotAfter before At plus 30 days.
+// getDashboard answers the dashboard's figures (see package dashboard).
 func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
-	at := a.now()
-	out := client.Dashboard{At: at}
-	var byStatus map[inventory.Status]int
-	err := concurrently(r.Context(),
-		// The one query reading every row goes first.
-		func(ctx context.Context) (err error) {
-			byStatus, err = a.Store.CountCertificatesByStatus(ctx, inventory.CertificateFilter{At: at, ExcludeInternal: true})
-			return err
-		},
-		func(ctx context.Context) (err error) { out.Timeline, err = a.timeline(ctx, at); return err },
-		a.count(&out.Counts.Expiring30, expiringFilter(at)),
-		func(ctx context.Context) (err error) { out.Definitions, err = a.countDefinitions(ctx); return err },
-		func(ctx context.Context) (err error) {
-			out.OpenAcquisitions, err = a.countStates(ctx, inventory.OpenAcquisitionStates)
-			return err
-		},
-		func(ctx context.Context) (err error) {
-			out.PendingApproval, err = a.countStates(ctx, []inventory.AcquisitionState{inventory.StatePendingApproval})
-			return err
-		},
-		func(ctx context.Context) (err error) { out.Attention, err = a.countAttention(ctx); return err },
-	)
+	f, err := a.dashboard.Figures(r.Context())
 	if err != nil {
 		return err
 	}
-	out.Counts.Valid = byStatus[inventory.StatusValid]
-	out.Counts.Expired = byStatus[inventory.StatusExpired]
-	out.Counts.NotYetValid = byStatus[inventory.StatusNotYetValid]
-	out.Counts.Revoked = byStatus[inventory.StatusRevoked]
+	out := client.Dashboard{At: f.At, Timeline: make([]client.TimelineDay, len(f.Timeline)),
+		Counts: client.DashboardCounts{Valid: f.ByStatus[inventory.StatusValid], Expired: f.ByStatus[inventory.StatusExpired],
+			NotYetValid: f.ByStatus[inventory.StatusNotYetValid], Revoked: f.ByStatus[inventory.StatusRevoked],
+			Expiring30: f.Expiring30},
+		Definitions: f.Definitions, OpenAcquisitions: f.OpenAcquisitions, Attention: f.Attention,
+		PendingApproval: f.PendingApproval}
+	for i, d := range f.Timeline {
+		out.Timeline[i] = client.TimelineDay{Date: d.Date.Format(time.DateOnly), Count: d.Count}
+	}
 	return ok(w, out)
-}
-
-// timelineFilter selects what the timeline and Expiring30 count: the
-// leaf certificates valid at at that certkeeper did not issue for itself.
-func timelineFilter(at time.Time) inventory.CertificateFilter {
-	return inventory.CertificateFilter{Status: inventory.StatusValid, At: at, LeafOnly: true, ExcludeInternal: true}
-}
-
-// expiringFilter selects the certificates of Expiring30: those of
-// timelineFilter with NotAfter before at plus expiringSoon.
-func expiringFilter(at time.Time) inventory.CertificateFilter {
-	f := timelineFilter(at)
-	f.ExpiringBefore = at.Add(expiringSoon)
-	return f
-}
-
-// concurrently runs the jobs at once and returns the first error.
-func concurrently(ctx context.Context, jobs ...func(context.Context) error) error {
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	for i, job := range jobs {
-		wg.Go(func() { errs[i] = job(ctx) })
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func (a *API) count(n *int, f inventory.CertificateFilter) func(context.Context) error {
-	return func(ctx context.Context) (err error) {
-		*n, err = a.Store.CountCertificates(ctx, f)
-		return err
-	}
-}
-
-// timeline counts the certificates of timelineFilter by the UTC day of
-// their NotAfter, for the timelineDays UTC days from at's on, in one
-// query.
-func (a *API) timeline(ctx context.Context, at time.Time) ([]client.TimelineDay, error) {
-	counts, err := a.Store.CountCertificatesByDay(ctx, timelineFilter(at), at, timelineDays)
-	if err != nil {
-		return nil, err
-	}
-	day := at.UTC().Truncate(dashboardDays)
-	out := make([]client.TimelineDay, timelineDays)
-	for i := range out {
-		out[i] = client.TimelineDay{Date: day.AddDate(0, 0, i).Format(time.DateOnly), Count: counts[i]}
-	}
-	return out, nil
-}
-
-func (a *API) countDefinitions(ctx context.Context) (int, error) {
-	n := 0
-	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
-		res, err := a.Store.ListDefinitions(ctx, inventory.DefinitionFilter{}, p)
-		if err != nil {
-			return 0, err
-		}
-		if n += len(res.Items); res.Next == "" {
-			return n, nil
-		}
-		p.After = res.Next
-	}
-}
-
-// countStates counts the acquisitions in states.
-func (a *API) countStates(ctx context.Context, states []inventory.AcquisitionState) (int, error) {
-	f := inventory.AcquisitionFilter{States: states}
-	n := 0
-	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
-		res, err := a.Store.ListAcquisitions(ctx, f, p)
-		if err != nil {
-			return 0, err
-		}
-		if n += len(res.Items); res.Next == "" {
-			return n, nil
-		}
-		p.After = res.Next
-	}
-}
-
-func (a *API) countAttention(ctx context.Context) (int, error) {
-	n := 0
-	for p := (inventory.Page{Limit: inventory.MaxPageSize}); ; {
-		res, err := a.Acquisitions.Attention(ctx, acquisition.DefaultAttentionDays, p)
-		if err != nil {
-			return 0, err
-		}
-		if n += len(res.Items); res.Next == "" {
-			return n, nil
-		}
-		p.After = res.Next
-	}
 }

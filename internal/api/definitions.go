@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -104,18 +104,16 @@ func (a *API) updateDefinition(w http.ResponseWriter, r *http.Request) error {
 	d := *cur
 	definitionIn(&in, &d)
 	if err := a.Definitions.Update(r.Context(), actor(r), &d); err != nil {
-		return a.updateError(r.Context(), err, cur.ID, version)
+		return updateError(err, version)
 	}
 	return writeDefinition(w, http.StatusOK, &d)
 }
 
 // updateError turns a conflict caused by a concurrent change into 412.
-func (a *API) updateError(ctx context.Context, err error, id, version int64) error {
-	if !errors.Is(err, inventory.ErrConflict) {
-		return err
-	}
-	if now, gerr := a.Store.GetDefinition(ctx, id); gerr == nil && now.Version != version {
-		return stale(now.Version, version)
+func updateError(err error, version int64) error {
+	var se *definitions.StaleError
+	if errors.As(err, &se) {
+		return stale(se.Version, version)
 	}
 	return err
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"slices"
 
@@ -38,15 +37,6 @@ func (a *API) FindRoute(method, pattern string) (Route, bool) {
 
 // NoRoute starts the problem detail of a request that matches no route.
 const NoRoute = noRoute
-
-// TimelineDays is how many days the dashboard's timeline covers.
-const TimelineDays = timelineDays
-
-// TimelineNow runs the dashboard's timeline query as of a's clock.
-func (a *API) TimelineNow(ctx context.Context) error {
-	_, err := a.timeline(ctx, a.now())
-	return err
-}
 
 // CertificateFilter reads the store filter of a certificate list request
 // as the API does.

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/keys"
 )
 
 func (a *app) exportCommand() *cobra.Command {
@@ -69,24 +68,20 @@ func (a *app) exportOne(cmd *cobra.Command, ref string, target format.Target, o 
 	return a.exportLocal(cmd, ref, target, o, dir, withKey)
 }
 
-// exportLocal writes a certificate of the local inventory. A key export
-// is audited before the key is written, so that no key leaves unaudited.
+// exportLocal writes a certificate of the local inventory. The export
+// service audits a key export before it hands out the key, so that no key
+// leaves unaudited.
 func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, o outputOptions, dir, withKey bool) error {
 	if err := a.open(cmd.Context()); err != nil {
 		return err
 	}
-	b, keyID, err := a.exportBundle(cmd.Context(), ref, withKey)
+	c, err := a.findCertificate(cmd.Context(), ref)
 	if err != nil {
 		return err
 	}
-	if b.Key != nil {
-		if err := a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
-			Time: a.env.Now().UTC(), Actor: a.actor(), Action: "key.export",
-			Object:  inventory.ObjectRef(inventory.KindKey, keyID),
-			Summary: fmt.Sprintf("private key exported with certificate %s as %s", ref, target),
-		}); err != nil {
-			return err
-		}
+	b, err := export.New(a.store, a.sealer, a.env.Now).Certificate(cmd.Context(), a.actor(), c, string(target), withKey)
+	if err != nil {
+		return err
 	}
 	return a.writeExport(cmd, b, ref, target, o, dir)
 }
@@ -160,39 +155,6 @@ func firstOf(s []string) string {
 		return ""
 	}
 	return s[0]
-}
-
-// exportBundle loads a certificate, its chain and, when withKey is set and
-// the key is held, the unsealed private key.
-func (a *app) exportBundle(ctx context.Context, ref string, withKey bool) (*format.Bundle, int64, error) {
-	c, err := a.findCertificate(ctx, ref)
-	if err != nil {
-		return nil, 0, err
-	}
-	chain, err := a.store.Chain(ctx, c.ID)
-	if err != nil {
-		return nil, 0, err
-	}
-	b := &format.Bundle{}
-	for _, rec := range chain {
-		xc, err := x509.ParseCertificate(rec.DER)
-		if err != nil {
-			return nil, 0, fmt.Errorf("certificate %d: stored DER does not parse: %w", rec.ID, err)
-		}
-		b.Chain = append(b.Chain, xc)
-	}
-	if !withKey || c.KeyID == 0 {
-		return b, 0, nil
-	}
-	k, err := a.store.GetKey(ctx, c.KeyID)
-	if err != nil {
-		return nil, 0, err
-	}
-	if b.Key, err = keys.OpenPrivateKey(a.sealer, k); err != nil {
-		return nil, 0, err
-	}
-	b.KeyMatchesLeaf = true
-	return b, k.ID, nil
 }
 
 func (a *app) findCertificate(ctx context.Context, ref string) (*inventory.Certificate, error) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -175,24 +174,18 @@ func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
 	if err != nil {
 		return err
 	}
+	mo := kit.MakeOptions{Dir: o.out, NewCA: o.newCA, Force: o.force, Now: a.env.Now}
 	if o.clientsOnly {
-		spec.CA, spec.Root, err = a.kitCAOf(ctx, o)
-	} else {
-		spec.CA, err = a.kitCA(ctx, auth, o)
+		if mo.Layouts, err = o.layouts.all(); err != nil {
+			return err
+		}
 	}
+	m, err := kit.Make(ctx, auth, a.store, spec, mo)
 	if err != nil {
 		return err
 	}
-	k, err := kit.Create(ctx, auth, spec)
-	if err != nil {
-		return err
-	}
-	w, err := kit.Write(o.out, k, kit.WriteOptions{Force: o.force, Add: o.clientsOnly, Now: a.env.Now()})
-	if err != nil {
-		return fmt.Errorf("%w (the certificates were issued and are in the inventory)", err)
-	}
-	v := newKitView(o.out, spec.CA, k)
-	v.BackupDir = w.BackupDir
+	v := newKitView(o.out, m.CA, m.Kit)
+	v.BackupDir = m.BackupDir
 	if o.json {
 		return writeJSON(a.env.Stdout, v)
 	}
@@ -231,101 +224,6 @@ func (o *kitCreateOptions) spec(layouts []kit.Layout) (kit.Spec, error) {
 	}
 	s.ClientLayout, err = kit.Find(layouts, o.layouts.client)
 	return s, err
-}
-
-// kitCA returns the name of the CA the kit is issued from, creating it
-// with --new-ca, or the default CA when there is none yet.
-func (a *app) kitCA(ctx context.Context, auth *ca.Authority, o *kitCreateOptions) (string, error) {
-	switch {
-	case o.caName != "":
-		return o.caName, nil
-	case o.newCA:
-		name := fmt.Sprintf("kit-%s-%s", sanitize(filepath.Base(filepath.Clean(o.out))), a.env.Now().UTC().Format("20060102-150405"))
-		c, err := auth.Init(ctx, ca.InitOptions{Name: name, Actor: a.actor()})
-		if err != nil {
-			return "", err
-		}
-		return c.Name, nil
-	}
-	c, _, err := auth.EnsureDefault(ctx)
-	if err != nil {
-		return "", err
-	}
-	return c.Name, nil
-}
-
-// kitCAOf finds the CA that issued the certificates of the existing kit
-// in --out (its server directory, else a client's), for --clients-only,
-// and returns its name and the kit's root. --ca, when given, must be that
-// CA.
-func (a *app) kitCAOf(ctx context.Context, o *kitCreateOptions) (string, *x509.Certificate, error) {
-	side, err := o.existingSide()
-	if err != nil {
-		return "", nil, err
-	}
-	issuer, root := side.Trust[0], side.Trust[len(side.Trust)-1]
-	cas, err := a.store.ListCAs(ctx)
-	if err != nil {
-		return "", nil, err
-	}
-	for _, c := range cas {
-		if c.CertificateID == 0 {
-			continue
-		}
-		rec, err := a.store.GetCertificate(ctx, c.CertificateID)
-		if err != nil {
-			return "", nil, err
-		}
-		if rec.SHA256 != inventory.SHA256Hex(issuer.Raw) {
-			continue
-		}
-		if o.caName != "" && o.caName != c.Name {
-			return "", nil, fmt.Errorf("kit: the kit in %s was issued by CA %q, not %q", o.out, c.Name, o.caName)
-		}
-		return c.Name, root, nil
-	}
-	return "", nil, fmt.Errorf("kit: the kit in %s was issued by %q, which is not one of this inventory's CAs", o.out, issuer.Subject)
-}
-
-// existingSide reads the kit's server directory, or else its first client
-// directory, in the layout its files match.
-func (o *kitCreateOptions) existingSide() (*kit.Side, error) {
-	layouts, err := o.layouts.all()
-	if err != nil {
-		return nil, err
-	}
-	dirs := []string{filepath.Join(o.out, "server")}
-	if more, _ := filepath.Glob(filepath.Join(o.out, "clients", "*")); len(more) > 0 {
-		dirs = append(dirs, more...)
-	}
-	for _, d := range dirs {
-		if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-			continue
-		}
-		sides, err := loadSides(layouts, "", [][2]string{{d, d}})
-		if err != nil {
-			return nil, err
-		}
-		if len(sides[0].Trust) == 0 {
-			return nil, fmt.Errorf("kit: %s holds no CA certificate", d)
-		}
-		return sides[0], nil
-	}
-	return nil, fmt.Errorf("kit: %s holds no kit (no server/ or clients/ directory): create the kit first", o.out)
-}
-
-// sanitize keeps a name to letters, digits, '-' and '_'.
-func sanitize(s string) string {
-	out := strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '-'
-	}, s)
-	if out == "" || strings.Trim(out, "-") == "" {
-		return "kit"
-	}
-	return out
 }
 
 // kitView is what kit create prints.

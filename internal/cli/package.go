@@ -174,10 +174,10 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 	if o.dryRun {
 		return nil
 	}
-	check := func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
+	checkServed := func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
 		return check.Run(ctx, spec, want, check.Options{Timeout: o.timeout, Now: a.env.Now})
 	}
-	out := engine.Run(ctx, localhost.New(), pkg.Job, check, a.env.Now())
+	out := engine.Run(ctx, localhost.New(), pkg.Job, checkServed, a.env.Now())
 	writeOutcome(a.env.Stdout, out)
 	if out.Error != "" {
 		if out.RolledBack {

@@ -1,13 +1,13 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/internal/catalogue"
-	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/settings"
 )
@@ -28,35 +28,20 @@ func (a *app) rekeyCommand() *cobra.Command {
 			if err := a.open(cmd.Context()); err != nil {
 				return err
 			}
-			path := a.cfg.resolvedMasterKeyFile()
-			ring, err := keys.BeginRekey(path)
-			if err != nil {
+			// The secrets sealed under the master key outside the keys and
+			// targets: vendor-account passwords and the SMTP password.
+			rot, err := keys.Rotate(cmd.Context(), a.store, a.cfg.resolvedMasterKeyFile(), a.actor(), a.env.Now,
+				func(ctx context.Context, rewrap func([]byte) ([]byte, error)) error {
+					_, err := catalogue.New(a.store, a.sealer, a.env.Now).RewrapPasswords(ctx, rewrap)
+					return err
+				},
+				settings.New(a.store, a.sealer, a.env.Now).Rewrap)
+			if rot == nil {
 				return err
 			}
-			n, err := a.store.RewrapKeys(cmd.Context(), ring.Rewrap)
-			if err != nil {
-				return err
-			}
-			// The other secrets sealed under the master key: vendor-account
-			// passwords, the SMTP password and the deploy targets' secrets.
-			if _, err := catalogue.New(a.store, ring, a.env.Now).RewrapPasswords(cmd.Context(), ring.Rewrap); err != nil {
-				return err
-			}
-			if err := settings.New(a.store, ring, a.env.Now).Rewrap(cmd.Context(), ring.Rewrap); err != nil {
-				return err
-			}
-			if _, err := a.store.RewrapTargetSecrets(cmd.Context(), ring.Rewrap); err != nil {
-				return err
-			}
-			if err := keys.CommitRekey(path); err != nil {
-				return err
-			}
-			a.sealer = ring
-			fmt.Fprintf(a.env.Stdout, "%d keys re-encrypted under master key %s\n", n, ring.KeyID())
-			return a.store.AppendAudit(cmd.Context(), &inventory.AuditEvent{
-				Time: a.env.Now().UTC(), Actor: a.actor(), Action: "masterkey.rotate", Object: inventory.ObjectMasterKey,
-				Summary: fmt.Sprintf("%d keys re-encrypted under master key %s", n, ring.KeyID()),
-			})
+			a.sealer = rot.Sealer
+			fmt.Fprintf(a.env.Stdout, "%d keys re-encrypted under master key %s\n", rot.Keys, rot.Sealer.KeyID())
+			return err
 		},
 	}
 }

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/spf13/cobra"
-
-	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 func (a *app) timelineCommand() *cobra.Command {
@@ -55,21 +54,15 @@ type timelineWeek struct {
 }
 
 // timeline counts certificates already expired and those expiring in each
-// of the coming weeks (one indexed count per week).
+// of the coming weeks (see dashboard.Weeks).
 func (a *app) timeline(ctx context.Context, now time.Time, weeks int) (*timeline, error) {
-	expired, err := a.store.CountCertificates(ctx, inventory.CertificateFilter{ExpiringBefore: now})
+	w, err := dashboard.Weeks(ctx, a.store, now, weeks)
 	if err != nil {
 		return nil, err
 	}
-	tl := &timeline{Expired: expired}
-	for w := 0; w < weeks; w++ {
-		start := now.Add(time.Duration(w) * 7 * 24 * time.Hour)
-		end := start.Add(7 * 24 * time.Hour)
-		n, err := a.store.CountCertificates(ctx, inventory.CertificateFilter{ExpiringBefore: end, NotExpiredAt: start})
-		if err != nil {
-			return nil, err
-		}
-		tl.Weeks = append(tl.Weeks, timelineWeek{Start: start, Count: n})
+	tl := &timeline{Expired: w.Expired}
+	for _, wk := range w.Weeks {
+		tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
 	}
 	return tl, nil
 }

@@ -92,10 +92,15 @@ func (s *Service) List(ctx context.Context, f inventory.DefinitionFilter, p inve
 	return s.store.ListDefinitions(ctx, f, p)
 }
 
+// Count returns how many definitions f selects.
+func (s *Service) Count(ctx context.Context, f inventory.DefinitionFilter) (int, error) {
+	return s.store.CountDefinitions(ctx, f)
+}
+
 // Update validates d and writes it over the stored definition with the
 // same ID, provided nobody changed it since d.Version was read; it then
-// increments d.Version. A stale version gives an error wrapping
-// inventory.ErrConflict that says to reload.
+// increments d.Version. A stale version gives a *StaleError, which says
+// to reload.
 func (s *Service) Update(ctx context.Context, actor string, d *inventory.Definition) error {
 	if err := normalize(d); err != nil {
 		return err
@@ -118,6 +123,23 @@ func (s *Service) Update(ctx context.Context, actor string, d *inventory.Definit
 	return err
 }
 
+// StaleError is Update's refusal of a definition changed since it was
+// read. It wraps inventory.ErrConflict.
+type StaleError struct {
+	Name string
+	// Version is the stored version; Read the one the update was made
+	// from.
+	Version, Read int64
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("definitions: definition %q was changed meanwhile (version %d, yours %d): reload it and try again: %v",
+		e.Name, e.Version, e.Read, inventory.ErrConflict)
+}
+
+// Unwrap returns inventory.ErrConflict.
+func (e *StaleError) Unwrap() error { return inventory.ErrConflict }
+
 // updateFailed marks the error of UpdateDefinition itself, as opposed to
 // its audit event's.
 type updateFailed struct{ err error }
@@ -134,8 +156,7 @@ func (s *Service) updateError(ctx context.Context, d *inventory.Definition, read
 		return err
 	}
 	if cur, gerr := s.store.GetDefinition(ctx, d.ID); gerr == nil && cur.Version != read {
-		return fmt.Errorf("definitions: definition %q was changed meanwhile (version %d, yours %d): reload it and try again: %w",
-			cur.Name, cur.Version, read, inventory.ErrConflict)
+		return &StaleError{Name: cur.Name, Version: cur.Version, Read: read}
 	}
 	return fmt.Errorf("definitions: definition %q exists: %w", d.Name, inventory.ErrConflict)
 }

@@ -98,6 +98,9 @@ func TestCreateUpdateCloneAudited(t *testing.T) {
 	if !errors.Is(err, inventory.ErrConflict) || !strings.Contains(err.Error(), "reload") {
 		t.Errorf("stale Update: %v, want a conflict that says reload", err)
 	}
+	if se := (*StaleError)(nil); !errors.As(err, &se) || se.Version != 2 || se.Read != 1 {
+		t.Errorf("stale Update: %v, want a StaleError of version 2 read at 1", err)
+	}
 	clone, err := svc.Clone(ctx, "test", "shop", "shop-test", func(c *inventory.Definition) { c.Requirements.Issuer = "private" })
 	if err != nil || clone.Requirements.Issuer != "private" || clone.Notes != "changed" {
 		t.Fatalf("Clone = %+v, %v", clone, err)

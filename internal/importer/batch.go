@@ -18,6 +18,9 @@ type batch struct {
 	im    *Importer
 	actor string
 	sum   *Summary
+	// upload marks the batch of one file uploaded through the API (see
+	// ImportUpload): its certificates' source and audit events say so.
+	upload bool
 	// files are the names of the sources in the batch.
 	files []string
 	// keys wait to be stored with the results they fill in and the file
@@ -32,7 +35,7 @@ type batch struct {
 func (b *batch) add(ctx context.Context, src Source, bundle *format.Bundle) error {
 	fr := FileResult{Name: src.Name, Kind: bundle.Kind}
 	if bundle.Key != nil {
-		kr, err := b.addKey(src.Name, bundle)
+		kr, err := b.addKey(src, bundle)
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.Name, err)
 		}
@@ -41,8 +44,12 @@ func (b *batch) add(ctx context.Context, src Source, bundle *format.Bundle) erro
 	certs := certificates(bundle)
 	fr.Certificates = make([]CertResult, len(certs))
 	source := "import:" + filepath.Base(src.Name)
+	if b.upload {
+		source = "api:" + b.actor
+	}
 	for i, c := range certs {
 		rec := inventory.NewCertificate(c, source)
+		rec.Labels = src.Labels
 		fr.Certificates[i] = CertResult{
 			SHA256: rec.SHA256, Subject: rec.Subject, NotAfter: rec.NotAfter,
 			InChain:    i < len(bundle.Chain),
@@ -64,13 +71,14 @@ func (b *batch) add(ctx context.Context, src Source, bundle *format.Bundle) erro
 
 // addKey seals a source's key and queues it; its result is filled in when
 // the batch is stored.
-func (b *batch) addKey(name string, bundle *format.Bundle) (*KeyResult, error) {
+func (b *batch) addKey(src Source, bundle *format.Bundle) (*KeyResult, error) {
 	rec, err := keys.SealPrivateKey(b.im.sealer, bundle.Key, b.im.now())
 	if err != nil {
 		return nil, err
 	}
+	rec.Labels = src.Labels
 	kr := &KeyResult{Algorithm: rec.Algorithm, Bits: rec.Bits, MatchesLeaf: bundle.KeyMatchesLeaf, SPKISHA256: rec.SPKISHA256}
-	b.keys, b.keyTargets, b.keyFiles = append(b.keys, rec), append(b.keyTargets, kr), append(b.keyFiles, name)
+	b.keys, b.keyTargets, b.keyFiles = append(b.keys, rec), append(b.keyTargets, kr), append(b.keyFiles, src.Name)
 	return kr, nil
 }
 
@@ -79,7 +87,11 @@ func (b *batch) flush(ctx context.Context) error {
 	if len(b.records) == 0 && len(b.keys) == 0 {
 		return nil
 	}
-	res, err := b.im.store.ImportBatch(ctx, b.keys, b.records, b.auditEvents)
+	events := b.auditEvents
+	if b.upload {
+		events = b.uploadEvents
+	}
+	res, err := b.im.store.ImportBatch(ctx, b.keys, b.records, events)
 	if err != nil {
 		return err
 	}
@@ -117,13 +129,7 @@ func (b *batch) auditEvents(keyRes, certRes []inventory.PutResult) []inventory.A
 				Summary: fmt.Sprintf("%s-%d private key imported from %s", k.Algorithm, k.Bits, filepath.Base(b.keyFiles[i]))})
 		}
 	}
-	added := 0
-	for _, r := range certRes {
-		if r.Added {
-			added++
-		}
-	}
-	if added > 0 {
+	if added := addedCount(certRes); added > 0 {
 		out = append(out, inventory.AuditEvent{Time: now, Actor: b.actor, Action: "certificate.import",
 			Object:  inventory.ObjectCertificates,
 			Summary: fmt.Sprintf("%d certificates added (%d already present) from %s", added, len(certRes)-added, fileList(b.files))})

@@ -30,6 +30,9 @@ type Source struct {
 	Name string
 	// Password decrypts the file; nil when it is not encrypted.
 	Password []byte
+	// Labels are put on every key and certificate stored from the
+	// source; nil puts none.
+	Labels []string
 }
 
 // Importer imports files into a store. Its zero value is not usable; make

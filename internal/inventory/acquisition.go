@@ -161,6 +161,9 @@ type AcquisitionStore interface {
 	SwitchCurrent(ctx context.Context, a *Acquisition, steps ...AcquisitionStep) error
 	GetAcquisition(ctx context.Context, id int64) (*Acquisition, error)
 	ListAcquisitions(ctx context.Context, f AcquisitionFilter, p Page) (*AcquisitionPage, error)
+	// CountAcquisitionsByState counts the processes f selects by state,
+	// in one query; states without a process are absent from the map.
+	CountAcquisitionsByState(ctx context.Context, f AcquisitionFilter) (map[AcquisitionState]int, error)
 	// AcquisitionSteps returns a process's steps in order.
 	AcquisitionSteps(ctx context.Context, id int64) ([]AcquisitionStep, error)
 	// ExpiringWithoutAcquisition returns the definitions whose current
@@ -168,4 +171,7 @@ type AcquisitionStore interface {
 	// open process, ordered by that certificate's expiry then definition
 	// ID.
 	ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p Page) (*DefinitionPage, error)
+	// CountExpiringWithoutAcquisition returns how many definitions
+	// ExpiringWithoutAcquisition selects, in one query.
+	CountExpiringWithoutAcquisition(ctx context.Context, before time.Time) (int, error)
 }

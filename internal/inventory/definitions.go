@@ -147,6 +147,9 @@ type DefinitionStore interface {
 	GetDefinition(ctx context.Context, id int64) (*Definition, error)
 	DefinitionByName(ctx context.Context, name string) (*Definition, error)
 	ListDefinitions(ctx context.Context, f DefinitionFilter, p Page) (*DefinitionPage, error)
+	// CountDefinitions returns how many definitions f selects, in one
+	// query.
+	CountDefinitions(ctx context.Context, f DefinitionFilter) (int, error)
 
 	// PutDocument stores a new document and sets doc.ID, doc.Size and
 	// doc.CreatedAt when zero. A name in use in the definition gives

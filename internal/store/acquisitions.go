@@ -343,9 +343,7 @@ func (s *db) ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p
 	if err != nil {
 		return nil, err
 	}
-	where := []string{"(c.not_after < ? OR c.revoked_at IS NOT NULL)",
-		"NOT EXISTS (SELECT 1 FROM acquisitions a WHERE a.definition_id = d.id AND a.state IN " + openStatesSQL + ")"}
-	args := []any{s.t(ceilSecond(before))}
+	where, args := s.expiringWhere(before)
 	if p.After != "" {
 		where = append(where, "(c.not_after, d.id) > (?, ?)")
 		args = append(args, s.t(time.Unix(cur[0], 0)), cur[1])
@@ -376,6 +374,51 @@ func (s *db) ExpiringWithoutAcquisition(ctx context.Context, before time.Time, p
 		page.Next = encodeCursor(notAfter[n-1].Unix(), page.Items[n-1].ID)
 	}
 	return page, nil
+}
+
+// expiringWhere selects, on definitions d joined with their current
+// certificates c, those of ExpiringWithoutAcquisition.
+func (s *db) expiringWhere(before time.Time) ([]string, []any) {
+	return []string{"(c.not_after < ? OR c.revoked_at IS NOT NULL)",
+			"NOT EXISTS (SELECT 1 FROM acquisitions a WHERE a.definition_id = d.id AND a.state IN " + openStatesSQL + ")"},
+		[]any{s.t(ceilSecond(before))}
+}
+
+// CountExpiringWithoutAcquisition returns how many definitions
+// ExpiringWithoutAcquisition selects, in one query.
+func (s *db) CountExpiringWithoutAcquisition(ctx context.Context, before time.Time) (int, error) {
+	where, args := s.expiringWhere(before)
+	query := "SELECT count(*) FROM definitions d JOIN certificates c ON c.id = d.current_certificate_id" + whereClause(where)
+	var n int
+	if err := s.r.QueryRowContext(ctx, s.q(query), args...).Scan(&n); err != nil {
+		return 0, wrap("count expiring without acquisition", err)
+	}
+	return n, nil
+}
+
+// CountAcquisitionsByState counts the processes f selects by state, in
+// one query (GROUP BY state); states without a process are absent.
+func (s *db) CountAcquisitionsByState(ctx context.Context, f inventory.AcquisitionFilter) (map[inventory.AcquisitionState]int, error) {
+	where, args := acquisitionWhere(f)
+	query := "SELECT a.state, count(*) FROM acquisitions a" + whereClause(where) + " GROUP BY a.state"
+	rows, err := s.r.QueryContext(ctx, s.q(query), args...)
+	if err != nil {
+		return nil, wrap("count acquisitions by state", err)
+	}
+	defer rows.Close()
+	out := map[inventory.AcquisitionState]int{}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, wrap("count acquisitions by state", err)
+		}
+		out[inventory.AcquisitionState(state)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("count acquisitions by state", err)
+	}
+	return out, nil
 }
 
 // scanDefinitionExpiry scans definitionColumns followed by the current

@@ -396,6 +396,19 @@ func testAcquisitionList(t *testing.T, e *env) {
 		if diff := cmp.Diff(want, ids(filter)); diff != "" {
 			t.Errorf("ListAcquisitions %s (-want +got):\n%s", name, diff)
 		}
+		wantCounts := map[inventory.AcquisitionState]int{}
+		for _, a := range all {
+			if acquisitionMatches(a, filter) {
+				wantCounts[a.State]++
+			}
+		}
+		counts, err := e.s.CountAcquisitionsByState(ctx, filter)
+		if err != nil {
+			t.Fatalf("CountAcquisitionsByState(%+v): %v", filter, err)
+		}
+		if diff := cmp.Diff(wantCounts, counts); diff != "" {
+			t.Errorf("CountAcquisitionsByState %s (-want +got):\n%s", name, diff)
+		}
 	}
 	if _, err := e.s.ListAcquisitions(ctx, inventory.AcquisitionFilter{}, inventory.Page{After: "!!"}); err == nil {
 		t.Error("bad cursor accepted")
@@ -473,6 +486,11 @@ func testExpiringWithoutAcquisition(t *testing.T, e *env) {
 	page, err := e.s.ExpiringWithoutAcquisition(ctx, before.Add(time.Millisecond), inventory.Page{})
 	if err != nil || len(page.Items) != 6 || page.Items[4].Name != edge.Name {
 		t.Errorf("bound just after edge's NotAfter: %d items, %v; want 6 with edge fifth", len(page.Items), err)
+	}
+	for bound, want := range map[time.Time]int{before: 5, before.Add(time.Millisecond): 6} {
+		if n, err := e.s.CountExpiringWithoutAcquisition(ctx, bound); err != nil || n != want {
+			t.Errorf("CountExpiringWithoutAcquisition(%v) = %d, %v; want %d", bound, n, err, want)
+		}
 	}
 	if _, err := e.s.ExpiringWithoutAcquisition(ctx, before, inventory.Page{After: "!!"}); err == nil {
 		t.Error("bad cursor accepted")

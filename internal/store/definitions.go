@@ -183,6 +183,17 @@ func (s *db) ListDefinitions(ctx context.Context, f inventory.DefinitionFilter, 
 	return page, nil
 }
 
+// CountDefinitions returns how many definitions f selects, in one query.
+func (s *db) CountDefinitions(ctx context.Context, f inventory.DefinitionFilter) (int, error) {
+	where, args := s.definitionWhere(f)
+	var n int
+	err := s.r.QueryRowContext(ctx, s.q("SELECT count(*) FROM definitions d"+whereClause(where)), args...).Scan(&n)
+	if err != nil {
+		return 0, wrap("count definitions", err)
+	}
+	return n, nil
+}
+
 // definitionWhere translates f into SQL conditions on definitions d.
 // Labels are stored newline-joined, so a label matches as a whole line.
 func (s *db) definitionWhere(f inventory.DefinitionFilter) ([]string, []any) {

@@ -179,6 +179,9 @@ func testDefinitionList(t *testing.T, e *env) {
 		if got := names(tc.f, 2); !cmp.Equal(got, tc.want) {
 			t.Errorf("ListDefinitions(%+v) = %v, want %v", tc.f, got, tc.want)
 		}
+		if n, err := e.s.CountDefinitions(ctx, tc.f); err != nil || n != len(tc.want) {
+			t.Errorf("CountDefinitions(%+v) = %d, %v; want %d", tc.f, n, err, len(tc.want))
+		}
 	}
 	if _, err := e.s.ListDefinitions(ctx, inventory.DefinitionFilter{}, inventory.Page{After: "!!"}); err == nil {
 		t.Error("bad cursor accepted")
