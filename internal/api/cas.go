@@ -218,14 +218,8 @@ func (a *API) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return inventory.Invalid("reason", "%s", strings.TrimPrefix(err.Error(), "revocation: "))
 	}
-	if err := a.revocable(r.Context(), id); err != nil {
-		return err
-	}
 	if _, err := a.Revocation.Revoke(r.Context(), strconv.FormatInt(id, 10), reason, actor(r)); err != nil {
-		if errors.Is(err, revocation.ErrAlreadyRevoked) {
-			return &statusError{status: http.StatusConflict, err: err}
-		}
-		return err
+		return revokeError(err, id)
 	}
 	out, err := a.certificateDetail(r.Context(), id)
 	if err != nil {
@@ -234,27 +228,24 @@ func (a *API) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
 	return ok(w, out)
 }
 
-// revocable refuses, with 404 or 409, a certificate that is unknown,
-// revoked already, or not issued by one of certkeeper's CAs.
-func (a *API) revocable(ctx context.Context, id int64) error {
-	c, err := a.Store.GetCertificate(ctx, id)
-	if err != nil {
+// revokeError words the revocation service's refusals of certificate
+// id: 404 for an unknown certificate, 409 for a revoked one or one no
+// certkeeper CA issued.
+func revokeError(err error, id int64) error {
+	var revoked *revocation.AlreadyRevokedError
+	var foreign *revocation.NotIssuedError
+	switch {
+	case errors.As(err, &revoked) && !revoked.At.IsZero():
+		return conflict("api: certificate %d was revoked on %s", id, revoked.At.UTC().Format(time.RFC3339))
+	case errors.Is(err, revocation.ErrAlreadyRevoked):
+		return &statusError{status: http.StatusConflict, err: err}
+	case errors.As(err, &foreign):
+		return conflict("api: certificate %d was not issued by a certkeeper CA (issuer %q); only its own CA can revoke it",
+			id, foreign.Issuer)
+	case errors.Is(err, inventory.ErrNotFound):
 		return missing(err, "certificate", id)
 	}
-	if c.RevokedAt != nil {
-		return conflict("api: certificate %d was revoked on %s", id, c.RevokedAt.UTC().Format(time.RFC3339))
-	}
-	cas, err := a.Store.ListCAs(ctx)
-	if err != nil && !isNotFound(err) {
-		return err
-	}
-	for i := range cas {
-		if c.IssuerID != 0 && cas[i].CertificateID == c.IssuerID {
-			return nil
-		}
-	}
-	return conflict("api: certificate %d was not issued by a certkeeper CA (issuer %q); only its own CA can revoke it",
-		id, c.Issuer)
+	return err
 }
 
 // crlStatus describes CA {id}'s current CRL, publishing a new one when

@@ -12,9 +12,46 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// ErrAlreadyRevoked is returned, wrapped in a "revocation: certificate
-// ..." error, when a certificate is revoked a second time.
+// ErrAlreadyRevoked is returned, wrapped in an *AlreadyRevokedError,
+// when a certificate is revoked a second time.
 var ErrAlreadyRevoked = errors.New("already revoked")
+
+// AlreadyRevokedError refuses to revoke a revoked certificate. It wraps
+// ErrAlreadyRevoked.
+type AlreadyRevokedError struct {
+	CertificateID int64
+	Serial        string
+	// At is when it was revoked; zero when another revocation won a race
+	// and the time is not known.
+	At time.Time
+}
+
+func (e *AlreadyRevokedError) Error() string {
+	if e.At.IsZero() {
+		return fmt.Sprintf("revocation: certificate %d (serial %s): %v", e.CertificateID, e.Serial, ErrAlreadyRevoked)
+	}
+	return fmt.Sprintf("revocation: certificate %d (serial %s): %v on %s", e.CertificateID, e.Serial, ErrAlreadyRevoked,
+		e.At.UTC().Format(time.RFC3339))
+}
+
+// Unwrap returns ErrAlreadyRevoked.
+func (e *AlreadyRevokedError) Unwrap() error { return ErrAlreadyRevoked }
+
+// NotIssuedError refuses to revoke a certificate that no certkeeper CA
+// issued: only its own CA can revoke it. It wraps inventory.ErrState.
+type NotIssuedError struct {
+	CertificateID int64
+	// Issuer is the certificate's issuer name.
+	Issuer string
+}
+
+func (e *NotIssuedError) Error() string {
+	return fmt.Sprintf("revocation: certificate %d was not issued by a certkeeper CA (issuer %q); only its CA can revoke it",
+		e.CertificateID, e.Issuer)
+}
+
+// Unwrap returns inventory.ErrState.
+func (e *NotIssuedError) Unwrap() error { return inventory.ErrState }
 
 // Revoked reports a revocation and the CRL that lists it.
 type Revoked struct {
@@ -30,7 +67,10 @@ type Revoked struct {
 // trail, and publishes a new CRL of the issuing CA at once. The issuing
 // CA is the certkeeper CA whose certificate issued it. When the new CRL
 // cannot be made the revocation stands (OCSP reports it already), the
-// error says so, and the Refresher retries the CRL.
+// error says so, and the Refresher retries the CRL. An unknown
+// certificate gives an error wrapping inventory.ErrNotFound, a revoked
+// one an *AlreadyRevokedError, one no certkeeper CA issued a
+// *NotIssuedError.
 func (s *Service) Revoke(ctx context.Context, ref string, reason Reason, actor string) (*Revoked, error) {
 	if !reason.accepted() {
 		return nil, fmt.Errorf("revocation: reason %s is not accepted", reason)
@@ -80,10 +120,7 @@ func (s *Service) record(ctx context.Context, r *Revoked, actor string) error {
 }
 
 func alreadyRevoked(c *inventory.Certificate, at time.Time) error {
-	if at.IsZero() {
-		return fmt.Errorf("revocation: certificate %d (serial %s): %w", c.ID, c.Serial, ErrAlreadyRevoked)
-	}
-	return fmt.Errorf("revocation: certificate %d (serial %s): %w on %s", c.ID, c.Serial, ErrAlreadyRevoked, at.UTC().Format(time.RFC3339))
+	return &AlreadyRevokedError{CertificateID: c.ID, Serial: c.Serial, At: at}
 }
 
 var sha256Ref = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -121,5 +158,5 @@ func (s *Service) issuingCA(ctx context.Context, c *inventory.Certificate) (*inv
 			}
 		}
 	}
-	return nil, fmt.Errorf("revocation: certificate %d was not issued by a certkeeper CA (issuer %q); only its CA can revoke it", c.ID, c.Issuer)
+	return nil, &NotIssuedError{CertificateID: c.ID, Issuer: c.Issuer}
 }

@@ -82,8 +82,9 @@ func TestRevoke(t *testing.T) {
 	}
 
 	_, err = f.svc.Revoke(ctx, leaf.Record.SHA256, revocation.Superseded, "test:alice")
-	if !errors.Is(err, revocation.ErrAlreadyRevoked) {
-		t.Errorf("second Revoke error = %v, want ErrAlreadyRevoked", err)
+	if ar := (*revocation.AlreadyRevokedError)(nil); !errors.Is(err, revocation.ErrAlreadyRevoked) || !errors.As(err, &ar) ||
+		ar.CertificateID != leaf.Record.ID || ar.At.IsZero() {
+		t.Errorf("second Revoke error = %v, want an AlreadyRevokedError with the time, wrapping ErrAlreadyRevoked", err)
 	}
 	// A colon-separated upper-case fingerprint names the certificate too.
 	if _, err := f.svc.Revoke(ctx, colons(other.Record.SHA256), revocation.Superseded, "test"); err != nil {
@@ -102,17 +103,21 @@ func TestRevokeRefuses(t *testing.T) {
 		name, ref string
 		reason    revocation.Reason
 		want      string
+		is        error
 	}{
-		{"not a reference", "www.example", revocation.Unspecified, "neither a certificate ID nor a SHA-256"},
-		{"unknown ID", "99999", revocation.Unspecified, "not found"},
-		{"not issued by a certkeeper CA", strconv.FormatInt(root, 10), revocation.Unspecified, "not issued by a certkeeper CA"},
-		{"certificateHold", "1", 6, "not accepted"},
+		{"not a reference", "www.example", revocation.Unspecified, "neither a certificate ID nor a SHA-256", nil},
+		{"unknown ID", "99999", revocation.Unspecified, "not found", inventory.ErrNotFound},
+		{"not issued by a certkeeper CA", strconv.FormatInt(root, 10), revocation.Unspecified, "not issued by a certkeeper CA", inventory.ErrState},
+		{"certificateHold", "1", 6, "not accepted", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.svc.Revoke(ctx, tt.ref, tt.reason, "test")
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "revocation: ") {
 				t.Errorf("Revoke(%q) error = %v, want \"revocation: ...%s...\"", tt.ref, err, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("Revoke(%q) error = %v, want it to wrap %v", tt.ref, err, tt.is)
 			}
 		})
 	}
