@@ -22,16 +22,23 @@ import (
 // Action is the audit action of every key export.
 const Action = "key.export"
 
+// Store is what an export needs from the inventory: one transaction that
+// reads the key (and certificate) and writes the audit event;
+// inventory.Store is one.
+type Store interface {
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
 // Service exports keys. Its zero value is not usable; make one with New.
 type Service struct {
-	store  inventory.Store
+	store  Store
 	sealer *keys.Sealer
 	now    func() time.Time
 }
 
 // New returns a Service over st, opening keys with sealer; now nil means
 // time.Now.
-func New(st inventory.Store, sealer *keys.Sealer, now func() time.Time) *Service {
+func New(st Store, sealer *keys.Sealer, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}

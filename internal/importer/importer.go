@@ -35,10 +35,19 @@ type Source struct {
 	Labels []string
 }
 
+// Store is what an import needs from the inventory; inventory.Store is
+// one.
+type Store interface {
+	// ImportBatch stores keys, certificates and their audit events in one
+	// transaction.
+	ImportBatch(ctx context.Context, keys []*inventory.Key, certs []*inventory.Certificate,
+		audit func(keys, certs []inventory.PutResult) []inventory.AuditEvent) (inventory.ImportResults, error)
+}
+
 // Importer imports files into a store. Its zero value is not usable; make
 // one with New.
 type Importer struct {
-	store  inventory.Store
+	store  Store
 	sealer *keys.Sealer
 	now    func() time.Time
 	read   func(name string) ([]byte, error)
@@ -46,7 +55,7 @@ type Importer struct {
 
 // New returns an Importer. now nil means time.Now; read nil means reading
 // the named file from disk, refusing files over format.MaxInputSize.
-func New(st inventory.Store, s *keys.Sealer, now func() time.Time, read func(string) ([]byte, error)) *Importer {
+func New(st Store, s *keys.Sealer, now func() time.Time, read func(string) ([]byte, error)) *Importer {
 	if now == nil {
 		now = time.Now
 	}

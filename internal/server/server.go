@@ -64,17 +64,23 @@ type PKIHandlers struct {
 	OCSP http.Handler
 }
 
+// Store is what the readiness check asks of the inventory;
+// inventory.Store is one.
+type Store interface {
+	CountCertificates(ctx context.Context, f inventory.CertificateFilter) (int, error)
+}
+
 // Server serves certkeeper over HTTP(S).
 type Server struct {
 	cfg   Config
-	store inventory.Store
+	store Store
 	log   *slog.Logger
 	mux   *http.ServeMux
 	plain *http.ServeMux
 }
 
 // New returns a Server using st for readiness checks.
-func New(cfg Config, st inventory.Store, log *slog.Logger) *Server {
+func New(cfg Config, st Store, log *slog.Logger) *Server {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:8080"
 	}
