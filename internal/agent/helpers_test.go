@@ -132,6 +132,8 @@ type fixture struct {
 	certDir string
 	url     string
 	root    *x509.Certificate
+	// stop ends the running endpoint, if any.
+	stop func()
 }
 
 // newFixture starts an endpoint; prepare, when not nil, runs before it
@@ -174,6 +176,9 @@ func (f *fixture) logger() *slog.Logger { return slog.New(slog.NewTextHandler(f.
 
 func (f *fixture) start(t *testing.T) {
 	t.Helper()
+	if f.stop != nil {
+		f.stop() // a restart: the old endpoint must not renew behind the new one
+	}
 	ep, err := NewEndpoint(t.Context(), f.reg, f.jobs, f.sealer,
 		EndpointConfig{Addr: "127.0.0.1:0", Poll: 50 * time.Millisecond}, f.logger())
 	if err != nil {
@@ -186,12 +191,16 @@ func (f *fixture) start(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ep.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("endpoint Run: %v", err)
-		}
-	})
+	var once sync.Once
+	f.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("endpoint Run: %v", err)
+			}
+		})
+	}
+	t.Cleanup(f.stop)
 	f.ep, f.url = ep, "https://"+addr.String()
 }
 
