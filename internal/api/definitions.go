@@ -70,7 +70,7 @@ func (a *API) definition(r *http.Request) (*inventory.Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.Store.GetDefinition(r.Context(), id)
+	d, err := a.Definitions.ByID(r.Context(), id)
 	return d, missing(err, "definition", id)
 }
 

@@ -327,6 +327,17 @@ func invalid(field string, err error) error {
 	return &tagged{err: err, tag: &inventory.FieldError{Field: field, Reason: reason}}
 }
 
+// ByID returns user id. An unknown user gives inventory.ErrNotFound.
+func (s *Service) ByID(ctx context.Context, id int64) (*inventory.User, error) {
+	return s.store.GetUser(ctx, id)
+}
+
+// ByName returns the user called username, ignoring letter case. An
+// unknown user gives an error wrapping inventory.ErrNotFound.
+func (s *Service) ByName(ctx context.Context, username string) (*inventory.User, error) {
+	return s.user(ctx, username)
+}
+
 // user finds a user by name, with an error that names it.
 func (s *Service) user(ctx context.Context, username string) (*inventory.User, error) {
 	u, err := s.store.UserByName(ctx, username)
