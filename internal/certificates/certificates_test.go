@@ -25,7 +25,9 @@ func (f *fake) Chain(_ context.Context, id int64) ([]inventory.Certificate, erro
 	return f.chains[id], nil
 }
 
-func (f *fake) GetKey(context.Context, int64) (*inventory.Key, error) { return nil, inventory.ErrNotFound }
+func (f *fake) GetKey(context.Context, int64) (*inventory.Key, error) {
+	return nil, inventory.ErrNotFound
+}
 
 func (f *fake) ListCertificates(_ context.Context, _ inventory.CertificateFilter, _ inventory.Page) (*inventory.CertificatePage, error) {
 	p := &inventory.CertificatePage{}
