@@ -202,13 +202,7 @@ func (a *API) definitionProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req := d.Requirements
-	names := req.Names
-	if names == 0 {
-		names = len(d.SANs)
-	}
-	ms, err := a.Catalogue.Select(r.Context(), catalogue.Requirements{ValidationLevel: inventory.ValidationLevel(req.ValidationLevel),
-		Wildcard: req.Wildcard, Names: names, ValidityDays: req.ValidityDays, Issuer: req.Issuer})
+	ms, err := a.Catalogue.Select(r.Context(), catalogue.RequirementsOf(d))
 	if err != nil {
 		return err
 	}

@@ -82,21 +82,8 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Role != "" && inventory.Role(in.Role) != u.Role {
-		if err := a.Users.SetRole(r.Context(), actor(r), u.Username, inventory.Role(in.Role)); err != nil {
-			return err
-		}
-	}
-	if in.Disabled != nil && *in.Disabled != u.Disabled {
-		set := a.Users.Enable
-		if *in.Disabled {
-			set = a.Users.Disable
-		}
-		if err := set(r.Context(), actor(r), u.Username); err != nil {
-			return err
-		}
-	}
-	if u, err = a.Users.ByID(r.Context(), u.ID); err != nil {
+	u, err = a.Users.Edit(r.Context(), actor(r), u, users.Change{Role: inventory.Role(in.Role), Disabled: in.Disabled})
+	if err != nil {
 		return err
 	}
 	return ok(w, userOut(u))
