@@ -115,7 +115,7 @@ func (a *API) listUserTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) writeTokens(w http.ResponseWriter, r *http.Request, u *inventory.User) error {
-	list, err := a.Users.ListTokens(r.Context(), u.Username)
+	list, err := a.Users.Tokens(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,12 @@ func (s *Service) ListTokens(ctx context.Context, username string) ([]inventory.
 	return s.store.ListTokens(ctx, u.ID)
 }
 
+// Tokens returns the tokens of user userID in ID order; none for an
+// unknown user (such as the local command line's admin, who has no ID).
+func (s *Service) Tokens(ctx context.Context, userID int64) ([]inventory.APIToken, error) {
+	return s.store.ListTokens(ctx, userID)
+}
+
 // RevokeToken deletes the token with the given ID.
 func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error {
 	err := s.store.InTx(ctx, func(tx inventory.Store) error {

@@ -149,6 +149,9 @@ func TestRevokeOwnToken(t *testing.T) {
 	if list, _ := f.svc.ListTokens(ctx, "frank"); len(list) != 0 {
 		t.Errorf("frank has %d tokens after revoking his own, want 0", len(list))
 	}
+	if list, err := f.svc.Tokens(ctx, 0); err != nil || len(list) != 0 {
+		t.Errorf("Tokens(0) = %v, %v; want none", list, err)
+	}
 	if !strings.Contains(f.auditText(t), "user:frank token.revoke") {
 		t.Errorf("audit trail:\n%s\nwant frank's token.revoke", f.auditText(t))
 	}
