@@ -43,7 +43,8 @@ import (
 // required.
 type Deps struct {
 	// Store lists the CAs with their certificates for GET /api/v1/cas,
-	// the one read left outside a service; the inventory store is one.
+	// the one read left outside a service until that listing moves to
+	// the CA service; the inventory store is one.
 	Store        caLister
 	Authority    *ca.Authority
 	Users        *users.Service
