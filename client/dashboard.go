@@ -25,6 +25,20 @@ type Dashboard struct {
 	// issuance policy waiting for an admin (counted in OpenAcquisitions
 	// too).
 	PendingApproval int `json:"pending_approval"`
+	// Stuck lists the open acquisitions unchanged for 14 days, from
+	// the first 1,000 open ones in ID order; empty when none is.
+	Stuck []StuckAcquisition `json:"stuck"`
+}
+
+// StuckAcquisition is an open acquisition that has not moved for a while.
+type StuckAcquisition struct {
+	Acquisition Acquisition `json:"acquisition"`
+	// Since is when it last moved: its order date once ordered, else
+	// its last change; Days the whole days from Since to Dashboard.At.
+	Since time.Time `json:"since"`
+	Days  int       `json:"days"`
+	// Reason says in a few words what it waits for.
+	Reason string `json:"reason"`
 }
 
 // DashboardCounts counts the certificates (leaf and CA) by status at

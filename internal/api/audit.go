@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/audit"
 )
 
 func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
@@ -19,15 +20,15 @@ func (a *API) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list := a.Store.ListAudit
+	order := audit.Oldest
 	switch o := r.URL.Query().Get("order"); o {
 	case "", "oldest":
 	case "newest":
-		list = a.Store.ListAuditNewest
+		order = audit.Newest
 	default:
 		return badRequest("order", "order %q: want oldest or newest", o)
 	}
-	events, next, err := list(r.Context(), since, p)
+	events, next, err := a.Audit.List(r.Context(), since, order, p)
 	if err != nil {
 		return err
 	}

@@ -132,11 +132,13 @@ func (a *API) wrap(rt route) http.Handler {
 // auditDenied records that a signed-in user asked for a route their role
 // does not allow: an attempt at what only admins decide is in the audit
 // trail, whether it came through the API, the UI or the CLI. A failure to
-// record it is logged; the answer is the refusal either way.
+// record it is logged; the answer is the refusal either way. It stays
+// here, at the API's edge, because the decision it records is the HTTP
+// access check of the route table, which no service makes.
 func (a *API) auditDenied(r *http.Request, rt route) {
 	e := &inventory.AuditEvent{Actor: actor(r), Action: "access.denied", Object: inventory.ObjectName(inventory.KindRoute, rt.op),
 		Summary: r.Method + " " + r.URL.Path + " needs the admin role"}
-	if err := a.Store.AppendAudit(r.Context(), e); err != nil {
+	if err := a.Audit.Record(r.Context(), e); err != nil {
 		a.Log.Error("api: record a denied request", "op", rt.op, "err", err)
 	}
 }

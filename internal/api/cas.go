@@ -92,7 +92,7 @@ func (a *API) ca(r *http.Request) (*inventory.CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.Store.GetCA(r.Context(), id)
+	c, err := a.Authority.CA(r.Context(), id)
 	return c, missing(err, "CA", id)
 }
 
@@ -188,10 +188,7 @@ func containsProfile(p ca.Profile) bool {
 // certificateDetail is a certificate with its PEM and chain IDs, as
 // getCertificate answers.
 func (a *API) certificateDetail(ctx context.Context, id int64) (client.Certificate, error) {
-	chain, err := a.Store.Chain(ctx, id)
-	if err == nil && len(chain) == 0 {
-		err = inventory.ErrNotFound
-	}
+	chain, err := a.Certificates.Chain(ctx, id)
 	if err != nil {
 		return client.Certificate{}, missing(err, "certificate", id)
 	}
@@ -300,30 +297,4 @@ func (a *API) caInstaller(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := cainstaller.FileName(chain[len(chain)-1]) + "-installer.zip"
 	return writeFile(w, "application/zip", name, data)
-}
-
-// dashboardRoutes: counts and the expiry timeline.
-func (a *API) dashboardRoutes() []route {
-	return []route{
-		{method: "GET", pattern: "/api/v1/dashboard", op: "getDashboard", role: user, out: typeOf[client.Dashboard](),
-			summary: "Certificate counts, the 90-day expiry timeline and the processes to look at", handle: a.getDashboard},
-	}
-}
-
-// getDashboard answers the dashboard's figures (see package dashboard).
-func (a *API) getDashboard(w http.ResponseWriter, r *http.Request) error {
-	f, err := a.dashboard.Figures(r.Context())
-	if err != nil {
-		return err
-	}
-	out := client.Dashboard{At: f.At, Timeline: make([]client.TimelineDay, len(f.Timeline)),
-		Counts: client.DashboardCounts{Valid: f.ByStatus[inventory.StatusValid], Expired: f.ByStatus[inventory.StatusExpired],
-			NotYetValid: f.ByStatus[inventory.StatusNotYetValid], Revoked: f.ByStatus[inventory.StatusRevoked],
-			Expiring30: f.Expiring30},
-		Definitions: f.Definitions, OpenAcquisitions: f.OpenAcquisitions, Attention: f.Attention,
-		PendingApproval: f.PendingApproval}
-	for i, d := range f.Timeline {
-		out.Timeline[i] = client.TimelineDay{Date: d.Date.Format(time.DateOnly), Count: d.Count}
-	}
-	return ok(w, out)
 }

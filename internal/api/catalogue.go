@@ -39,7 +39,7 @@ func (a *API) issuer(r *http.Request) (*inventory.Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	i, err := a.Store.GetIssuer(r.Context(), id)
+	i, err := a.Catalogue.IssuerByID(r.Context(), id)
 	return i, missing(err, "issuer", id)
 }
 
@@ -114,19 +114,14 @@ func (a *API) updateProduct(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cur, err := a.Store.GetProduct(r.Context(), id)
-	if err != nil {
+	if _, err := a.Catalogue.ProductByID(r.Context(), id); err != nil {
 		return missing(err, "product", id)
-	}
-	i, err := a.Store.GetIssuer(r.Context(), cur.IssuerID)
-	if err != nil {
-		return err
 	}
 	var in client.Product
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	p, err := a.Catalogue.EditProduct(r.Context(), actor(r), i.Name, cur.Name, func(p *inventory.Product) { productIn(&in, p) })
+	p, err := a.Catalogue.EditProductByID(r.Context(), actor(r), id, func(p *inventory.Product) { productIn(&in, p) })
 	if err != nil {
 		return err
 	}
@@ -171,7 +166,7 @@ func (a *API) createAccount(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	i, err := a.Store.GetIssuer(r.Context(), in.IssuerID)
+	i, err := a.Catalogue.IssuerByID(r.Context(), in.IssuerID)
 	if err != nil {
 		return missingField(err, "issuer_id", "issuer", in.IssuerID)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/bundle"
 	"github.com/certkeeper/certkeeper/internal/format"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
@@ -23,7 +22,7 @@ func (a *API) listCertificates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := a.Store.ListCertificates(r.Context(), f, p)
+	res, err := a.Certificates.List(r.Context(), f, p)
 	if err != nil {
 		return err
 	}
@@ -104,10 +103,7 @@ func (a *API) getCertificate(w http.ResponseWriter, r *http.Request) error {
 
 // chain returns certificate id and its known issuers, leaf first.
 func (a *API) chain(r *http.Request, id int64) ([]inventory.Certificate, error) {
-	chain, err := a.Store.Chain(r.Context(), id)
-	if err == nil && len(chain) == 0 {
-		err = inventory.ErrNotFound
-	}
+	chain, err := a.Certificates.Chain(r.Context(), id)
 	return chain, missing(err, "certificate", id)
 }
 
@@ -146,13 +142,9 @@ func (a *API) downloadCertificate(w http.ResponseWriter, r *http.Request) error 
 	if !found {
 		return badRequest("format", "format %q: want pem, der or p7b", name)
 	}
-	b, err := bundle.Certificates(r.Context(), a.Store, id)
+	data, err := a.Certificates.Encode(r.Context(), id, d.target)
 	if err != nil {
 		return missing(err, "certificate", id)
-	}
-	data, err := format.Encode(b, d.target, format.EncodeOptions{})
-	if err != nil {
-		return err
 	}
 	return writeFile(w, d.media, fmt.Sprintf("certificate-%d.%s", id, d.ext), data)
 }

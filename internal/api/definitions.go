@@ -70,7 +70,7 @@ func (a *API) definition(r *http.Request) (*inventory.Definition, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := a.Store.GetDefinition(r.Context(), id)
+	d, err := a.Definitions.ByID(r.Context(), id)
 	return d, missing(err, "definition", id)
 }
 
@@ -202,13 +202,7 @@ func (a *API) definitionProducts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req := d.Requirements
-	names := req.Names
-	if names == 0 {
-		names = len(d.SANs)
-	}
-	ms, err := a.Catalogue.Select(r.Context(), catalogue.Requirements{ValidationLevel: inventory.ValidationLevel(req.ValidationLevel),
-		Wildcard: req.Wildcard, Names: names, ValidityDays: req.ValidityDays, Issuer: req.Issuer})
+	ms, err := a.Catalogue.Select(r.Context(), catalogue.RequirementsOf(d))
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func (a *API) importCertificates(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	f, err := a.importer.ImportUpload(r.Context(), actor(r),
+	f, err := a.Importer.ImportUpload(r.Context(), actor(r),
 		importer.Upload{Data: in.Data, Password: []byte(in.Password), Labels: in.Labels})
 	if err != nil {
 		return err

@@ -6,7 +6,6 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/export"
-	"github.com/certkeeper/certkeeper/internal/keys"
 )
 
 func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
@@ -14,7 +13,7 @@ func (a *API) listKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, next, err := a.Store.ListKeys(r.Context(), p)
+	list, next, err := a.Keys.List(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -30,13 +29,9 @@ func (a *API) getKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	k, err := a.Store.GetKey(r.Context(), id)
+	k, u, err := a.Keys.Get(r.Context(), id)
 	if err != nil {
 		return missing(err, "key", id)
-	}
-	u, err := keys.UsageOf(r.Context(), a.Store, id)
-	if err != nil {
-		return err
 	}
 	out := keyOut(k)
 	out.Usage = &client.KeyUsage{Certificates: u.Certificates, Acquisitions: u.Acquisitions}
@@ -53,7 +48,7 @@ func (a *API) exportKey(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	f, err := a.exporter.Key(r.Context(), actor(r), id,
+	f, err := a.Export.Key(r.Context(), actor(r), id,
 		export.KeyRequest{Format: in.Format, Password: []byte(in.Password), CertificateID: in.CertificateID})
 	var nf *export.NotFoundError
 	if errors.As(err, &nf) {

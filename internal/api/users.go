@@ -1,9 +1,7 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/certkeeper/certkeeper/client"
@@ -34,7 +32,7 @@ func (a *API) usersNamed(r *http.Request) ([]inventory.User, error) {
 	if name == "" {
 		return a.Users.List(r.Context())
 	}
-	u, err := a.Store.UserByName(r.Context(), name)
+	u, err := a.Users.ByName(r.Context(), name)
 	if isNotFound(err) {
 		return nil, nil
 	}
@@ -54,7 +52,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.Store.UserByName(r.Context(), in.Username)
+	u, err := a.Users.ByName(r.Context(), in.Username)
 	if err != nil {
 		return err
 	}
@@ -71,7 +69,7 @@ func (a *API) pathUser(r *http.Request) (*inventory.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := a.Store.GetUser(r.Context(), id)
+	u, err := a.Users.ByID(r.Context(), id)
 	return u, missing(err, "user", id)
 }
 
@@ -84,21 +82,8 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Role != "" && inventory.Role(in.Role) != u.Role {
-		if err := a.Users.SetRole(r.Context(), actor(r), u.Username, inventory.Role(in.Role)); err != nil {
-			return err
-		}
-	}
-	if in.Disabled != nil && *in.Disabled != u.Disabled {
-		set := a.Users.Enable
-		if *in.Disabled {
-			set = a.Users.Disable
-		}
-		if err := set(r.Context(), actor(r), u.Username); err != nil {
-			return err
-		}
-	}
-	if u, err = a.Store.GetUser(r.Context(), u.ID); err != nil {
+	u, err = a.Users.Edit(r.Context(), actor(r), u, users.Change{Role: inventory.Role(in.Role), Disabled: in.Disabled})
+	if err != nil {
 		return err
 	}
 	return ok(w, userOut(u))
@@ -130,7 +115,7 @@ func (a *API) listUserTokens(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) writeTokens(w http.ResponseWriter, r *http.Request, u *inventory.User) error {
-	list, err := a.Store.ListTokens(r.Context(), u.ID)
+	list, err := a.Users.Tokens(r.Context(), u.ID)
 	if err != nil {
 		return err
 	}
@@ -188,16 +173,12 @@ func (a *API) deleteToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !isAdmin(r) {
-		own, err := a.Store.ListTokens(r.Context(), userOf(r).ID)
-		if err != nil {
-			return err
-		}
-		if !slices.ContainsFunc(own, func(t inventory.APIToken) bool { return t.ID == id }) {
-			return fmt.Errorf("api: you have no token %d: %w", id, inventory.ErrNotFound)
-		}
+	if isAdmin(r) {
+		err = a.Users.RevokeToken(r.Context(), actor(r), id)
+	} else {
+		err = a.Users.RevokeOwnToken(r.Context(), actor(r), userOf(r), id)
 	}
-	if err := a.Users.RevokeToken(r.Context(), actor(r), id); err != nil {
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -22,6 +22,8 @@ import (
 // Store is what the service needs from the inventory.
 type Store interface {
 	GetVendorAccount(ctx context.Context, id int64) (*inventory.VendorAccount, error)
+	GetIssuer(ctx context.Context, id int64) (*inventory.Issuer, error)
+	GetProduct(ctx context.Context, id int64) (*inventory.Product, error)
 	IssuerByName(ctx context.Context, name string) (*inventory.Issuer, error)
 	ListIssuers(ctx context.Context) ([]inventory.Issuer, error)
 	ListProducts(ctx context.Context, issuerID int64) ([]inventory.Product, error)
@@ -75,6 +77,12 @@ func (s *Service) Issuer(ctx context.Context, name string) (*inventory.Issuer, e
 		return nil, fmt.Errorf("catalogue: no issuer %q: %w", name, inventory.ErrNotFound)
 	}
 	return i, err
+}
+
+// IssuerByID returns issuer id. An unknown issuer gives
+// inventory.ErrNotFound.
+func (s *Service) IssuerByID(ctx context.Context, id int64) (*inventory.Issuer, error) {
+	return s.store.GetIssuer(ctx, id)
 }
 
 // AddIssuer adds a manual-vendor or ACME issuer; built-in CA issuers are

@@ -201,6 +201,39 @@ func TestEdit(t *testing.T) {
 	}
 }
 
+func TestByID(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.vendor(t, "V", inventory.Product{Name: "Basic", ValidationLevel: inventory.LevelDV})
+	i, err := f.svc.Issuer(ctx, "V")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.IssuerByID(ctx, i.ID); err != nil || got.Name != "V" {
+		t.Errorf("IssuerByID(%d) = %+v, %v; want V", i.ID, got, err)
+	}
+	ps, err := f.svc.Products(ctx, "V")
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("Products(V) = %v, %v", ps, err)
+	}
+	if got, err := f.svc.ProductByID(ctx, ps[0].ID); err != nil || got.Name != "Basic" {
+		t.Errorf("ProductByID(%d) = %+v, %v; want Basic", ps[0].ID, got, err)
+	}
+	p, err := f.svc.EditProductByID(ctx, actor, ps[0].ID, func(p *inventory.Product) { p.Wildcard = true })
+	if err != nil || !p.Wildcard || p.IssuerID != i.ID {
+		t.Errorf("EditProductByID = %+v, %v; want wildcard, issuer kept", p, err)
+	}
+	if _, err := f.svc.EditProductByID(ctx, actor, 999, func(*inventory.Product) {}); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("EditProductByID unknown: error = %v, want ErrNotFound", err)
+	}
+	if _, err := f.svc.IssuerByID(ctx, 999); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("IssuerByID unknown: error = %v, want ErrNotFound", err)
+	}
+	if diff := cmp.Diff([]string{"issuer.create issuer:1", "product.create product:1", "product.update product:1"}, f.actions(t)); diff != "" {
+		t.Errorf("audit (-want +got):\n%s", diff)
+	}
+}
+
 func TestVendorAccounts(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()

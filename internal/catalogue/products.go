@@ -72,6 +72,25 @@ func (s *Service) EditProduct(ctx context.Context, actor, issuer, name string, e
 	return p, nil
 }
 
+// ProductByID returns product id. An unknown product gives
+// inventory.ErrNotFound.
+func (s *Service) ProductByID(ctx context.Context, id int64) (*inventory.Product, error) {
+	return s.store.GetProduct(ctx, id)
+}
+
+// EditProductByID is EditProduct for product id, whatever its issuer.
+func (s *Service) EditProductByID(ctx context.Context, actor string, id int64, edit func(*inventory.Product)) (*inventory.Product, error) {
+	p, err := s.store.GetProduct(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	i, err := s.store.GetIssuer(ctx, p.IssuerID)
+	if err != nil {
+		return nil, err
+	}
+	return s.EditProduct(ctx, actor, i.Name, p.Name, edit)
+}
+
 func (s *Service) product(ctx context.Context, i *inventory.Issuer, name string) (*inventory.Product, error) {
 	list, err := s.store.ListProducts(ctx, i.ID)
 	if err != nil {

@@ -27,6 +27,19 @@ type Requirements struct {
 	Issuer string
 }
 
+// RequirementsOf returns what definition d's certificate needs: its
+// stated requirements, with as many names as it has SANs unless it states
+// a number.
+func RequirementsOf(d *inventory.Definition) Requirements {
+	req := d.Requirements
+	names := req.Names
+	if names == 0 {
+		names = len(d.SANs)
+	}
+	return Requirements{ValidationLevel: inventory.ValidationLevel(req.ValidationLevel), Wildcard: req.Wildcard,
+		Names: names, ValidityDays: req.ValidityDays, Issuer: req.Issuer}
+}
+
 // Match is a product that meets the requirements, with its issuer.
 type Match struct {
 	Issuer  inventory.Issuer

@@ -108,3 +108,24 @@ func TestSelectErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRequirementsOf(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		d    inventory.Definition
+		want Requirements
+	}{
+		{"names from SANs", inventory.Definition{SANs: []string{"a.example", "b.example"},
+			Requirements: inventory.Requirements{Issuer: "V", ValidationLevel: "OV", Wildcard: true, ValidityDays: 90}},
+			Requirements{Issuer: "V", ValidationLevel: inventory.LevelOV, Wildcard: true, Names: 2, ValidityDays: 90}},
+		{"names stated", inventory.Definition{SANs: []string{"a.example"}, Requirements: inventory.Requirements{Names: 5}},
+			Requirements{Names: 5}},
+		{"nothing", inventory.Definition{}, Requirements{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, RequirementsOf(&tc.d)); diff != "" {
+				t.Errorf("RequirementsOf (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,8 +1,9 @@
 // Package dashboard computes the figures of the overview (Figures):
 // certificate counts by status, the expiry timeline, and the definitions
 // and acquisitions to look at; and the week-by-week outlook of the
-// timeline command (Weeks). Every figure is counted by the store; none
-// pages through a table.
+// timeline command (Weeks). Every figure is counted by the store; only
+// the list of stuck processes (open processes unchanged for StuckAfter)
+// pages through the open processes, a bounded number of pages.
 //
 // Certificates certkeeper issued for itself (inventory.Certificate.
 // Internal: its web UI, agents, OCSP responders), which it renews on its
@@ -41,8 +42,9 @@ type Definitions interface {
 	Count(ctx context.Context, f inventory.DefinitionFilter) (int, error)
 }
 
-// Acquisitions counts processes; *acquisition.Service is one.
+// Acquisitions counts and lists processes; *acquisition.Service is one.
 type Acquisitions interface {
+	List(ctx context.Context, f inventory.AcquisitionFilter, p inventory.Page) (*inventory.AcquisitionPage, error)
 	CountByState(ctx context.Context, f inventory.AcquisitionFilter) (map[inventory.AcquisitionState]int, error)
 	CountAttention(ctx context.Context, days int) (int, error)
 }
@@ -79,6 +81,9 @@ type Figures struct {
 	// admin; Attention the definitions acquisition.Service.Attention
 	// lists with its default days.
 	Definitions, OpenAcquisitions, PendingApproval, Attention int
+	// Stuck lists the open processes unchanged for StuckAfter at At;
+	// empty, not nil, when there is none.
+	Stuck []Stuck
 }
 
 // Day is the number of certificates expiring on one UTC day.
@@ -111,6 +116,7 @@ func (s *Service) Figures(ctx context.Context) (*Figures, error) {
 			out.Attention, err = s.acqs.CountAttention(ctx, acquisition.DefaultAttentionDays)
 			return err
 		},
+		func(ctx context.Context) (err error) { out.Stuck, err = s.stuck(ctx, at); return err },
 	)
 	if err != nil {
 		return nil, err

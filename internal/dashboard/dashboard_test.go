@@ -42,6 +42,10 @@ func (f *fake) CountByState(_ context.Context, a inventory.AcquisitionFilter) (m
 	return map[inventory.AcquisitionState]int{inventory.StateCSRReady: 2, inventory.StatePendingApproval: 1}, nil
 }
 
+func (f *fake) List(context.Context, inventory.AcquisitionFilter, inventory.Page) (*inventory.AcquisitionPage, error) {
+	return &inventory.AcquisitionPage{}, nil
+}
+
 func (f *fake) CountAttention(_ context.Context, days int) (int, error) {
 	f.days = days
 	return 5, nil
@@ -66,6 +70,9 @@ func TestFigures(t *testing.T) {
 	if len(got.Timeline) != TimelineDays || got.Timeline[1].Count != 3 ||
 		!got.Timeline[0].Date.Equal(time.Date(2030, 5, 6, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("timeline starts %+v, want %d days from 2030-05-06 with 3 on the second", got.Timeline[:2], TimelineDays)
+	}
+	if got.Stuck == nil || len(got.Stuck) != 0 {
+		t.Errorf("Stuck = %#v, want empty, not nil", got.Stuck)
 	}
 	if diff := cmp.Diff(inventory.OpenAcquisitionStates, f.states); diff != "" {
 		t.Errorf("states counted (-want +got):\n%s", diff)

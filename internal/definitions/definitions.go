@@ -87,6 +87,12 @@ func (s *Service) Get(ctx context.Context, name string) (*inventory.Definition, 
 	return d, err
 }
 
+// ByID returns definition id. An unknown definition gives
+// inventory.ErrNotFound.
+func (s *Service) ByID(ctx context.Context, id int64) (*inventory.Definition, error) {
+	return s.store.GetDefinition(ctx, id)
+}
+
 // List returns one page of the definitions f selects.
 func (s *Service) List(ctx context.Context, f inventory.DefinitionFilter, p inventory.Page) (*inventory.DefinitionPage, error) {
 	return s.store.ListDefinitions(ctx, f, p)

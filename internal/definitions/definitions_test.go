@@ -167,3 +167,19 @@ func TestKeyTypesMatchCA(t *testing.T) {
 		}
 	}
 }
+
+func TestByID(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := newService(t)
+	d := valid()
+	if err := svc.Create(ctx, "test", d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.ByID(ctx, d.ID)
+	if err != nil || got.Name != d.Name {
+		t.Errorf("ByID(%d) = %+v, %v; want %s", d.ID, got, err, d.Name)
+	}
+	if _, err := svc.ByID(ctx, d.ID+1); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("ByID(unknown) error = %v, want ErrNotFound", err)
+	}
+}

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -51,5 +52,39 @@ func TestUsageOf(t *testing.T) {
 			u.Certificates == nil || u.Acquisitions == nil {
 			t.Errorf("UsageOf(%d) = %+v, %v; want certificates %v, acquisitions %v, never nil", tc.key, u, err, tc.certs, tc.acqs)
 		}
+	}
+}
+
+// keyStore adds the keys to usageStore.
+type keyStore struct {
+	usageStore
+	keys []inventory.Key
+}
+
+func (s *keyStore) GetKey(_ context.Context, id int64) (*inventory.Key, error) {
+	for _, k := range s.keys {
+		if k.ID == id {
+			return &k, nil
+		}
+	}
+	return nil, inventory.ErrNotFound
+}
+
+func (s *keyStore) ListKeys(context.Context, inventory.Page) ([]inventory.Key, string, error) {
+	return s.keys, "", nil
+}
+
+func TestServiceGet(t *testing.T) {
+	st := &keyStore{usageStore: usageStore{certs: []inventory.Certificate{{ID: 1, KeyID: 7}}}, keys: []inventory.Key{{ID: 7}}}
+	s := NewService(st)
+	k, u, err := s.Get(context.Background(), 7)
+	if err != nil || k.ID != 7 || !slices.Equal(u.Certificates, []int64{1}) {
+		t.Errorf("Get(7) = %+v, %+v, %v; want key 7 used by certificate 1", k, u, err)
+	}
+	if _, _, err := s.Get(context.Background(), 8); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("Get(8) error = %v, want ErrNotFound", err)
+	}
+	if list, _, err := s.List(context.Background(), inventory.Page{}); err != nil || len(list) != 1 {
+		t.Errorf("List = %v, %v; want key 7", list, err)
 	}
 }

@@ -15,10 +15,15 @@ import (
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/agent"
 	"github.com/certkeeper/certkeeper/internal/api"
+	"github.com/certkeeper/certkeeper/internal/audit"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/certificates"
+	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/export"
+	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -90,7 +95,10 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.API = api.New(api.Deps{
-		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
+		Store: st, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
+		Certificates: certificates.New(st), Keys: keys.NewService(st), Audit: audit.New(st),
+		Importer: importer.New(st, sealer, cfg.Now, nil), Export: export.New(st, sealer, cfg.Now),
+		Dashboard: dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now),
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,6 +119,12 @@ func (s *Service) ListTokens(ctx context.Context, username string) ([]inventory.
 	return s.store.ListTokens(ctx, u.ID)
 }
 
+// Tokens returns the tokens of user userID in ID order; none for an
+// unknown user (such as the local command line's admin, who has no ID).
+func (s *Service) Tokens(ctx context.Context, userID int64) ([]inventory.APIToken, error) {
+	return s.store.ListTokens(ctx, userID)
+}
+
 // RevokeToken deletes the token with the given ID.
 func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error {
 	err := s.store.InTx(ctx, func(tx inventory.Store) error {
@@ -130,6 +137,19 @@ func (s *Service) RevokeToken(ctx context.Context, actor string, id int64) error
 		return fmt.Errorf("users: no token %d: %w", id, inventory.ErrNotFound)
 	}
 	return err
+}
+
+// RevokeOwnToken is RevokeToken for a user revoking one of their own
+// tokens: another user's token is not found, as an unknown one is.
+func (s *Service) RevokeOwnToken(ctx context.Context, actor string, owner *inventory.User, id int64) error {
+	own, err := s.store.ListTokens(ctx, owner.ID)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(own, func(t inventory.APIToken) bool { return t.ID == id }) {
+		return fmt.Errorf("users: you have no token %d: %w", id, inventory.ErrNotFound)
+	}
+	return s.RevokeToken(ctx, actor, id)
 }
 
 // TouchInterval is how stale a token's LastUsedAt may get: a use is

@@ -121,3 +121,38 @@ func TestTokenErrors(t *testing.T) {
 		t.Error("CreateToken with a blank name succeeded, want an error")
 	}
 }
+
+func TestRevokeOwnToken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, tok := withToken(t, f, 0)
+	if _, err := f.svc.Create(ctx, "cli:root", "gina", inventory.RoleUser, "correct horse battery"); err != nil {
+		t.Fatal(err)
+	}
+	gina, err := f.svc.ByName(ctx, "gina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RevokeOwnToken(ctx, "user:gina", gina, tok.ID); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("gina revoking frank's token: error = %v, want ErrNotFound", err)
+	}
+	if list, _ := f.svc.ListTokens(ctx, "frank"); len(list) != 1 {
+		t.Fatalf("frank has %d tokens after gina's attempt, want 1", len(list))
+	}
+	frank, err := f.svc.ByName(ctx, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RevokeOwnToken(ctx, "user:frank", frank, tok.ID); err != nil {
+		t.Fatalf("frank revoking his token: %v", err)
+	}
+	if list, _ := f.svc.ListTokens(ctx, "frank"); len(list) != 0 {
+		t.Errorf("frank has %d tokens after revoking his own, want 0", len(list))
+	}
+	if list, err := f.svc.Tokens(ctx, 0); err != nil || len(list) != 0 {
+		t.Errorf("Tokens(0) = %v, %v; want none", list, err)
+	}
+	if !strings.Contains(f.auditText(t), "user:frank token.revoke") {
+		t.Errorf("audit trail:\n%s\nwant frank's token.revoke", f.auditText(t))
+	}
+}

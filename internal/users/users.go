@@ -210,6 +210,36 @@ func (s *Service) SetRole(ctx context.Context, actor, username string, role inve
 	return s.update(ctx, actor, "user.role", u, fmt.Sprintf("role %s -> %s", old, role))
 }
 
+// Change is what Edit changes of a user; the zero value changes
+// nothing.
+type Change struct {
+	// Role, when set, is the new role.
+	Role inventory.Role
+	// Disabled, when not nil, disables or enables the user.
+	Disabled *bool
+}
+
+// Edit applies c to u, as SetRole and then Disable or Enable do, calling
+// each only when it changes something, and returns the user as stored
+// afterwards.
+func (s *Service) Edit(ctx context.Context, actor string, u *inventory.User, c Change) (*inventory.User, error) {
+	if c.Role != "" && c.Role != u.Role {
+		if err := s.SetRole(ctx, actor, u.Username, c.Role); err != nil {
+			return nil, err
+		}
+	}
+	if c.Disabled != nil && *c.Disabled != u.Disabled {
+		set := s.Enable
+		if *c.Disabled {
+			set = s.Disable
+		}
+		if err := set(ctx, actor, u.Username); err != nil {
+			return nil, err
+		}
+	}
+	return s.store.GetUser(ctx, u.ID)
+}
+
 // keepAnAdmin refuses to demote or disable u when u is the last enabled
 // admin: nobody could manage users, settings or CAs afterwards. (Two
 // admins demoting each other at the same moment can still race.)
@@ -325,6 +355,17 @@ func (e *tagged) Unwrap() []error { return []error{e.err, e.tag} }
 func invalid(field string, err error) error {
 	reason := strings.TrimPrefix(err.Error(), "users: ")
 	return &tagged{err: err, tag: &inventory.FieldError{Field: field, Reason: reason}}
+}
+
+// ByID returns user id. An unknown user gives inventory.ErrNotFound.
+func (s *Service) ByID(ctx context.Context, id int64) (*inventory.User, error) {
+	return s.store.GetUser(ctx, id)
+}
+
+// ByName returns the user called username, ignoring letter case. An
+// unknown user gives an error wrapping inventory.ErrNotFound.
+func (s *Service) ByName(ctx context.Context, username string) (*inventory.User, error) {
+	return s.user(ctx, username)
 }
 
 // user finds a user by name, with an error that names it.

@@ -239,3 +239,47 @@ func TestAuthenticateSameWorkEveryWay(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupsAndEdit(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, n := range []string{"ada", "bob"} {
+		if _, err := f.svc.Create(ctx, "cli:root", n, inventory.RoleAdmin, "correct horse battery"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob, err := f.svc.ByName(ctx, "BOB")
+	if err != nil || bob.Username != "bob" {
+		t.Fatalf("ByName(BOB) = %+v, %v; want bob", bob, err)
+	}
+	if u, err := f.svc.ByID(ctx, bob.ID); err != nil || u.Username != "bob" {
+		t.Errorf("ByID(%d) = %+v, %v; want bob", bob.ID, u, err)
+	}
+	if _, err := f.svc.ByName(ctx, "nobody"); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("ByName(nobody) error = %v, want ErrNotFound", err)
+	}
+	if _, err := f.svc.ByID(ctx, 99); !errors.Is(err, inventory.ErrNotFound) {
+		t.Errorf("ByID(99) error = %v, want ErrNotFound", err)
+	}
+	// An unchanged role and state change nothing and audit nothing.
+	before := f.auditText(t)
+	no := false
+	if u, err := f.svc.Edit(ctx, "cli:root", bob, Change{Role: inventory.RoleAdmin, Disabled: &no}); err != nil || u.Role != inventory.RoleAdmin {
+		t.Fatalf("Edit unchanged = %+v, %v", u, err)
+	}
+	if got := f.auditText(t); got != before {
+		t.Errorf("unchanged edit audited:\n%s", strings.TrimPrefix(got, before))
+	}
+	yes := true
+	u, err := f.svc.Edit(ctx, "cli:root", bob, Change{Role: inventory.RoleUser, Disabled: &yes})
+	if err != nil || u.Role != inventory.RoleUser || !u.Disabled {
+		t.Fatalf("Edit = %+v, %v; want a disabled user", u, err)
+	}
+	want := "cli:root user.role user:2 bob: role admin -> user\ncli:root user.disable user:2 bob: 0 sessions and 0 API tokens ended\n"
+	if got := strings.TrimPrefix(f.auditText(t), before); got != want {
+		t.Errorf("audit:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := f.svc.Edit(ctx, "cli:root", u, Change{Role: "god"}); err == nil {
+		t.Error("Edit to role god succeeded, want an error")
+	}
+}

@@ -19,16 +19,8 @@ import (
 // listLimit is the page size of the lists.
 const listLimit = 50
 
-// Dashboard tuning.
-const (
-	// stuckAfter is how long an open process may go unchanged before the
-	// dashboard lists it.
-	stuckAfter = 14 * 24 * time.Hour
-	// attentionShown caps the attention lists on the dashboard.
-	attentionShown = 20
-	// stuckPages caps the pages of open processes the dashboard reads.
-	stuckPages = 10
-)
+// attentionShown caps the attention list on the dashboard.
+const attentionShown = 20
 
 func (ui *UI) dashboardRoutes() []route {
 	return []route{
@@ -44,31 +36,22 @@ type dashboardData struct {
 	// their current certificates; AttentionMore says there are more.
 	Attention     []definitionRow
 	AttentionMore bool
-	// Stuck lists open processes unchanged for a long time.
-	Stuck []stuckProcess
-}
-
-// stuckProcess is an open process that has not moved for a while.
-type stuckProcess struct {
-	A    client.Acquisition
-	Days int
-	Why  string
 }
 
 func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	// The three parts are independent: fetch them at the same time.
+	// The figures and the attention list are independent: fetch them at
+	// the same time.
 	var (
-		d          *client.Dashboard
-		data       dashboardData
-		dErr, sErr error
-		wg         sync.WaitGroup
+		d    *client.Dashboard
+		data dashboardData
+		dErr error
+		wg   sync.WaitGroup
 	)
 	wg.Go(func() { d, dErr = ui.api.Dashboard(ctx) })
-	wg.Go(func() { data.Stuck, sErr = ui.stuckProcesses(ctx, ui.Now()) })
 	aErr := ui.attention(ctx, &data)
 	wg.Wait()
-	if err := errors.Join(dErr, aErr, sErr); err != nil {
+	if err := errors.Join(dErr, aErr); err != nil {
 		return err
 	}
 	data.D, data.Chart = d, timelineChart(d.Timeline, d.Counts.Expiring30)
@@ -102,45 +85,6 @@ func (ui *UI) attention(ctx context.Context, data *dashboardData) error {
 	}
 	wg.Wait()
 	return errors.Join(errs...)
-}
-
-// stuckProcesses returns the open processes unchanged for stuckAfter.
-func (ui *UI) stuckProcesses(ctx context.Context, now time.Time) ([]stuckProcess, error) {
-	var out []stuckProcess
-	q := client.AcquisitionQuery{State: "open", Page: client.Page{Limit: 100}}
-	for range stuckPages {
-		l, err := ui.api.ListAcquisitions(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range l.Items {
-			since := a.UpdatedAt
-			if a.State == "ordered" && a.Order != nil && !a.Order.Date.IsZero() {
-				since = a.Order.Date
-			}
-			if now.Sub(since) < stuckAfter {
-				continue
-			}
-			days := daysLeft(since, now)
-			var why string
-			switch a.State {
-			case "csr_ready":
-				why = fmt.Sprintf("request ready for %d days, not ordered or issued", days)
-			case "ordered":
-				why = fmt.Sprintf("ordered %d days ago, no certificate received", days)
-			case "issued":
-				why = fmt.Sprintf("certificate received %d days ago, not switched to", days)
-			default:
-				why = fmt.Sprintf("unchanged for %d days", days)
-			}
-			out = append(out, stuckProcess{A: a, Days: days, Why: why})
-		}
-		if l.Next == "" {
-			break
-		}
-		q.After = l.Next
-	}
-	return out, nil
 }
 
 // chart is the expiry timeline drawn as SVG bars.

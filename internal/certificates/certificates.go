@@ -1,0 +1,57 @@
+// Package certificates reads the stored certificates: the filtered
+// listing, a certificate with its known chain, and a certificate with its
+// chain encoded for download. Adding certificates is the importer's and
+// the acquisition service's work; revoking them the revocation service's.
+package certificates
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/certkeeper/certkeeper/internal/bundle"
+	"github.com/certkeeper/certkeeper/internal/format"
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// Store is what the service reads; the inventory store is one.
+type Store interface {
+	bundle.Store
+	ListCertificates(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error)
+}
+
+// Service reads certificates. Make one with New.
+type Service struct {
+	st Store
+}
+
+// New returns the service over st.
+func New(st Store) *Service { return &Service{st: st} }
+
+// List returns one page of the certificates f selects.
+func (s *Service) List(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error) {
+	return s.st.ListCertificates(ctx, f, p)
+}
+
+// Chain returns certificate id followed by its known issuers, leaf first.
+// An unknown certificate gives an error wrapping inventory.ErrNotFound.
+func (s *Service) Chain(ctx context.Context, id int64) ([]inventory.Certificate, error) {
+	chain, err := s.st.Chain(ctx, id)
+	if err == nil && len(chain) == 0 {
+		err = fmt.Errorf("certificates: no certificate %d: %w", id, inventory.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return chain, nil
+}
+
+// Encode returns certificate id followed by its known issuers, without a
+// key, encoded as t. An unknown certificate gives an error wrapping
+// inventory.ErrNotFound.
+func (s *Service) Encode(ctx context.Context, id int64, t format.Target) ([]byte, error) {
+	b, err := bundle.Certificates(ctx, s.st, id)
+	if err != nil {
+		return nil, err
+	}
+	return format.Encode(b, t, format.EncodeOptions{})
+}
