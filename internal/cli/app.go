@@ -14,6 +14,7 @@ import (
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
+	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/store"
 )
 
@@ -24,7 +25,9 @@ type app struct {
 	cfg    config
 	store  inventory.Store
 	sealer *keys.Sealer
-	api    *client.Client
+	// services are built over the inventory on first use (see stack).
+	services *stack.Stack
+	api      *client.Client
 	// creating is set for a command that may start a new inventory (see
 	// inventoryCreators).
 	creating bool

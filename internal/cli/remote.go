@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -70,16 +69,11 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 		}
 		return client.New(server, token, ua, client.WithHTTPClient(hc))
 	}
-	auth, err := a.authority(ctx)
+	s, err := a.stack(ctx)
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := a.apiHandler(ctx, auth, log)
-	if err != nil {
-		return nil, err
-	}
-	hc := &http.Client{Transport: localAdmin{next: api.Transport(h), actor: a.actor()}}
+	hc := &http.Client{Transport: localAdmin{next: api.Transport(s.API.Handler()), actor: a.actor()}}
 	return client.New("http://certkeeper.invalid", "", ua, client.WithHTTPClient(hc))
 }
 

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/agent"
-	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/revocation"
@@ -168,17 +165,6 @@ func listenFlagError(err error) error {
 // caFileName is the default CA chain the process writes into
 // DATA-DIR/certs for clients to trust.
 const caFileName = stack.CAFileName
-
-// apiHandler builds the REST API over the open inventory for the local
-// command line.
-func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logger) (http.Handler, error) {
-	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Now: a.env.Now, Log: log,
-		AgentCertDir: filepath.Join(a.cfg.resolvedDataDir(), "certs", "agent")})
-	if err != nil {
-		return nil, err
-	}
-	return st.API.Handler(), nil
-}
 
 // externalURL checks the --external-url value: an absolute http or https
 // URL without query or fragment; "" is allowed.

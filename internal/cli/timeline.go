@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -24,13 +23,15 @@ func (a *app) timelineCommand() *cobra.Command {
 			if weeks < 1 || weeks > 104 {
 				return fmt.Errorf("--weeks must be between 1 and 104")
 			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
-			}
-			tl, err := a.timeline(cmd.Context(), a.env.Now().UTC(), weeks)
+			s, err := a.stack(cmd.Context())
 			if err != nil {
 				return err
 			}
+			w, err := s.Dashboard.Weeks(cmd.Context(), weeks)
+			if err != nil {
+				return err
+			}
+			tl := newTimeline(w)
 			if asJSON {
 				return writeJSON(a.env.Stdout, tl)
 			}
@@ -53,18 +54,13 @@ type timelineWeek struct {
 	Count int       `json:"count"`
 }
 
-// timeline counts certificates already expired and those expiring in each
-// of the coming weeks (see dashboard.Weeks).
-func (a *app) timeline(ctx context.Context, now time.Time, weeks int) (*timeline, error) {
-	w, err := dashboard.Weeks(ctx, a.store, now, weeks)
-	if err != nil {
-		return nil, err
-	}
+// newTimeline is the printed form of the week-by-week outlook.
+func newTimeline(w *dashboard.Weekly) *timeline {
 	tl := &timeline{Expired: w.Expired}
 	for _, wk := range w.Weeks {
 		tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
 	}
-	return tl, nil
+	return tl
 }
 
 // draw prints one bar per week, scaled to 40 columns.

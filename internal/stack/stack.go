@@ -17,8 +17,11 @@ import (
 	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
+	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/export"
+	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
@@ -45,6 +48,9 @@ type Stack struct {
 	Deploy       *deploy.Service
 	Agents       *agent.Registry
 	Trust        *truststore.Service
+	Importer     *importer.Importer
+	Export       *export.Service
+	Dashboard    *dashboard.Service
 	API          *api.API
 	now          func() time.Time
 
@@ -89,6 +95,9 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
+	s.Importer = importer.New(st, sealer, cfg.Now, nil)
+	s.Export = export.New(st, sealer, cfg.Now)
+	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
 	s.API = api.New(api.Deps{
 		Store: st, Sealer: sealer, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
