@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/api"
 )
 
 // remoteFlags choose a certkeeper server to work against instead of the
@@ -73,7 +72,7 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Transport: localAdmin{next: api.Transport(s.API.Handler()), actor: a.actor()}}
+	hc := &http.Client{Transport: s.LocalAdmin(a.actor())}
 	return client.New("http://certkeeper.invalid", "", ua, client.WithHTTPClient(hc))
 }
 
@@ -140,14 +139,4 @@ func (a *app) localOnly(cmd *cobra.Command) error {
 		return fmt.Errorf("%q works on the local data directory only; drop --server", cmd.CommandPath())
 	}
 	return nil
-}
-
-// localAdmin makes every request act as the local administrator.
-type localAdmin struct {
-	next  http.RoundTripper
-	actor string
-}
-
-func (t localAdmin) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
 }

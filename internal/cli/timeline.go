@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/spf13/cobra"
 )
 
@@ -31,7 +30,10 @@ func (a *app) timelineCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tl := newTimeline(w)
+			tl := &timeline{Expired: w.Expired}
+			for _, wk := range w.Weeks {
+				tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
+			}
 			if asJSON {
 				return writeJSON(a.env.Stdout, tl)
 			}
@@ -52,15 +54,6 @@ type timeline struct {
 type timelineWeek struct {
 	Start time.Time `json:"start"`
 	Count int       `json:"count"`
-}
-
-// newTimeline is the printed form of the week-by-week outlook.
-func newTimeline(w *dashboard.Weekly) *timeline {
-	tl := &timeline{Expired: w.Expired}
-	for _, wk := range w.Weeks {
-		tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
-	}
-	return tl
 }
 
 // draw prints one bar per week, scaled to 40 columns.

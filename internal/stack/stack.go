@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/pem"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/acquisition"
@@ -145,4 +146,23 @@ func (s *Stack) DefaultCAChainPEM(ctx context.Context) ([]byte, error) {
 func (s *Stack) UI(initialPasswordFile string, log *slog.Logger) (*web.UI, error) {
 	return web.New(web.Deps{Users: s.Users, API: s.API.Handler(), CACertificate: s.DefaultCAChainPEM,
 		InitialPasswordFile: initialPasswordFile, Now: s.now, Log: log})
+}
+
+// LocalAdmin returns a RoundTripper that hands requests straight to the
+// stack's API in this process, acting as the local administrator under
+// the audit name actor (e.g. "cli:alice"): the local command line's
+// client goes through it, so that it runs the same checks as a network
+// client.
+func (s *Stack) LocalAdmin(actor string) http.RoundTripper {
+	return localAdmin{next: api.Transport(s.API.Handler()), actor: actor}
+}
+
+// localAdmin makes every request act as the local administrator.
+type localAdmin struct {
+	next  http.RoundTripper
+	actor string
+}
+
+func (t localAdmin) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
 }
