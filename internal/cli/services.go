@@ -9,7 +9,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/stack"
 )
 
-// stack opens the inventory (see open) and builds its services once, for
+// stack opens the inventory (see inventory) and builds its services once, for
 // every local command and for the in-process API the client uses without
 // --server. The base URL written into issued certificates is the
 // --external-url setting (none when unset), the organisation of new CAs
@@ -23,10 +23,11 @@ func (a *app) stack(ctx context.Context) (*stack.Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := a.open(ctx); err != nil {
-		return nil, err
+	st, sealer, err := a.inventory().Open(ctx)
+	if err != nil {
+		return nil, a.openError(err)
 	}
-	s, err := stack.New(ctx, a.store, a.sealer, cfg)
+	s, err := stack.New(ctx, st, sealer, cfg)
 	if err != nil {
 		return nil, err
 	}
