@@ -47,19 +47,13 @@ func (a *API) caRoutes() []route {
 
 // listCAs lists the CAs with what their certificates say.
 func (a *API) listCAs(w http.ResponseWriter, r *http.Request) error {
-	cas, err := a.Store.ListCAs(r.Context())
-	if err != nil && !isNotFound(err) {
+	cas, err := a.Authority.List(r.Context())
+	if err != nil {
 		return err
 	}
 	out := client.CAList{Items: make([]client.CA, len(cas))}
 	for i := range cas {
-		var cert *inventory.Certificate
-		if cas[i].CertificateID != 0 {
-			if cert, err = a.Store.GetCertificate(r.Context(), cas[i].CertificateID); err != nil {
-				return err
-			}
-		}
-		out.Items[i] = caOut(&cas[i], cert)
+		out.Items[i] = caOut(&cas[i].CA, cas[i].Certificate)
 	}
 	return ok(w, out)
 }

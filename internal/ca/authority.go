@@ -63,6 +63,7 @@ type Store interface {
 	GetKey(ctx context.Context, id int64) (*inventory.Key, error)
 	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
 	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
+	GetCSR(ctx context.Context, id int64) (*inventory.CSR, error)
 	Chain(ctx context.Context, id int64) ([]inventory.Certificate, error)
 	AppendAudit(ctx context.Context, e *inventory.AuditEvent) error
 	// InTx writes a change and its audit event in one transaction.

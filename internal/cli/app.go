@@ -1,30 +1,29 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/keys"
-	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/stack"
 )
 
 // app carries the configuration and the inventory, opened on first use so
 // that commands which need no inventory (inspect, convert) create nothing.
 type app struct {
-	env    Env
-	cfg    config
-	store  inventory.Store
-	sealer *keys.Sealer
-	api    *client.Client
+	env Env
+	cfg config
+	// inv is the inventory, made on first use (see inventory) and opened
+	// on first use (see stack).
+	inv *stack.Inventory
+	// services are built over the inventory on first use (see stack).
+	services *stack.Stack
+	api      *client.Client
 	// creating is set for a command that may start a new inventory (see
 	// inventoryCreators).
 	creating bool
@@ -111,78 +110,49 @@ var inventoryCreators = map[string]bool{
 	"certkeeper issuer add": true, "certkeeper target add": true, "certkeeper preset add": true,
 }
 
-// open opens the inventory and unlocks it with the master key. Only an
-// inventory creator (a.creating) creates the database, its directory (mode
-// 0700) and, for an inventory holding nothing sealed, the master key.
-func (a *app) open(ctx context.Context) error {
-	if a.store != nil {
-		return nil
+// inventory is the inventory the command works on, not yet opened. Only
+// an inventory creator (a.creating) may create the database, its
+// directory (mode 0700) and, for an inventory holding nothing sealed, the
+// master key.
+func (a *app) inventory() *stack.Inventory {
+	if a.inv == nil {
+		a.inv = &stack.Inventory{Database: a.cfg.resolvedDatabase(), MasterKeyFile: a.cfg.resolvedMasterKeyFile(),
+			MasterKey: a.env.Getenv("CERTKEEPER_MASTER_KEY"), Create: a.creating}
 	}
-	db := a.cfg.resolvedDatabase()
-	st, err := a.openStore(ctx, db)
-	if err != nil {
-		return err
-	}
-	samples, err := st.SealedSamples(ctx)
-	if err != nil {
-		st.Close()
-		return err
-	}
-	sealer, err := keys.Unlock(a.cfg.resolvedMasterKeyFile(), a.env.Getenv("CERTKEEPER_MASTER_KEY"), samples, a.creating)
-	if err != nil {
-		st.Close()
-		return a.unlockError(err, db)
-	}
-	a.store, a.sealer = st, sealer
-	return nil
+	return a.inv
 }
 
-// openStore opens the inventory at db, creating it only for a creator.
-func (a *app) openStore(ctx context.Context, db string) (inventory.Store, error) {
-	if err := store.CheckLocation(db); err != nil {
-		return nil, fmt.Errorf("--database: %w", err)
+// openError says in one line which flag, inventory or master key an
+// inventory that did not open needs.
+func (a *app) openError(err error) error {
+	var oe *stack.OpenError
+	if !errors.As(err, &oe) {
+		return err
 	}
-	if !a.creating {
-		st, err := store.OpenExisting(ctx, db)
-		if errors.Is(err, store.ErrNoInventory) {
-			return nil, fmt.Errorf("%w; nothing was stored there yet (check --data-dir or --database)", err)
-		}
-		return st, err
-	}
-	if !isPostgres(db) {
-		if err := os.MkdirAll(filepath.Dir(db), 0o700); err != nil {
-			return nil, fmt.Errorf("data directory: %w", err)
-		}
-	}
-	return store.Open(ctx, db)
-}
-
-// unlockError says in one line which master key is missing or wrong for
-// the inventory at db.
-func (a *app) unlockError(err error, db string) error {
+	db := stack.RedactDatabase(a.cfg.resolvedDatabase())
 	key := "master key " + a.cfg.resolvedMasterKeyFile()
 	if a.env.Getenv("CERTKEEPER_MASTER_KEY") != "" {
 		key = "CERTKEEPER_MASTER_KEY"
 	}
-	switch {
-	case errors.Is(err, keys.ErrNoMasterKey):
+	switch oe.Problem {
+	case stack.BadLocation:
+		return fmt.Errorf("--database: %w", oe.Err)
+	case stack.NoInventory:
+		return fmt.Errorf("%w; nothing was stored there yet (check --data-dir or --database)", oe.Err)
+	case stack.NoMasterKey:
 		return fmt.Errorf("%s is missing but the inventory at %s holds sealed keys: restore the key file or set CERTKEEPER_MASTER_KEY",
-			key, redactDatabase(db))
-	case errors.Is(err, keys.ErrWrongMasterKey):
+			key, db)
+	case stack.WrongMasterKey:
 		return fmt.Errorf("%s does not open the sealed keys of the inventory at %s: give the master key they were sealed under (--master-key-file or CERTKEEPER_MASTER_KEY)",
-			key, redactDatabase(db))
+			key, db)
 	}
 	return err
 }
 
 func (a *app) close() {
-	if a.store != nil {
-		a.store.Close()
+	if a.inv != nil {
+		a.inv.Close()
 	}
-}
-
-func isPostgres(db string) bool {
-	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // actor names who acts in the audit trail when the command line is used.

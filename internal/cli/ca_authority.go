@@ -20,20 +20,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// authority opens the inventory and returns the CA service over it. The
-// base URL written into issued certificates is the --external-url setting
-// (none when unset); the organisation of new CAs comes from
-// CERTKEEPER_ORGANIZATION.
+// authority returns the CA service of the local inventory's stack.
 func (a *app) authority(ctx context.Context) (*ca.Authority, error) {
-	external, err := a.cfg.resolvedExternalURL()
+	s, err := a.stack(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.open(ctx); err != nil {
-		return nil, err
-	}
-	cfg := ca.Config{Now: a.env.Now, BaseURL: external, Organization: a.env.Getenv("CERTKEEPER_ORGANIZATION")}
-	return ca.New(a.store, a.sealer, cfg), nil
+	return s.Authority, nil
 }
 
 func (a *app) caAuthorityCommands() []*cobra.Command {
@@ -77,7 +70,7 @@ func (a *app) caInitCommand() *cobra.Command {
 				return err
 			}
 			if o.Subordinate {
-				return a.writeCSR(cmd, c, out)
+				return a.writeCSR(cmd.Context(), auth, c, out)
 			}
 			fmt.Fprintf(a.env.Stdout, "created CA %s (root %s-root)%s\n", c.Name, c.Name, defaultMark(c))
 			return nil
@@ -102,12 +95,11 @@ func defaultMark(c *inventory.CA) string {
 }
 
 // writeCSR writes a pending CA's request as PEM.
-func (a *app) writeCSR(cmd *cobra.Command, c *inventory.CA, out string) error {
-	csr, err := a.store.GetCSR(cmd.Context(), c.CSRID)
+func (a *app) writeCSR(ctx context.Context, auth *ca.Authority, c *inventory.CA, out string) error {
+	data, err := auth.RequestPEM(ctx, c)
 	if err != nil {
 		return err
 	}
-	data := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr.DER})
 	if err := writeFileAtomic(out, data, 0o644, false); err != nil {
 		return err
 	}
@@ -122,20 +114,22 @@ func (a *app) caListCommand() *cobra.Command {
 		Short: "List the certificate authorities",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := a.open(cmd.Context()); err != nil {
+			auth, err := a.authority(cmd.Context())
+			if err != nil {
 				return err
 			}
-			cas, err := a.store.ListCAs(cmd.Context())
+			cas, err := auth.List(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				return a.caListJSON(cmd.Context(), cas)
+				return a.caListJSON(cas)
 			}
 			w := tabwriter.NewWriter(a.env.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tNAME\tSTATUS\tDEFAULT\tSUBJECT\tEXPIRES")
-			for _, c := range cas {
-				subject, expires := a.caCertSummary(cmd.Context(), c)
+			for _, l := range cas {
+				c := l.CA
+				subject, expires := caCertSummary(l)
 				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.Status, yes(c.Default), subject, expires)
 			}
 			return w.Flush()
@@ -153,15 +147,11 @@ func yes(b bool) string {
 }
 
 // caCertSummary returns a CA certificate's subject and expiry date.
-func (a *app) caCertSummary(ctx context.Context, c inventory.CA) (string, string) {
-	if c.CertificateID == 0 {
+func caCertSummary(l ca.Listed) (string, string) {
+	if l.Certificate == nil {
 		return "-", "-"
 	}
-	cert, err := a.store.GetCertificate(ctx, c.CertificateID)
-	if err != nil {
-		return "?", "?"
-	}
-	return cert.Subject, cert.NotAfter.Format("2006-01-02")
+	return l.Certificate.Subject, l.Certificate.NotAfter.Format("2006-01-02")
 }
 
 // caJSON is the stable JSON form of "ca list --json".
@@ -177,13 +167,14 @@ type caJSON struct {
 	Policy        inventory.NamePolicy `json:"policy"`
 }
 
-func (a *app) caListJSON(ctx context.Context, cas []inventory.CA) error {
+func (a *app) caListJSON(cas []ca.Listed) error {
 	out := make([]caJSON, 0, len(cas))
-	for _, c := range cas {
+	for _, l := range cas {
+		c := l.CA
 		j := caJSON{ID: c.ID, Name: c.Name, Status: string(c.Status), Default: c.Default, ParentID: c.ParentID,
 			CertificateID: c.CertificateID, Policy: c.Policy}
 		if c.CertificateID != 0 {
-			j.Subject, j.NotAfter = a.caCertSummary(ctx, c)
+			j.Subject, j.NotAfter = caCertSummary(l)
 		}
 		out = append(out, j)
 	}

@@ -134,24 +134,12 @@ func (a *app) caChain(ctx context.Context, name string) ([]*x509.Certificate, er
 	if err != nil {
 		return nil, err
 	}
-	var c *inventory.CA
-	if name == "" {
-		c, err = a.store.DefaultCA(ctx)
-	} else {
-		c, err = a.store.CAByName(ctx, name)
-	}
-	if errors.Is(err, inventory.ErrNotFound) {
+	c, chain, err := auth.NamedChain(ctx, name)
+	if c == nil && errors.Is(err, inventory.ErrNotFound) {
 		if name == "" {
 			return nil, errors.New("ca: there is no default CA; name one with --ca")
 		}
 		return nil, fmt.Errorf("ca: no CA is called %q", name)
-	}
-	if err != nil {
-		return nil, err
-	}
-	chain, err := auth.Chain(ctx, c.ID)
-	if err == nil && len(chain) == 0 {
-		err = fmt.Errorf("ca: %s has no certificate yet", c.Name)
 	}
 	return chain, err
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -38,11 +37,11 @@ func (a *app) caRevokeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			svc, err := a.revocationService(cmd.Context())
+			s, err := a.stack(cmd.Context())
 			if err != nil {
 				return err
 			}
-			res, err := svc.Revoke(cmd.Context(), args[0], r, a.actor())
+			res, err := s.Revocation.Revoke(cmd.Context(), args[0], r, a.actor())
 			if err != nil {
 				return err
 			}
@@ -96,15 +95,15 @@ func (a *app) caCRLCommand() *cobra.Command {
 			if out == "" {
 				return errors.New("--out FILE is required")
 			}
-			svc, err := a.revocationService(cmd.Context())
+			s, err := a.stack(cmd.Context())
 			if err != nil {
 				return err
 			}
-			c, err := a.namedCA(cmd.Context(), caName)
+			c, err := namedCA(cmd.Context(), s.Authority, caName)
 			if err != nil {
 				return err
 			}
-			crl, err := svc.CurrentCRL(cmd.Context(), c.ID)
+			crl, err := s.Revocation.CurrentCRL(cmd.Context(), c.ID)
 			if err != nil {
 				return err
 			}
@@ -130,36 +129,15 @@ func (a *app) writeCRL(crl *inventory.CRL, out string, asPEM bool) error {
 }
 
 // namedCA finds a CA by name, or the default CA when name is "".
-func (a *app) namedCA(ctx context.Context, name string) (*inventory.CA, error) {
-	if name == "" {
-		c, err := a.store.DefaultCA(ctx)
-		if errors.Is(err, inventory.ErrNotFound) {
-			return nil, errors.New("there is no default CA yet: \"certkeeper serve\" creates one at first start")
-		}
+func namedCA(ctx context.Context, auth *ca.Authority, name string) (*inventory.CA, error) {
+	c, err := auth.Named(ctx, name)
+	switch {
+	case !errors.Is(err, inventory.ErrNotFound):
 		return c, err
+	case name == "":
+		return nil, errors.New("there is no default CA yet: \"certkeeper serve\" creates one at first start")
 	}
-	c, err := a.store.CAByName(ctx, name)
-	if errors.Is(err, inventory.ErrNotFound) {
-		return nil, fmt.Errorf("no CA named %q", name)
-	}
-	return c, err
-}
-
-// revocationService opens the inventory and returns the revocation
-// service over it, with the CRL settings of the environment (the same
-// variables "certkeeper serve" reads).
-func (a *app) revocationService(ctx context.Context) (*revocation.Service, error) {
-	if err := a.open(ctx); err != nil {
-		return nil, err
-	}
-	validity, refresh, err := crlSettings(a.env.Getenv, 0, 0)
-	if err != nil {
-		return nil, err
-	}
-	auth := ca.New(a.store, a.sealer, ca.Config{Now: a.env.Now})
-	return revocation.New(a.store, auth, a.sealer, revocation.Config{
-		CRLValidity: validity, CRLRefresh: refresh, Now: a.env.Now,
-	}, slog.New(slog.DiscardHandler))
+	return nil, fmt.Errorf("no CA named %q", name)
 }
 
 // crlSettings resolves the CRL validity and refresh interval: a flag

@@ -243,3 +243,61 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestCACommands runs the local CA commands on one inventory: first
+// without a CA, then with one made by "ca init", which "ca list", "ca
+// export", "ca crl", "ca issue" and "timeline" find through the one stack
+// of services.
+func TestCACommands(t *testing.T) {
+	dir := t.TempDir()
+	files := t.TempDir()
+	run(t, dir, nil, "import", certFile(t, files, "www.example.test"))
+	for _, tc := range []struct {
+		name string
+		args []string
+		want
+	}{
+		{name: "ca list empty", args: []string{"ca", "list"}, want: want{outHas: []string{"ID  NAME  STATUS  DEFAULT  SUBJECT  EXPIRES"}}},
+		{name: "ca list json empty", args: []string{"ca", "list", "--json"}, want: want{outHas: []string{"[]"}}},
+		{name: "ca export without CA", args: []string{"ca", "export", "--to", "pem", "--out", "-"},
+			want: want{errHas: "ca: there is no default CA; name one with --ca"}},
+		{name: "ca export unknown CA", args: []string{"ca", "export", "--ca", "nope", "--to", "pem", "--out", "-"},
+			want: want{errHas: `ca: no CA is called "nope"`}},
+		{name: "ca crl without CA", args: []string{"ca", "crl", "--out", "-"},
+			want: want{errHas: `there is no default CA yet: "certkeeper serve" creates one at first start`}},
+		{name: "ca crl unknown CA", args: []string{"ca", "crl", "--ca", "nope", "--out", "-"}, want: want{errHas: `no CA named "nope"`}},
+		{name: "ca init", args: []string{"ca", "init", "--name", "test-ca"},
+			want: want{outHas: []string{"created CA test-ca (root test-ca-root), the default CA"}}},
+		{name: "ca list", args: []string{"ca", "list"}, want: want{outHas: []string{"test-ca-root", "test-ca ", "yes", "CN=test-ca"}}},
+		{name: "ca list json", args: []string{"ca", "list", "--json"}, want: want{json: func(t *testing.T, out []byte) {
+			var cas []caJSON
+			if err := json.Unmarshal(out, &cas); err != nil {
+				t.Fatalf("ca list --json: %v\n%s", err, out)
+			}
+			if len(cas) != 2 || cas[1].Name != "test-ca" || !cas[1].Default || cas[1].Subject == "" || cas[1].NotAfter == "" {
+				t.Errorf("ca list --json = %+v, want the root and the default CA test-ca with their certificates", cas)
+			}
+		}}},
+		{name: "ca export", args: []string{"ca", "export", "--to", "pem", "--out", "-"}, want: want{outHas: []string{"-----BEGIN CERTIFICATE-----"}}},
+		{name: "ca crl", args: []string{"ca", "crl", "--ca", "test-ca", "--out", "-"}, want: want{outHas: []string{"-----BEGIN X509 CRL-----"}}},
+		{name: "ca issue", args: []string{"ca", "issue", "--name", "a.example.test", "--days", "30", "--to", "pem",
+			"--out", filepath.Join(files, "a.pem")}},
+		{name: "timeline counts every certificate", args: []string{"timeline", "--json"}, want: want{json: func(t *testing.T, out []byte) {
+			var tl timeline
+			if err := json.Unmarshal(out, &tl); err != nil {
+				t.Fatalf("timeline --json: %v\n%s", err, out)
+			}
+			n := tl.Expired
+			for _, w := range tl.Weeks {
+				n += w.Count
+			}
+			if n != 2 {
+				t.Errorf("timeline counts %d certificates in 13 weeks, want 2 (the import and the issued one):\n%s", n, out)
+			}
+		}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.verify(t, run(t, dir, nil, tc.args...))
+		})
+	}
+}

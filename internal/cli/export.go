@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/spf13/cobra"
 
-	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/format"
-	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 func (a *app) exportCommand() *cobra.Command {
@@ -72,14 +68,11 @@ func (a *app) exportOne(cmd *cobra.Command, ref string, target format.Target, o 
 // service audits a key export before it hands out the key, so that no key
 // leaves unaudited.
 func (a *app) exportLocal(cmd *cobra.Command, ref string, target format.Target, o outputOptions, dir, withKey bool) error {
-	if err := a.open(cmd.Context()); err != nil {
-		return err
-	}
-	c, err := a.findCertificate(cmd.Context(), ref)
+	s, err := a.stack(cmd.Context())
 	if err != nil {
 		return err
 	}
-	b, err := export.New(a.store, a.sealer, a.env.Now).Certificate(cmd.Context(), a.actor(), c, string(target), withKey)
+	b, err := s.Export.CertificateByRef(cmd.Context(), a.actor(), ref, string(target), withKey)
 	if err != nil {
 		return err
 	}
@@ -155,15 +148,4 @@ func firstOf(s []string) string {
 		return ""
 	}
 	return s[0]
-}
-
-func (a *app) findCertificate(ctx context.Context, ref string) (*inventory.Certificate, error) {
-	if len(ref) == 64 {
-		return a.store.CertificateBySHA256(ctx, ref)
-	}
-	id, err := strconv.ParseInt(ref, 10, 64)
-	if err != nil || id <= 0 {
-		return nil, fmt.Errorf("%q is neither a certificate ID nor a SHA-256 fingerprint", ref)
-	}
-	return a.store.GetCertificate(ctx, id)
 }

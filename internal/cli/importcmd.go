@@ -56,10 +56,11 @@ func (a *app) runImport(ctx context.Context, srcs []importer.Source, bar importe
 	if a.remote() {
 		return a.remoteImport(ctx, srcs)
 	}
-	if err := a.open(ctx); err != nil {
+	s, err := a.stack(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return importer.New(a.store, a.sealer, a.env.Now, nil).Import(ctx, a.actor(), srcs, bar)
+	return s.Importer.Import(ctx, a.actor(), srcs, bar)
 }
 
 // progressBar returns a Progress that draws a bar on standard error, or

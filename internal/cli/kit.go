@@ -170,7 +170,7 @@ func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
 	if err := o.checkDir(); err != nil {
 		return err
 	}
-	auth, err := a.authority(ctx)
+	s, err := a.stack(ctx)
 	if err != nil {
 		return err
 	}
@@ -180,7 +180,7 @@ func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
 			return err
 		}
 	}
-	m, err := kit.Make(ctx, auth, a.store, spec, mo)
+	m, err := kit.Make(ctx, s.Authority, s.Store, spec, mo)
 	if err != nil {
 		return err
 	}

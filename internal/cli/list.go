@@ -77,14 +77,15 @@ func (a *app) listPage(ctx context.Context, f inventory.CertificateFilter, p inv
 		page, err := a.remoteCertificates(ctx, f, p)
 		return page, -1, err
 	}
-	if err := a.open(ctx); err != nil {
-		return nil, 0, err
-	}
-	page, err := a.store.ListCertificates(ctx, f, p)
+	s, err := a.stack(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := a.store.CountCertificates(ctx, f)
+	page, err := s.Store.ListCertificates(ctx, f, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	total, err := s.Store.CountCertificates(ctx, f)
 	return page, total, err
 }
 

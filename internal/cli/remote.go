@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/certkeeper/certkeeper/client"
-	"github.com/certkeeper/certkeeper/internal/api"
 )
 
 // remoteFlags choose a certkeeper server to work against instead of the
@@ -70,16 +68,11 @@ func (a *app) newClient(ctx context.Context) (*client.Client, error) {
 		}
 		return client.New(server, token, ua, client.WithHTTPClient(hc))
 	}
-	auth, err := a.authority(ctx)
+	s, err := a.stack(ctx)
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(a.env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := a.apiHandler(ctx, auth, log)
-	if err != nil {
-		return nil, err
-	}
-	hc := &http.Client{Transport: localAdmin{next: api.Transport(h), actor: a.actor()}}
+	hc := &http.Client{Transport: s.LocalAdmin(a.actor())}
 	return client.New("http://certkeeper.invalid", "", ua, client.WithHTTPClient(hc))
 }
 
@@ -146,14 +139,4 @@ func (a *app) localOnly(cmd *cobra.Command) error {
 		return fmt.Errorf("%q works on the local data directory only; drop --server", cmd.CommandPath())
 	}
 	return nil
-}
-
-// localAdmin makes every request act as the local administrator.
-type localAdmin struct {
-	next  http.RoundTripper
-	actor string
-}
-
-func (t localAdmin) RoundTrip(r *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
 }

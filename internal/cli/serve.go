@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -15,9 +13,6 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/agent"
-	"github.com/certkeeper/certkeeper/internal/ca"
-	"github.com/certkeeper/certkeeper/internal/inventory"
-	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/stack"
 )
@@ -93,7 +88,7 @@ func (a *app) runServe(ctx context.Context, o *serveOptions) error {
 	}
 	p, err := stack.NewProcess(ctx, cfg)
 	if err != nil {
-		return listenFlagError(err)
+		return a.openError(listenFlagError(err))
 	}
 	defer p.Close()
 	return p.Run(ctx)
@@ -128,7 +123,7 @@ func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
 		Proxies:    proxies, Now: a.env.Now, Log: log,
 		Process: stack.ProcessConfig{
 			DataDir:     a.cfg.resolvedDataDir(),
-			Open:        func(ctx context.Context) (inventory.Store, *keys.Sealer, error) { return a.openForServe(ctx, log) },
+			Open:        a.inventoryLogged(log).Open,
 			Listen:      first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
 			PKIListen:   first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN")),
 			AgentListen: first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN")),
@@ -139,14 +134,11 @@ func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
 	}, nil
 }
 
-// openForServe opens the inventory for the process and logs which one.
-func (a *app) openForServe(ctx context.Context, log *slog.Logger) (inventory.Store, *keys.Sealer, error) {
-	if err := a.open(ctx); err != nil {
-		return nil, nil, err
-	}
-	log.Info("inventory open", "database", redactDatabase(a.cfg.resolvedDatabase()),
-		"master_key_id", a.sealer.KeyID())
-	return a.store, a.sealer, nil
+// inventoryLogged is the inventory, which logs to log once it is open.
+func (a *app) inventoryLogged(log *slog.Logger) *stack.Inventory {
+	inv := a.inventory()
+	inv.Log = log
+	return inv
 }
 
 // listenFlagError says which flag's address could not be bound.
@@ -169,17 +161,6 @@ func listenFlagError(err error) error {
 // DATA-DIR/certs for clients to trust.
 const caFileName = stack.CAFileName
 
-// apiHandler builds the REST API over the open inventory for the local
-// command line.
-func (a *app) apiHandler(ctx context.Context, auth *ca.Authority, log *slog.Logger) (http.Handler, error) {
-	st, err := stack.New(ctx, a.store, a.sealer, stack.Config{Authority: auth, Now: a.env.Now, Log: log,
-		AgentCertDir: filepath.Join(a.cfg.resolvedDataDir(), "certs", "agent")})
-	if err != nil {
-		return nil, err
-	}
-	return st.API.Handler(), nil
-}
-
 // externalURL checks the --external-url value: an absolute http or https
 // URL without query or fragment; "" is allowed.
 func externalURL(s string) (string, error) {
@@ -201,16 +182,4 @@ func newLogger(env Env, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(env.Stderr, nil)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
-}
-
-// redactDatabase hides a password in a PostgreSQL URL before logging it.
-func redactDatabase(db string) string {
-	if !isPostgres(db) {
-		return db
-	}
-	u, err := url.Parse(db)
-	if err != nil {
-		return "postgres://(unparseable URL)"
-	}
-	return u.Redacted()
 }

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
-	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/spf13/cobra"
 )
 
@@ -24,12 +22,17 @@ func (a *app) timelineCommand() *cobra.Command {
 			if weeks < 1 || weeks > 104 {
 				return fmt.Errorf("--weeks must be between 1 and 104")
 			}
-			if err := a.open(cmd.Context()); err != nil {
-				return err
-			}
-			tl, err := a.timeline(cmd.Context(), a.env.Now().UTC(), weeks)
+			s, err := a.stack(cmd.Context())
 			if err != nil {
 				return err
+			}
+			w, err := s.Dashboard.Weeks(cmd.Context(), weeks)
+			if err != nil {
+				return err
+			}
+			tl := &timeline{Expired: w.Expired}
+			for _, wk := range w.Weeks {
+				tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
 			}
 			if asJSON {
 				return writeJSON(a.env.Stdout, tl)
@@ -51,20 +54,6 @@ type timeline struct {
 type timelineWeek struct {
 	Start time.Time `json:"start"`
 	Count int       `json:"count"`
-}
-
-// timeline counts certificates already expired and those expiring in each
-// of the coming weeks (see dashboard.Weeks).
-func (a *app) timeline(ctx context.Context, now time.Time, weeks int) (*timeline, error) {
-	w, err := dashboard.Weeks(ctx, a.store, now, weeks)
-	if err != nil {
-		return nil, err
-	}
-	tl := &timeline{Expired: w.Expired}
-	for _, wk := range w.Weeks {
-		tl.Weeks = append(tl.Weeks, timelineWeek{Start: wk.Start, Count: wk.Count})
-	}
-	return tl, nil
 }
 
 // draw prints one bar per week, scaled to 40 columns.

@@ -115,3 +115,33 @@ func TestWeeks(t *testing.T) {
 		t.Errorf("Weeks (-want +got):\n%s", diff)
 	}
 }
+
+// weekCerts counts certificates as weekCounter does, for a Service.
+type weekCerts struct {
+	*fake
+	c weekCounter
+}
+
+func (w weekCerts) CountCertificates(ctx context.Context, f inventory.CertificateFilter) (int, error) {
+	return w.c.CountCertificates(ctx, f)
+}
+
+// TestServiceWeeks: the service's outlook starts at its clock's present,
+// in UTC.
+func TestServiceWeeks(t *testing.T) {
+	now := time.Date(2030, 1, 1, 1, 0, 0, 0, time.FixedZone("x", 3600))
+	at := now.UTC()
+	f := &fake{}
+	s := New(weekCerts{f, weekCounter{at.Add(-time.Hour), at.Add(8 * day)}}, f, f, func() time.Time { return now })
+	got, err := s.Weeks(context.Background(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Weekly{Expired: 1, Weeks: []Week{{at, 0}, {at.Add(7 * day), 1}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Weeks (-want +got):\n%s", diff)
+	}
+	if got.Weeks[0].Start.Location() != time.UTC {
+		t.Errorf("the outlook starts at %v, want UTC", got.Weeks[0].Start)
+	}
+}

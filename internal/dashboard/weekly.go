@@ -47,3 +47,9 @@ func Weeks(ctx context.Context, c Counter, now time.Time, weeks int) (*Weekly, e
 	}
 	return out, nil
 }
+
+// Weeks is the week-by-week outlook (see the Weeks function) from the
+// service's present time, in UTC.
+func (s *Service) Weeks(ctx context.Context, weeks int) (*Weekly, error) {
+	return Weeks(ctx, s.certs, s.now().UTC(), weeks)
+}

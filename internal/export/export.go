@@ -22,10 +22,12 @@ import (
 // Action is the audit action of every key export.
 const Action = "key.export"
 
-// Store is what an export needs from the inventory: one transaction that
-// reads the key (and certificate) and writes the audit event;
-// inventory.Store is one.
+// Store is what an export needs from the inventory: certificate lookups
+// and one transaction that reads the key (and certificate) and writes the
+// audit event; inventory.Store is one.
 type Store interface {
+	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
+	CertificateBySHA256(ctx context.Context, sha256 string) (*inventory.Certificate, error)
 	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
 }
 

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/pem"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/acquisition"
@@ -50,6 +51,9 @@ type Stack struct {
 	Deploy       *deploy.Service
 	Agents       *agent.Registry
 	Trust        *truststore.Service
+	Importer     *importer.Importer
+	Export       *export.Service
+	Dashboard    *dashboard.Service
 	API          *api.API
 	now          func() time.Time
 
@@ -94,11 +98,13 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
+	s.Importer = importer.New(st, sealer, cfg.Now, nil)
+	s.Export = export.New(st, sealer, cfg.Now)
+	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
 	s.API = api.New(api.Deps{
 		Store: st, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Certificates: certificates.New(st), Keys: keys.NewService(st), Audit: audit.New(st),
-		Importer: importer.New(st, sealer, cfg.Now, nil), Export: export.New(st, sealer, cfg.Now),
-		Dashboard: dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now),
+		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
@@ -144,4 +150,23 @@ func (s *Stack) DefaultCAChainPEM(ctx context.Context) ([]byte, error) {
 func (s *Stack) UI(initialPasswordFile string, log *slog.Logger) (*web.UI, error) {
 	return web.New(web.Deps{Users: s.Users, API: s.API.Handler(), CACertificate: s.DefaultCAChainPEM,
 		InitialPasswordFile: initialPasswordFile, Now: s.now, Log: log})
+}
+
+// LocalAdmin returns a RoundTripper that hands requests straight to the
+// stack's API in this process, acting as the local administrator under
+// the audit name actor (e.g. "cli:alice"): the local command line's
+// client goes through it, so that it runs the same checks as a network
+// client.
+func (s *Stack) LocalAdmin(actor string) http.RoundTripper {
+	return localAdmin{next: api.Transport(s.API.Handler()), actor: actor}
+}
+
+// localAdmin makes every request act as the local administrator.
+type localAdmin struct {
+	next  http.RoundTripper
+	actor string
+}
+
+func (t localAdmin) RoundTrip(r *http.Request) (*http.Response, error) {
+	return t.next.RoundTrip(r.WithContext(api.WithLocalAdmin(r.Context(), t.actor)))
 }
