@@ -12,7 +12,6 @@
 package api
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -29,7 +28,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/importer"
-	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/outbound"
@@ -42,10 +40,6 @@ import (
 // Deps are the services the API calls. Every field but Now and Log is
 // required.
 type Deps struct {
-	// Store lists the CAs with their certificates for GET /api/v1/cas,
-	// the one read left outside a service until that listing moves to
-	// the CA service; the inventory store is one.
-	Store        caLister
 	Authority    *ca.Authority
 	Users        *users.Service
 	Definitions  *definitions.Service
@@ -81,12 +75,6 @@ type Deps struct {
 	Now func() time.Time
 	// Log receives errors answered with 500; nil discards them.
 	Log *slog.Logger
-}
-
-// caLister is what listCAs reads.
-type caLister interface {
-	ListCAs(ctx context.Context) ([]inventory.CA, error)
-	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
 }
 
 // API serves the REST API. It is safe for concurrent use.

@@ -102,7 +102,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Export = export.New(st, sealer, cfg.Now)
 	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
 	s.API = api.New(api.Deps{
-		Store: st, Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
+		Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Certificates: certificates.New(st), Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
