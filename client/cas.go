@@ -153,3 +153,33 @@ func (c *Client) download(ctx context.Context, cl call) ([]byte, string, error) 
 	_, params, _ := mime.ParseMediaType(resp.Header.Get("Content-Disposition"))
 	return body, params["filename"], nil
 }
+
+// CAByName returns the CA called name; none is an error that IsNotFound
+// reports.
+func (c *Client) CAByName(ctx context.Context, name string) (*CA, error) {
+	if name == "" {
+		return nil, errEmptyName
+	}
+	return c.findCA(ctx, func(x *CA) bool { return x.Name == name }, "no CA %q", name)
+}
+
+// DefaultCA returns the default CA; none is an error that IsNotFound
+// reports.
+func (c *Client) DefaultCA(ctx context.Context) (*CA, error) {
+	return c.findCA(ctx, func(x *CA) bool { return x.Default }, "no default CA")
+}
+
+// findCA returns the first CA match accepts, or a not-found error made
+// of format and args.
+func (c *Client) findCA(ctx context.Context, match func(*CA) bool, format string, args ...any) (*CA, error) {
+	list, err := c.ListCAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		if match(&list.Items[i]) {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, notFound(format, args...)
+}

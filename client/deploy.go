@@ -431,3 +431,59 @@ func (c *Client) SetAgentDisabled(ctx context.Context, id int64, disabled bool) 
 	var out Agent
 	return &out, c.do(ctx, call{method: "POST", path: path("agents", id, action), out: &out})
 }
+
+// TargetByName returns the target called name, paging through the
+// targets; none (as for "") is an error that IsNotFound reports.
+func (c *Client) TargetByName(ctx context.Context, name string) (*Target, error) {
+	for p := (Page{Limit: 1000}); ; {
+		list, err := c.ListTargets(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			if list.Items[i].Name == name {
+				return &list.Items[i], nil
+			}
+		}
+		if list.Next == "" {
+			return nil, notFound("no target %q", name)
+		}
+		p.After = list.Next
+	}
+}
+
+// CountDeployments counts the deployments q selects, paging through them
+// (q.Page.Limit 0 means pages of 1000; q.Page.After is where counting
+// starts).
+func (c *Client) CountDeployments(ctx context.Context, q DeploymentQuery) (int, error) {
+	if q.Page.Limit == 0 {
+		q.Page.Limit = 1000
+	}
+	n := 0
+	for {
+		list, err := c.ListDeployments(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		n += len(list.Items)
+		if list.Next == "" {
+			return n, nil
+		}
+		q.After = list.Next
+	}
+}
+
+// AgentByName returns the enrolled agent called name; none (as for "")
+// is an error that IsNotFound reports.
+func (c *Client) AgentByName(ctx context.Context, name string) (*Agent, error) {
+	list, err := c.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list.Items {
+		if list.Items[i].Name == name {
+			return &list.Items[i], nil
+		}
+	}
+	return nil, notFound("no agent %q", name)
+}

@@ -287,14 +287,12 @@ func agentID(ctx context.Context, c *client.Client, s string) (int64, error) {
 	if id, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64); err == nil && id > 0 {
 		return id, nil
 	}
-	list, err := c.ListAgents(ctx)
+	ag, err := c.AgentByName(ctx, s)
+	if client.IsNotFound(err) {
+		return 0, fmt.Errorf("no agent called %q (see \"certkeeper agent list\")", s)
+	}
 	if err != nil {
 		return 0, err
 	}
-	for _, ag := range list.Items {
-		if ag.Name == s {
-			return ag.ID, nil
-		}
-	}
-	return 0, fmt.Errorf("no agent called %q (see \"certkeeper agent list\")", s)
+	return ag.ID, nil
 }

@@ -167,19 +167,26 @@ func readPolicyFile(name string, stdin io.Reader) (client.IssuancePolicy, error)
 
 // caIDByName finds a CA's ID by name; "" is the default CA.
 func caIDByName(ctx context.Context, c *client.Client, name string) (int64, error) {
-	list, err := c.ListCAs(ctx)
+	if name == "" {
+		ca, err := c.DefaultCA(ctx)
+		if client.IsNotFound(err) {
+			return 0, fmt.Errorf("no default CA: run \"certkeeper ca init\" or name one with --ca")
+		}
+		return caID(ca, err)
+	}
+	ca, err := c.CAByName(ctx, name)
+	if client.IsNotFound(err) {
+		return 0, fmt.Errorf("no CA named %q", name)
+	}
+	return caID(ca, err)
+}
+
+// caID is ca's ID, or err.
+func caID(ca *client.CA, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, x := range list.Items {
-		if name == "" && x.Default || name != "" && x.Name == name {
-			return x.ID, nil
-		}
-	}
-	if name == "" {
-		return 0, fmt.Errorf("no default CA: run \"certkeeper ca init\" or name one with --ca")
-	}
-	return 0, fmt.Errorf("no CA named %q", name)
+	return ca.ID, nil
 }
 
 func writeCAPolicy(w io.Writer, p *client.CAPolicy) {

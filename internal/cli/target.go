@@ -478,7 +478,7 @@ func (a *app) targetDeleteCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				n, err := countDeployments(ctx, c, t.ID)
+				n, err := c.CountDeployments(ctx, client.DeploymentQuery{TargetID: t.ID})
 				if err != nil {
 					return err
 				}
@@ -497,22 +497,6 @@ func (a *app) targetDeleteCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask: delete the target and its deployment history")
 	return cmd
-}
-
-// countDeployments counts the deployment processes of target id.
-func countDeployments(ctx context.Context, c *client.Client, id int64) (int, error) {
-	n := 0
-	for q := (client.DeploymentQuery{TargetID: id, Page: client.Page{Limit: 1000}}); ; {
-		list, err := c.ListDeployments(ctx, q)
-		if err != nil {
-			return 0, err
-		}
-		n += len(list.Items)
-		if list.Next == "" {
-			return n, nil
-		}
-		q.After = list.Next
-	}
 }
 
 // confirm asks question on standard output (standard error keeps its one
@@ -537,22 +521,11 @@ func findTarget(ctx context.Context, c *client.Client, ref string) (*client.Targ
 	if id, err := strconv.ParseInt(strings.TrimPrefix(ref, "#"), 10, 64); err == nil && id > 0 {
 		return c.GetTarget(ctx, id)
 	}
-	p := client.Page{Limit: 1000}
-	for {
-		list, err := c.ListTargets(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		for i := range list.Items {
-			if list.Items[i].Name == ref {
-				return &list.Items[i], nil
-			}
-		}
-		if list.Next == "" {
-			return nil, fmt.Errorf("no target is called %q (see \"certkeeper target list\")", ref)
-		}
-		p.After = list.Next
+	t, err := c.TargetByName(ctx, ref)
+	if client.IsNotFound(err) {
+		return nil, fmt.Errorf("no target is called %q (see \"certkeeper target list\")", ref)
 	}
+	return t, err
 }
 
 // findAgent returns the ID of the agent called ref, or whose ID ref is;
