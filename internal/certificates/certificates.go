@@ -1,5 +1,5 @@
 // Package certificates reads the stored certificates: the filtered
-// listing, a certificate with its known chain, and a certificate with its
+// listing and its count, a certificate with its known chain, and a certificate with its
 // chain encoded for download. Adding certificates is the importer's and
 // the acquisition service's work; revoking them the revocation service's.
 package certificates
@@ -17,6 +17,7 @@ import (
 type Store interface {
 	bundle.Store
 	ListCertificates(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error)
+	CountCertificates(ctx context.Context, f inventory.CertificateFilter) (int, error)
 }
 
 // Service reads certificates. Make one with New.
@@ -30,6 +31,11 @@ func New(st Store) *Service { return &Service{st: st} }
 // List returns one page of the certificates f selects.
 func (s *Service) List(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error) {
 	return s.st.ListCertificates(ctx, f, p)
+}
+
+// Count returns how many certificates f selects, over every page.
+func (s *Service) Count(ctx context.Context, f inventory.CertificateFilter) (int, error) {
+	return s.st.CountCertificates(ctx, f)
 }
 
 // Chain returns certificate id followed by its known issuers, leaf first.

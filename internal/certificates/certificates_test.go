@@ -37,6 +37,13 @@ func (f *fake) ListCertificates(_ context.Context, _ inventory.CertificateFilter
 	return p, nil
 }
 
+func (f *fake) CountCertificates(_ context.Context, fl inventory.CertificateFilter) (int, error) {
+	if fl.CAOnly {
+		return 0, nil
+	}
+	return len(f.chains), nil
+}
+
 // selfSigned returns the DER of a throwaway self-signed certificate.
 func selfSigned(t *testing.T) []byte {
 	t.Helper()
@@ -84,5 +91,22 @@ func TestList(t *testing.T) {
 	p, err := s.List(context.Background(), inventory.CertificateFilter{}, inventory.Page{})
 	if err != nil || len(p.Items) != 1 {
 		t.Errorf("List = %v, %v; want one certificate", p, err)
+	}
+}
+
+// TestListAndCount checks that List and Count pass the filter to the
+// store and return what it gives.
+func TestListAndCount(t *testing.T) {
+	s := New(&fake{chains: map[int64][]inventory.Certificate{1: {{ID: 1}}, 2: {{ID: 2}}}})
+	ctx := context.Background()
+	p, err := s.List(ctx, inventory.CertificateFilter{}, inventory.Page{Limit: 10})
+	if err != nil || len(p.Items) != 2 {
+		t.Errorf("List = %v, %v; want 2 certificates", p, err)
+	}
+	if n, err := s.Count(ctx, inventory.CertificateFilter{}); err != nil || n != 2 {
+		t.Errorf("Count = %d, %v; want 2", n, err)
+	}
+	if n, err := s.Count(ctx, inventory.CertificateFilter{CAOnly: true}); err != nil || n != 0 {
+		t.Errorf("Count(CA only) = %d, %v; want 0", n, err)
 	}
 }

@@ -81,11 +81,11 @@ func (a *app) listPage(ctx context.Context, f inventory.CertificateFilter, p inv
 	if err != nil {
 		return nil, 0, err
 	}
-	page, err := s.Store.ListCertificates(ctx, f, p)
+	page, err := s.Certificates.List(ctx, f, p)
 	if err != nil {
 		return nil, 0, err
 	}
-	total, err := s.Store.CountCertificates(ctx, f)
+	total, err := s.Certificates.Count(ctx, f)
 	return page, total, err
 }
 

@@ -45,6 +45,7 @@ type Stack struct {
 	Definitions  *definitions.Service
 	Catalogue    *catalogue.Service
 	Acquisitions *acquisition.Service
+	Certificates *certificates.Service
 	Revocation   *revocation.Service
 	Settings     *settings.Service
 	Mail         *mail.Service
@@ -101,9 +102,10 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Importer = importer.New(st, sealer, cfg.Now, nil)
 	s.Export = export.New(st, sealer, cfg.Now)
 	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
+	s.Certificates = certificates.New(st)
 	s.API = api.New(api.Deps{
 		Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
-		Certificates: certificates.New(st), Keys: keys.NewService(st), Audit: audit.New(st),
+		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
