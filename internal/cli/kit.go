@@ -180,7 +180,7 @@ func (a *app) runKitCreate(cmd *cobra.Command, o *kitCreateOptions) error {
 			return err
 		}
 	}
-	m, err := kit.Make(ctx, s.Authority, s.Store, spec, mo)
+	m, err := kit.Make(ctx, s.Authority, spec, mo)
 	if err != nil {
 		return err
 	}

@@ -13,19 +13,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// Authority issues a kit's certificates and makes its CA;
-// *ca.Authority is one.
+// Authority issues a kit's certificates, makes its CA and lists the CAs
+// with their certificates; *ca.Authority is one.
 type Authority interface {
 	Issuer
 	Init(ctx context.Context, o ca.InitOptions) (*inventory.CA, error)
 	EnsureDefault(ctx context.Context) (*inventory.CA, bool, error)
-}
-
-// CAs lists the inventory's CAs and reads their certificates; the
-// inventory store is one.
-type CAs interface {
-	ListCAs(ctx context.Context) ([]inventory.CA, error)
-	GetCertificate(ctx context.Context, id int64) (*inventory.Certificate, error)
+	List(ctx context.Context) ([]ca.Listed, error)
 }
 
 // MakeOptions say where a kit goes and which CA issues it.
@@ -59,13 +53,13 @@ type Made struct {
 // root becoming s.Root; otherwise the default CA, created when there is
 // none. The new CA is created as s.Requester. A failed write says that
 // the certificates were issued.
-func Make(ctx context.Context, auth Authority, cas CAs, s Spec, o MakeOptions) (*Made, error) {
+func Make(ctx context.Context, auth Authority, s Spec, o MakeOptions) (*Made, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	var err error
 	if s.ClientsOnly {
-		s.CA, s.Root, err = caOf(ctx, cas, s.CA, o)
+		s.CA, s.Root, err = caOf(ctx, auth, s.CA, o)
 	} else {
 		s.CA, err = pickCA(ctx, auth, s, o)
 	}
@@ -107,31 +101,24 @@ func pickCA(ctx context.Context, auth Authority, s Spec, o MakeOptions) (string,
 // caOf finds the CA that issued the certificates of the existing kit in
 // o.Dir (its server directory, else a client's), and returns its name and
 // the kit's root. want, when given, must be that CA.
-func caOf(ctx context.Context, cas CAs, want string, o MakeOptions) (string, *x509.Certificate, error) {
+func caOf(ctx context.Context, auth Authority, want string, o MakeOptions) (string, *x509.Certificate, error) {
 	side, err := existingSide(o.Dir, o.Layouts)
 	if err != nil {
 		return "", nil, err
 	}
 	issuer, root := side.Trust[0], side.Trust[len(side.Trust)-1]
-	list, err := cas.ListCAs(ctx)
+	list, err := auth.List(ctx)
 	if err != nil {
 		return "", nil, err
 	}
-	for _, c := range list {
-		if c.CertificateID == 0 {
+	for _, l := range list {
+		if l.Certificate == nil || l.Certificate.SHA256 != inventory.SHA256Hex(issuer.Raw) {
 			continue
 		}
-		rec, err := cas.GetCertificate(ctx, c.CertificateID)
-		if err != nil {
-			return "", nil, err
+		if want != "" && want != l.CA.Name {
+			return "", nil, fmt.Errorf("kit: the kit in %s was issued by CA %q, not %q", o.Dir, l.CA.Name, want)
 		}
-		if rec.SHA256 != inventory.SHA256Hex(issuer.Raw) {
-			continue
-		}
-		if want != "" && want != c.Name {
-			return "", nil, fmt.Errorf("kit: the kit in %s was issued by CA %q, not %q", o.Dir, c.Name, want)
-		}
-		return c.Name, root, nil
+		return l.CA.Name, root, nil
 	}
 	return "", nil, fmt.Errorf("kit: the kit in %s was issued by %q, which is not one of this inventory's CAs", o.Dir, issuer.Subject)
 }

@@ -36,7 +36,7 @@ func TestMake(t *testing.T) {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }
 	dir := filepath.Join(t.TempDir(), "my kit")
-	m, err := Make(ctx, auth, st, withAdmin(Spec{ServerNames: []string{"ls.example.test"}}), MakeOptions{Dir: dir, Now: now})
+	m, err := Make(ctx, auth, withAdmin(Spec{ServerNames: []string{"ls.example.test"}}), MakeOptions{Dir: dir, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestMake(t *testing.T) {
 		t.Fatalf("server directory not written: %v", err)
 	}
 
-	added, err := Make(ctx, auth, st, withAdmin(Spec{ClientsOnly: true, Clients: []string{"ws1"}}),
+	added, err := Make(ctx, auth, withAdmin(Spec{ClientsOnly: true, Clients: []string{"ws1"}}),
 		MakeOptions{Dir: dir, Layouts: Builtin(), Now: now})
 	if err != nil || added.CA != def.Name || !added.Kit.Root.Equal(m.Kit.Root) {
 		t.Fatalf("clients only = %+v, %v; want ws1 from the kit's CA and root", added, err)
@@ -63,14 +63,14 @@ func TestMake(t *testing.T) {
 		"unknown CA": {Spec{CA: "nope", ServerNames: []string{"x.test"}}, filepath.Join(t.TempDir(), "k"), "nope"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := Make(ctx, auth, st, withAdmin(tc.spec), MakeOptions{Dir: tc.dir, Layouts: Builtin(), Now: now}); err == nil ||
+			if _, err := Make(ctx, auth, withAdmin(tc.spec), MakeOptions{Dir: tc.dir, Layouts: Builtin(), Now: now}); err == nil ||
 				!strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Make = %v, want an error saying %q", err, tc.want)
 			}
 		})
 	}
 
-	fresh, err := Make(ctx, auth, st, withAdmin(Spec{ServerNames: []string{"n.example.test"}}),
+	fresh, err := Make(ctx, auth, withAdmin(Spec{ServerNames: []string{"n.example.test"}}),
 		MakeOptions{Dir: filepath.Join(t.TempDir(), "new/"), NewCA: true, Now: now})
 	if err != nil || fresh.CA != "kit-new-20300102-030405" || fresh.Kit.Root.Equal(m.Kit.Root) {
 		t.Fatalf("new CA = %+v, %v; want CA kit-new-20300102-030405 with its own root", fresh, err)
