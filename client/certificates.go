@@ -50,6 +50,13 @@ type Certificate struct {
 	// known issuers, leaf first. Both are set by GetCertificate only.
 	PEM      string  `json:"pem,omitempty"`
 	ChainIDs []int64 `json:"chain_ids,omitempty"`
+	// IssuedByCAID is the certkeeper CA that issued the certificate, which
+	// can revoke it; 0 when none of certkeeper's CAs did. Set by
+	// GetCertificate only.
+	IssuedByCAID int64 `json:"issued_by_ca_id,omitempty"`
+	// Deployments counts the certificate's deployments by outcome. Set by
+	// GetCertificate only.
+	Deployments *DeploymentCounts `json:"deployments,omitempty"`
 }
 
 // CertificateList is one page of certificates, ordered by expiry then ID.

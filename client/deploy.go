@@ -198,6 +198,19 @@ type DeploymentList struct {
 	Next  string       `json:"next,omitempty"`
 }
 
+// DeploymentCounts sums up a certificate's deployments by outcome: each
+// target's newest deployment, which is what the target should serve.
+type DeploymentCounts struct {
+	// Total is the deployments counted: Confirmed, Failed (failed or
+	// rolled back) and Ongoing (any other state).
+	Total     int `json:"total"`
+	Confirmed int `json:"confirmed"`
+	Failed    int `json:"failed"`
+	Ongoing   int `json:"ongoing"`
+	// More says the certificate has more targets than were counted.
+	More bool `json:"more,omitempty"`
+}
+
 // DeploymentQuery filters ListDeployments.
 type DeploymentQuery struct {
 	// State is a comma-separated list of states, or "ongoing"; "" means

@@ -307,6 +307,10 @@ func testCertificates(t *testing.T, e *env) {
 	if err != nil || !got.KeyHeld || got.Status != "valid" || !strings.Contains(got.PEM, "BEGIN CERTIFICATE") || len(got.ChainIDs) != 1 {
 		t.Fatalf("GetCertificate = %+v, %v", got, err)
 	}
+	if got.IssuedByCAID != 0 || got.Deployments == nil || *got.Deployments != (client.DeploymentCounts{}) {
+		t.Errorf("GetCertificate of a self-signed certificate = CA %d, deployments %+v; want no CA and no deployments",
+			got.IssuedByCAID, got.Deployments)
+	}
 	for _, f := range []string{"pem", "der", "p7b"} {
 		data, err := e.user.DownloadCertificate(ctx, id, f)
 		if err != nil || len(data) == 0 || strings.Contains(string(data), "PRIVATE") {

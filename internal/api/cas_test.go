@@ -225,6 +225,9 @@ func testPolicyRefusal(t *testing.T, e *env) {
 func testRevoke(t *testing.T, e *env) {
 	c := defaultCA(t, e)
 	cert := issue(t, e, c.ID, "gone.example.test")
+	if got, err := e.user.GetCertificate(ctx, cert.ID); err != nil || got.IssuedByCAID != c.ID {
+		t.Errorf("GetCertificate of a certificate the CA issued = %+v, %v; want issued_by_ca_id %d", got, err, c.ID)
+	}
 	before, err := e.user.GetCRLStatus(ctx, c.ID)
 	if err != nil || before.Number == 0 || before.Entries != 0 || before.CAID != c.ID || before.URL != c.CRLURL {
 		t.Fatalf("GetCRLStatus = %+v, %v; want a first CRL without entries", before, err)

@@ -98,6 +98,14 @@ func (a *API) getCertificate(w http.ResponseWriter, r *http.Request) error {
 	for _, c := range chain {
 		out.ChainIDs = append(out.ChainIDs, c.ID)
 	}
+	if out.IssuedByCAID, err = a.Certificates.IssuingCA(r.Context(), &chain[0]); err != nil {
+		return err
+	}
+	counts, err := a.Deploy.CountByState(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	out.Deployments = deploymentCountsOut(counts)
 	return ok(w, out)
 }
 

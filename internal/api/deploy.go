@@ -495,6 +495,11 @@ func (a *API) uploadCheckReport(w http.ResponseWriter, r *http.Request) error {
 	return writeDeployment(w, v, err)
 }
 
+// deploymentCountsOut is c on the wire.
+func deploymentCountsOut(c *deploy.DeploymentCounts) *client.DeploymentCounts {
+	return &client.DeploymentCounts{Total: c.Total, Confirmed: c.Confirmed, Failed: c.Failed, Ongoing: c.Ongoing, More: c.More}
+}
+
 func deploymentOut(v *deploy.DeploymentView) client.Deployment {
 	out := client.Deployment{ID: v.ID, CertificateID: v.CertificateID, Certificate: v.Certificate,
 		TargetID: v.TargetID, Target: v.Target, Method: string(v.Method), DefinitionID: v.DefinitionID,

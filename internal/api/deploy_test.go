@@ -221,10 +221,12 @@ func testDeploymentFlow(t *testing.T, e *env, certID int64, files *client.Target
 	if err != nil || cont.State != "confirmed" || !cont.Unchecked {
 		t.Errorf("ContinueDeployment = %+v, %v", cont, err)
 	}
+	wantDeploymentCounts(t, e, certID, client.DeploymentCounts{Total: 1, Confirmed: 1})
 	rb, err := e.user.RollbackDeployment(ctx, d.ID)
 	if err != nil || rb.State != "rolled_back" {
 		t.Errorf("RollbackDeployment = %+v, %v", rb, err)
 	}
+	wantDeploymentCounts(t, e, certID, client.DeploymentCounts{Total: 1, Failed: 1})
 	list, err := e.user.ListDeployments(ctx, client.DeploymentQuery{State: "rolled_back", TargetID: files.ID})
 	if err != nil || len(list.Items) != 1 || list.Items[0].Target != "files" {
 		t.Errorf("ListDeployments = %+v, %v", list, err)
@@ -252,6 +254,16 @@ func testDeploymentFlow(t *testing.T, e *env, certID int64, files *client.Target
 	latest, err := e.user.ListDeployments(ctx, client.DeploymentQuery{Latest: true})
 	if err != nil || len(latest.Items) == 0 || len(latest.Items) > len(all.Items) {
 		t.Errorf("ListDeployments(latest) = %+v, %v; want one per target", latest, err)
+	}
+}
+
+// wantDeploymentCounts checks the deployment counts GetCertificate gives
+// certificate certID.
+func wantDeploymentCounts(t *testing.T, e *env, certID int64, want client.DeploymentCounts) {
+	t.Helper()
+	c, err := e.user.GetCertificate(ctx, certID)
+	if err != nil || c.Deployments == nil || *c.Deployments != want {
+		t.Errorf("GetCertificate(%d).Deployments = %+v, %v; want %+v", certID, c.Deployments, err, want)
 	}
 }
 

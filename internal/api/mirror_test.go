@@ -100,7 +100,7 @@ func wirePairs() []wirePair {
 	)
 	return []wirePair{
 		{concept: "certificate", domain: cert, wire: "client.Certificate",
-			domainFields: mirror.Of[inventory.Certificate](), wireFields: mirror.Of[client.Certificate](),
+			domainFields: mirror.Of[inventory.Certificate](), wireFields: mirror.Collapse(mirror.Of[client.Certificate](), "deployments"),
 			where: "client.Certificate in client/certificates.go and certificateOut in internal/api/convert.go",
 			rules: []mirror.Rule{
 				only(cert, "DER", "the wire carries the certificate as pem, from GetCertificate only"),
@@ -110,6 +110,8 @@ func wirePairs() []wirePair {
 				only("client.Certificate", "key_held", "whether KeyID is set"),
 				only("client.Certificate", "pem", "DER in PEM, from GetCertificate only"),
 				only("client.Certificate", "chain_ids", "the chain as the inventory knows it, looked up by GetCertificate"),
+				only("client.Certificate", "issued_by_ca_id", "whether one of certkeeper's CAs issued it, looked up by GetCertificate (certificates.Service.IssuingCA)"),
+				only("client.Certificate", "deployments", "the certificate's deployments by outcome, counted for GetCertificate (deploy.Service.CountByState)"),
 			}},
 		{concept: "key", domain: "inventory.Key", wire: "client.Key",
 			domainFields: mirror.Of[inventory.Key](), wireFields: mirror.Collapse(mirror.Of[client.Key](), "usage"),
@@ -201,6 +203,9 @@ func wirePairs() []wirePair {
 		{concept: "deployment", domain: dep, wire: "client.Deployment",
 			domainFields: mirror.Of[deploy.DeploymentView](), wireFields: mirror.Of[client.Deployment](),
 			where: "client.Deployment in client/deploy.go and deploymentOut in internal/api/deploy.go"},
+		{concept: "deployment counts", domain: "deploy.DeploymentCounts", wire: "client.DeploymentCounts",
+			domainFields: mirror.Of[deploy.DeploymentCounts](), wireFields: mirror.Of[client.DeploymentCounts](),
+			where: "client.DeploymentCounts in client/deploy.go and deploymentCountsOut in internal/api/deploy.go"},
 		{concept: "deployment step", domain: "inventory.DeploymentStep", wire: "client.DeploymentStep",
 			domainFields: mirror.Of[inventory.DeploymentStep](), wireFields: mirror.Of[client.DeploymentStep](),
 			where: "client.DeploymentStep in client/deploy.go and deploymentOut in internal/api/deploy.go",
@@ -229,7 +234,7 @@ func TestWireConversions(t *testing.T) {
 		// unset are the wire fields the handler, not the converter, sets.
 		unset []string
 	}{
-		{"certificateOut", certificateOut(filled[inventory.Certificate](), inventory.StatusValid), []string{"pem", "chain_ids"}},
+		{"certificateOut", certificateOut(filled[inventory.Certificate](), inventory.StatusValid), []string{"pem", "chain_ids", "issued_by_ca_id", "deployments"}},
 		{"keyOut", keyOut(filled[inventory.Key]()), []string{"usage"}},
 		{"definitionOut", definitionOut(filled[inventory.Definition]()), nil},
 		{"documentOut", documentOut(filled[inventory.Document]()), nil},
@@ -243,6 +248,7 @@ func TestWireConversions(t *testing.T) {
 		{"caOut", caOut(filled[inventory.CA](), filled[inventory.Certificate]()), []string{"chain"}},
 		{"agentOut", agentOut(filled[inventory.Agent]()), nil},
 		{"deploymentOut", deploymentOut(filled[deploy.DeploymentView]()), nil},
+		{"deploymentCountsOut", deploymentCountsOut(filled[deploy.DeploymentCounts]()), nil},
 	}
 	for _, tt := range tests {
 		if got := mirror.Zero(tt.out); !slices.Equal(got, tt.unset) {

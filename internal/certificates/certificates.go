@@ -6,6 +6,7 @@ package certificates
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/certkeeper/certkeeper/internal/bundle"
@@ -18,6 +19,7 @@ type Store interface {
 	bundle.Store
 	ListCertificates(ctx context.Context, f inventory.CertificateFilter, p inventory.Page) (*inventory.CertificatePage, error)
 	CountCertificates(ctx context.Context, f inventory.CertificateFilter) (int, error)
+	ListCAs(ctx context.Context) ([]inventory.CA, error)
 }
 
 // Service reads certificates. Make one with New.
@@ -60,4 +62,23 @@ func (s *Service) Encode(ctx context.Context, id int64, t format.Target) ([]byte
 		return nil, err
 	}
 	return format.Encode(b, t, format.EncodeOptions{})
+}
+
+// IssuingCA returns the ID of the certkeeper CA that issued c, or 0 when
+// none did: c is self-signed, its issuer is unknown to the inventory, or
+// the issuer is not one of certkeeper's CAs. Only such a CA can revoke c.
+func (s *Service) IssuingCA(ctx context.Context, c *inventory.Certificate) (int64, error) {
+	if c.IssuerID == 0 || c.SelfSigned {
+		return 0, nil
+	}
+	cas, err := s.st.ListCAs(ctx)
+	if err != nil && !errors.Is(err, inventory.ErrNotFound) {
+		return 0, err
+	}
+	for _, ca := range cas {
+		if ca.CertificateID == c.IssuerID {
+			return ca.ID, nil
+		}
+	}
+	return 0, nil
 }

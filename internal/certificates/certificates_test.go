@@ -16,9 +16,17 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// fake holds chains by leaf ID.
+// fake holds chains by leaf ID, and certkeeper's CAs.
 type fake struct {
 	chains map[int64][]inventory.Certificate
+	cas    []inventory.CA
+}
+
+func (f *fake) ListCAs(context.Context) ([]inventory.CA, error) {
+	if len(f.cas) == 0 {
+		return nil, inventory.ErrNotFound
+	}
+	return f.cas, nil
 }
 
 func (f *fake) Chain(_ context.Context, id int64) ([]inventory.Certificate, error) {
@@ -108,5 +116,28 @@ func TestListAndCount(t *testing.T) {
 	}
 	if n, err := s.Count(ctx, inventory.CertificateFilter{CAOnly: true}); err != nil || n != 0 {
 		t.Errorf("Count(CA only) = %d, %v; want 0", n, err)
+	}
+}
+
+func TestIssuingCA(t *testing.T) {
+	s := New(&fake{cas: []inventory.CA{{ID: 7, CertificateID: 70}, {ID: 8, CertificateID: 80}}})
+	tests := []struct {
+		name string
+		c    inventory.Certificate
+		want int64
+	}{
+		{"issued by a certkeeper CA", inventory.Certificate{ID: 1, IssuerID: 80}, 8},
+		{"issuer not a certkeeper CA", inventory.Certificate{ID: 1, IssuerID: 90}, 0},
+		{"issuer unknown", inventory.Certificate{ID: 1}, 0},
+		{"self-signed", inventory.Certificate{ID: 70, IssuerID: 70, SelfSigned: true}, 0},
+	}
+	for _, tt := range tests {
+		if got, err := s.IssuingCA(context.Background(), &tt.c); err != nil || got != tt.want {
+			t.Errorf("%s: IssuingCA = %d, %v; want %d", tt.name, got, err, tt.want)
+		}
+	}
+	none := New(&fake{})
+	if got, err := none.IssuingCA(context.Background(), &inventory.Certificate{ID: 1, IssuerID: 70}); err != nil || got != 0 {
+		t.Errorf("IssuingCA without CAs = %d, %v; want 0", got, err)
 	}
 }

@@ -106,18 +106,7 @@ func (ui *UI) renderCertificate(w http.ResponseWriter, r *http.Request, id int64
 	if err != nil {
 		return err
 	}
-	data := certificateData{C: c, Chain: chain.Items, Reasons: revocationReasons, Format: format}
-	if c.IssuerCertificateID != 0 && !c.SelfSigned {
-		cas, err := ui.api.ListCAs(ctx)
-		if err != nil {
-			return err
-		}
-		for _, ca := range cas.Items {
-			if ca.CertificateID == c.IssuerCertificateID {
-				data.OwnCA = true
-			}
-		}
-	}
+	data := certificateData{C: c, Chain: chain.Items, OwnCA: c.IssuedByCAID != 0, Reasons: revocationReasons, Format: format}
 	if c.KeyID != 0 {
 		targets, err := ui.api.ListTargets(ctx, client.Page{Limit: 1000})
 		if err != nil {

@@ -42,43 +42,21 @@ type definitionRow struct {
 	Deploy deploySummary
 }
 
-// deploySummary counts a certificate's deployment processes by outcome:
-// each target's newest process, which is what the target should serve.
+// deploySummary is a certificate's deployments by outcome, as the API
+// counts them.
 type deploySummary struct {
 	// CertificateID is the certificate summed up; 0 when there is none.
-	CertificateID                     int64
-	Total, Confirmed, Failed, Ongoing int
-	// More says there were more targets than were read.
-	More bool
+	CertificateID int64
+	client.DeploymentCounts
 }
 
-// deploySummaryLimit bounds the deployments read for one summary.
-const deploySummaryLimit = 200
-
-// deploySummaryOf sums up the deployments of certificate id (none for 0).
-func (ui *UI) deploySummaryOf(ctx context.Context, id int64) (deploySummary, error) {
-	s := deploySummary{CertificateID: id}
-	if id == 0 {
-		return s, nil
+// deploySummaryOf is the summary of certificate c's deployments.
+func deploySummaryOf(c *client.Certificate) deploySummary {
+	s := deploySummary{CertificateID: c.ID}
+	if c.Deployments != nil {
+		s.DeploymentCounts = *c.Deployments
 	}
-	l, err := ui.api.ListDeployments(ctx, client.DeploymentQuery{CertificateID: id, Latest: true,
-		Page: client.Page{Limit: deploySummaryLimit}})
-	if err != nil {
-		return s, err
-	}
-	s.More = l.Next != ""
-	for _, d := range l.Items {
-		s.Total++
-		switch d.State {
-		case "confirmed":
-			s.Confirmed++
-		case "failed", "rolled_back":
-			s.Failed++
-		default:
-			s.Ongoing++
-		}
-	}
-	return s, nil
+	return s
 }
 
 type definitionListData struct {
@@ -122,9 +100,7 @@ func (ui *UI) definitionRow(ctx context.Context, d client.Definition) (definitio
 		return row, err
 	}
 	if row.Cert != nil {
-		if row.Deploy, err = ui.deploySummaryOf(ctx, row.Cert.ID); err != nil {
-			return row, err
-		}
+		row.Deploy = deploySummaryOf(row.Cert)
 	}
 	if len(open.Items) > 0 {
 		row.Open = &open.Items[0]
@@ -348,9 +324,7 @@ func (ui *UI) renderDefinition(w http.ResponseWriter, r *http.Request, id int64,
 		}
 	}
 	if data.Cert != nil {
-		if data.Deploy, err = ui.deploySummaryOf(ctx, data.Cert.ID); err != nil {
-			return err
-		}
+		data.Deploy = deploySummaryOf(data.Cert)
 	}
 	hist, err := ui.api.ListAcquisitions(ctx, client.AcquisitionQuery{DefinitionID: id, Page: client.Page{Limit: 100}})
 	if err != nil {
