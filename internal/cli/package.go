@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
@@ -20,7 +19,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/deploy/archive"
 	"github.com/certkeeper/certkeeper/internal/deploy/check"
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
-	"github.com/certkeeper/certkeeper/internal/deploy/localhost"
 	"github.com/certkeeper/certkeeper/internal/deploy/sitereport"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/probe"
@@ -174,10 +172,7 @@ func (a *app) runInstall(ctx context.Context, file string, o *installOptions) er
 	if o.dryRun {
 		return nil
 	}
-	checkServed := func(ctx context.Context, spec inventory.CheckSpec, want engine.Want) *inventory.CheckResult {
-		return check.Run(ctx, spec, want, check.Options{Timeout: o.timeout, Now: a.env.Now})
-	}
-	out := engine.Run(ctx, localhost.New(), pkg.Job, checkServed, a.env.Now())
+	out := pkg.Install(ctx, archive.InstallOptions{CheckTimeout: o.timeout, Now: a.env.Now})
 	writeOutcome(a.env.Stdout, out)
 	if out.Error != "" {
 		if out.RolledBack {
@@ -291,15 +286,8 @@ func writeOutcome(w io.Writer, out *engine.Outcome) {
 // does not show the expected one.
 func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, expected string, o *installOptions) error {
 	addr := check.Address(spec)
-	var r *sitereport.Report
-	var err error
-	for deadline := time.Now().Add(reportSettle); ; {
-		r, err = sitereport.Make(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, a.env.Now())
-		if r == nil || reportShows(r, expected) || !time.Now().Before(deadline) {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	r, err := sitereport.MakeServing(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, expected,
+		reportSettle, 200*time.Millisecond, a.env.Now)
 	if r == nil {
 		return err
 	}
@@ -322,7 +310,3 @@ func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, 
 // show the installed certificate.
 const reportSettle = 5 * time.Second
 
-// reportShows reports whether r saw the certificate with SHA-256 expected.
-func reportShows(r *sitereport.Report, expected string) bool {
-	return len(r.Chain) > 0 && strings.EqualFold(inventory.SHA256Hex(r.Chain[0]), expected)
-}

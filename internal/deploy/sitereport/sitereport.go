@@ -198,3 +198,29 @@ func (r *Report) evaluate(want engine.Want, now time.Time) *inventory.CheckResul
 	}
 	return check.Evaluate(certs, r.ServerName, want, now)
 }
+
+// MakeServing is Make for a server that was just reloaded: it may still
+// answer a connection or two with its old certificate, so while the
+// report does not show the leaf with SHA-256 expected it is made again
+// every interval, for up to settle. It returns the last report (nil only
+// when ctx ended before any) and the last probe's error.
+func MakeServing(ctx context.Context, addr string, o probe.Options, expected string, settle, interval time.Duration,
+	now func() time.Time) (*Report, error) {
+	deadline := time.Now().Add(settle)
+	for {
+		r, err := Make(ctx, addr, o, now())
+		if r.Shows(expected) || !time.Now().Add(interval).Before(deadline) {
+			return r, err
+		}
+		select {
+		case <-ctx.Done():
+			return r, err
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Shows reports whether r saw the leaf with SHA-256 (hex) expected.
+func (r *Report) Shows(expected string) bool {
+	return len(r.Chain) > 0 && strings.EqualFold(inventory.SHA256Hex(r.Chain[0]), expected)
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/deploy/check"
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/deploy/internal/deploytest"
+	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/probe"
 )
 
@@ -208,5 +209,31 @@ func assertReparses(t *testing.T, r *Report) {
 	b, _ := json.Marshal(again)
 	if !bytes.Equal(a, b) {
 		t.Fatalf("re-parsed report differs:\n%s\n%s", a, b)
+	}
+}
+
+// TestMakeServingWaitsForTheExpectedLeaf: a server showing the expected
+// leaf is reported at the first probe; one showing another is probed
+// again until the settle time ends, and the last report says what it
+// served.
+func TestMakeServingWaitsForTheExpectedLeaf(t *testing.T) {
+	p := deploytest.NewPKI(t, "Report")
+	good := p.Good(t)
+	port := deploytest.StartTLS(t, deploytest.TLSCert(good, p.Inter), nil)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	o := probe.Options{ServerName: deploytest.Name, Timeout: 10 * time.Second}
+	probes := 0
+	now := func() time.Time { probes++; return time.Now() }
+	served := inventory.SHA256Hex(good.Cert.Raw)
+
+	r, err := MakeServing(context.Background(), addr, o, served, time.Minute, 10*time.Millisecond, now)
+	if err != nil || !r.Shows(served) || probes != 1 {
+		t.Fatalf("expected leaf served: %d probes, err %v; want one probe that shows it", probes, err)
+	}
+	probes = 0
+	other := strings.Repeat("ab", 32)
+	r, err = MakeServing(context.Background(), addr, o, other, 200*time.Millisecond, 10*time.Millisecond, now)
+	if err != nil || r.Shows(other) || !r.Shows(served) || probes < 2 {
+		t.Errorf("another leaf served: %d probes, err %v; want several probes and the report of what was served", probes, err)
 	}
 }
