@@ -309,4 +309,3 @@ func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, 
 // reportSettle is how long install --report waits for the server to
 // show the installed certificate.
 const reportSettle = 5 * time.Second
-
