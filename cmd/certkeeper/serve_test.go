@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"crypto/tls"
 	"crypto/x509"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,26 +25,8 @@ type served struct {
 	// start made the admin.
 	FirstPassword string
 	cmd           *exec.Cmd
-	logs          *syncBuffer
+	logs          *testenv.Buffer
 	stopped       chan error
-}
-
-// syncBuffer collects a child's log while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // freeAddr returns a loopback address with a port free a moment ago.
@@ -79,7 +61,7 @@ func serve(t *testing.T, c *ck, args ...string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &served{cmd: cmd, logs: &syncBuffer{}, stopped: make(chan error, 1)}
+	s := &served{cmd: cmd, logs: &testenv.Buffer{}, stopped: make(chan error, 1)}
 	cmd.Stderr = s.logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

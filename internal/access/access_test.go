@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,28 +15,11 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
-// logBuffer collects log output; safe for the concurrent writes of Run.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLog() (*slog.Logger, *logBuffer) {
-	b := &logBuffer{}
+func newLog() (*slog.Logger, *testenv.Buffer) {
+	b := &testenv.Buffer{}
 	return slog.New(slog.NewTextHandler(b, nil)), b
 }
 
@@ -131,7 +113,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // running opens a list over content and runs it with a short poll.
-func running(t *testing.T, content string) (*List, string, *logBuffer) {
+func running(t *testing.T, content string) (*List, string, *testenv.Buffer) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "allowlist.txt")
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {

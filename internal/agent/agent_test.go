@@ -67,7 +67,7 @@ func TestEnrollWritesTheAgentFiles(t *testing.T) {
 	if a.CertificateSHA256 != inventory.SHA256Hex(leaf.Raw) || a.RemoteAddr != "127.0.0.1" {
 		t.Errorf("stored agent = %+v, want the certificate %s from 127.0.0.1", a, inventory.SHA256Hex(leaf.Raw))
 	}
-	if got := f.log.lines(`msg="agent enrolled" name=web1 remote=127.0.0.1`); len(got) != 1 {
+	if got := f.log.Lines(`msg="agent enrolled" name=web1 remote=127.0.0.1`); len(got) != 1 {
 		t.Errorf("enrollment log lines = %q\nlog:\n%s", got, f.log)
 	}
 	checkAudit(t, f, tok.Token, "agent.token_create", "agent.enroll")
@@ -138,7 +138,7 @@ func TestEnrollRefused(t *testing.T) {
 	if _, err := Enroll(t.Context(), EnrollConfig{Server: f.url, Token: other.Token, CAPin: other.CAPin, Dir: t.TempDir()}); err != nil {
 		t.Errorf("enroll web3 after the refusals: %v", err)
 	}
-	if got := f.log.lines("agent enrollment refused"); len(got) != 4 {
+	if got := f.log.Lines("agent enrollment refused"); len(got) != 4 {
 		t.Errorf("refusals logged %d times, want 4:\n%s", len(got), strings.Join(got, "\n"))
 	}
 	if strings.Contains(f.log.String(), used.Token) || strings.Contains(f.log.String(), expired.Token) {
@@ -284,10 +284,10 @@ func TestJobsFlow(t *testing.T) {
 			t.Errorf("%s: %v, mode %v; want mode %v", name, err, fi.Mode().Perm(), mode)
 		}
 	}
-	if got := f.log.lines(`msg="job done" deployment=7 target=web1-nginx`); len(got) != 1 {
+	if got := f.log.Lines(`msg="job done" deployment=7 target=web1-nginx`); len(got) != 1 {
 		t.Errorf("job log lines = %q\nlog:\n%s", got, f.log)
 	}
-	if got := f.log.lines(`msg="agent reported" agent=web1 deployment=7 installed=true state=installed`); len(got) != 1 {
+	if got := f.log.Lines(`msg="agent reported" agent=web1 deployment=7 installed=true state=installed`); len(got) != 1 {
 		t.Errorf("endpoint log lines = %q\nlog:\n%s", got, f.log)
 	}
 	if strings.Contains(f.log.String(), "secret-material") {

@@ -29,7 +29,7 @@ func TestCustomCertificatesPickedUpAndLogged(t *testing.T) {
 		t.Fatalf("source = %s, want custom", f.ep.Source())
 	}
 	want := `msg="agent endpoint certificates in use" source=custom fingerprint=` + inventory.SHA256Hex(leaf[0].Raw)
-	if got := f.log.lines(want); len(got) != 1 || !strings.Contains(got[0], "ca_pin="+SPKIPin(server.cert)) {
+	if got := f.log.Lines(want); len(got) != 1 || !strings.Contains(got[0], "ca_pin="+SPKIPin(server.cert)) {
 		t.Errorf("log lines %q, want one with %q and the custom root's pin\nlog:\n%s", got, want, f.log)
 	}
 	tok := f.token(t, "web1", 0)
@@ -71,11 +71,11 @@ func TestCustomCertificatesChangeWithoutRestart(t *testing.T) {
 	if f.ep.Source() != SourceDefault {
 		t.Fatalf("source = %s, want default", f.ep.Source())
 	}
-	def := f.log.lines(`msg="agent endpoint certificates in use" source=default`)
+	def := f.log.Lines(`msg="agent endpoint certificates in use" source=default`)
 	if len(def) != 1 || !strings.Contains(def[0], "ca_pin="+SPKIPin(f.root)) {
 		t.Errorf("default certificate log lines %q, want one with the built-in root's pin", def)
 	}
-	if got := f.log.lines(`msg="agent endpoint certificate issued" reason="none stored"`); len(got) != 1 {
+	if got := f.log.Lines(`msg="agent endpoint certificate issued" reason="none stored"`); len(got) != 1 {
 		t.Errorf("issuance log lines %q", got)
 	}
 	server := newTestPKI(t, "Custom Agent Root")
@@ -97,10 +97,10 @@ func TestCustomCertificatesChangeWithoutRestart(t *testing.T) {
 	// A broken key is logged and the custom certificate in use stays.
 	writeFile(t, filepath.Join(f.certDir, CustomKeyFile), []byte("not a key"), 0o600)
 	deadline := time.Now().Add(5 * time.Second)
-	for len(f.log.lines("custom agent endpoint certificates unusable")) == 0 && time.Now().Before(deadline) {
+	for len(f.log.Lines("custom agent endpoint certificates unusable")) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if got := f.log.lines("custom agent endpoint certificates unusable"); len(got) != 1 || f.ep.Source() != SourceCustom {
+	if got := f.log.Lines("custom agent endpoint certificates unusable"); len(got) != 1 || f.ep.Source() != SourceCustom {
 		t.Errorf("broken key: log %q, source %s; want one error line and the custom certificate kept", got, f.ep.Source())
 	}
 	// Removing the files brings the stored default back, not a new one.
@@ -108,7 +108,7 @@ func TestCustomCertificatesChangeWithoutRestart(t *testing.T) {
 		os.Remove(filepath.Join(f.certDir, n))
 	}
 	waitSource(t, f, SourceDefault)
-	if got := f.log.lines("agent endpoint certificate issued"); len(got) != 1 {
+	if got := f.log.Lines("agent endpoint certificate issued"); len(got) != 1 {
 		t.Errorf("the default certificate was issued %d times, want once", len(got))
 	}
 }
@@ -129,7 +129,7 @@ func TestDefaultCertificateReusedAndRenewed(t *testing.T) {
 	if renewed.Equal(first) {
 		t.Fatal("the default certificate was not renewed")
 	}
-	if got := f.log.lines(`reason="due for renewal"`); len(got) != 1 {
+	if got := f.log.Lines(`reason="due for renewal"`); len(got) != 1 {
 		t.Errorf("renewal log lines %q", got)
 	}
 	// Agents pin the endpoint's key: the renewal keeps it.

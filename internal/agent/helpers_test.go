@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -25,6 +24,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 // clock is a settable clock shared by the CA, the registry and the
@@ -44,35 +44,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// logBuffer collects log output, safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the log lines holding sub.
-func (b *logBuffer) lines(sub string) []string {
-	var out []string
-	for _, l := range strings.Split(b.String(), "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // fakeJobs hands out fixed jobs and records the outcomes.
@@ -128,7 +99,7 @@ type fixture struct {
 	ep      *Endpoint
 	jobs    *fakeJobs
 	clock   *clock
-	log     *logBuffer
+	log     *testenv.Buffer
 	certDir string
 	url     string
 	root    *x509.Certificate
@@ -161,7 +132,7 @@ func newFixture(t *testing.T, prepare func(f *fixture)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{st: st, sealer: sealer, auth: auth, clock: clk, log: &logBuffer{}, certDir: t.TempDir(),
+	f := &fixture{st: st, sealer: sealer, auth: auth, clock: clk, log: &testenv.Buffer{}, certDir: t.TempDir(),
 		jobs: &fakeJobs{jobs: map[int64][]engine.AgentJob{}, outcomes: map[int64]*engine.Outcome{}},
 		root: chain[len(chain)-1]}
 	f.reg = New(st, auth, Config{CertDir: f.certDir, Now: clk.Now})

@@ -82,7 +82,7 @@ func TestAgentRefusesAChangedManagerKey(t *testing.T) {
 	if !errors.As(err, &mk) || mk.Pinned != first || mk.Presented != second {
 		t.Fatalf("round against a new key: %v, want refused naming %s and %s", err, first, second)
 	}
-	if got := f.log.lines("agent reported"); len(got) != 0 || len(f.log.lines(`msg="agent refused"`)) != 0 {
+	if got := f.log.Lines("agent reported"); len(got) != 0 || len(f.log.Lines(`msg="agent refused"`)) != 0 {
 		t.Errorf("the agent sent requests to the endpoint with the new key: %q", got)
 	}
 	old, err := AcceptManagerKey(dir, strings.ToUpper(second[:10])+second[10:])
@@ -119,7 +119,7 @@ func TestAgentWithoutPinPinsOnFirstUse(t *testing.T) {
 	if err != nil || got.ManagerKeyPin != want {
 		t.Errorf("pin after the first round %+v, %v; want %v", got, err, want)
 	}
-	if len(f.log.lines("no manager key pinned yet")) != 1 {
+	if len(f.log.Lines("no manager key pinned yet")) != 1 {
 		t.Errorf("the first pin was not logged:\n%s", f.log)
 	}
 }

@@ -75,7 +75,7 @@ func TestRevokedAgentCertificateRefused(t *testing.T) {
 	if got := f.agent(t, "web1"); got.CertificateSHA256 != a.CertificateSHA256 {
 		t.Errorf("the revoked agent renewed its certificate: %+v", got)
 	}
-	if n := len(f.log.lines("agent refused")); n != 1 {
+	if n := len(f.log.Lines("agent refused")); n != 1 {
 		t.Errorf("%d refusal log lines, want 1 (no flood):\n%s", n, f.log)
 	}
 	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.refused")

@@ -61,7 +61,7 @@ func TestAgentRenewsItsCertificate(t *testing.T) {
 	if code, body := jobsGet(t, f.url, roots, &newPair); code != http.StatusOK {
 		t.Errorf("new certificate: %d %s, want 200", code, body)
 	}
-	if len(f.log.lines("agent certificate renewed")) < 2 {
+	if len(f.log.Lines("agent certificate renewed")) < 2 {
 		t.Errorf("log %s: want the renewal logged by both sides", f.log)
 	}
 	checkAudit(t, f, "", "agent.token_create", "agent.enroll", "agent.renew", "agent.refused")

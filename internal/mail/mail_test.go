@@ -13,7 +13,6 @@ import (
 	netmail "net/mail"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/store"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 const (
@@ -35,7 +35,7 @@ var ctx = context.Background()
 type env struct {
 	st       inventory.Store
 	settings *settings.Service
-	log      *syncBuffer
+	log      *testenv.Buffer
 }
 
 func newEnv(t *testing.T) *env {
@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{st: st, settings: settings.New(st, sealer, nil), log: &syncBuffer{}}
+	return &env{st: st, settings: settings.New(st, sealer, nil), log: &testenv.Buffer{}}
 }
 
 // mailer returns a mailer trusting roots, after storing the settings.
@@ -342,21 +342,4 @@ func (e *env) checkLog(t *testing.T, want, body string) {
 	if !strings.Contains(log, want) || strings.Contains(log, body) || strings.Contains(log, password) {
 		t.Errorf("log %q: want %q in it, and neither the body nor the password", log, want)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

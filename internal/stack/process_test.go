@@ -1,7 +1,6 @@
 package stack_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,31 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/stack"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 	"github.com/certkeeper/certkeeper/internal/users"
 )
-
-// lockedBuffer collects the process's messages while the test reads them.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // loopbackConfig is a process in dir listening on loopback ports the
 // system picks.
@@ -53,7 +34,7 @@ func loopbackConfig(dir string, stdout io.Writer) stack.Config {
 // stops it.
 func TestProcess(t *testing.T) {
 	dir := t.TempDir()
-	out := &lockedBuffer{}
+	out := &testenv.Buffer{}
 	cfg := loopbackConfig(dir, out)
 	loopStarted := make(chan struct{})
 	cfg.Process.Loops = []func(context.Context) error{func(ctx context.Context) error {

@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -43,35 +42,6 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
-}
-
-// logBuffer collects log output, safe for Run's goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lines returns the log lines holding sub.
-func (b *logBuffer) lines(sub string) []string {
-	var out []string
-	for _, l := range strings.Split(b.String(), "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return out
 }
 
 // fixture is a real SQLite inventory with the default built-in CA, a
@@ -129,9 +99,9 @@ func (f *fixture) config(names ...string) Config {
 
 // start makes a Manager and serves HTTPS with its TLSConfig on loopback;
 // it returns the Manager, the server's address and the log.
-func (f *fixture) start(t *testing.T, cfg Config) (*Manager, string, *logBuffer) {
+func (f *fixture) start(t *testing.T, cfg Config) (*Manager, string, *testenv.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testenv.Buffer{}
 	m, err := New(t.Context(), cfg, f.inv, f.inv, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatalf("New: %v\n%s", err, logs)

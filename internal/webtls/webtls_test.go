@@ -35,7 +35,7 @@ func TestDefaultCertificate(t *testing.T) {
 	if err != nil || !slices.Contains(rec.Labels, Label) || rec.KeyID == 0 || !rec.Internal {
 		t.Errorf("inventory record = %+v, %v; want the internal certificate with label %s and its key", rec, err, Label)
 	}
-	inUse := logs.lines("web certificate in use")
+	inUse := logs.Lines("web certificate in use")
 	if len(inUse) != 1 {
 		t.Fatalf("%d \"in use\" log lines, want 1:\n%s", len(inUse), logs)
 	}
@@ -45,7 +45,7 @@ func TestDefaultCertificate(t *testing.T) {
 			t.Errorf("log line %q lacks %q", inUse[0], want)
 		}
 	}
-	if n := len(logs.lines("default web certificate issued")); n != 1 {
+	if n := len(logs.Lines("default web certificate issued")); n != 1 {
 		t.Errorf("%d issuance log lines, want 1", n)
 	}
 }
@@ -61,7 +61,7 @@ func TestRestartReusesStoredDefault(t *testing.T) {
 	if got := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now); fingerprint(got) != first.Current().Fingerprint {
 		t.Error("after a restart the server presents another certificate than the stored default")
 	}
-	if n := len(logs.lines("issued")); n != 0 {
+	if n := len(logs.Lines("issued")); n != 0 {
 		t.Errorf("a restart issued a certificate:\n%s", logs)
 	}
 
@@ -70,7 +70,7 @@ func TestRestartReusesStoredDefault(t *testing.T) {
 		t.Error("a new configured name did not reissue the default")
 	}
 	mustHandshake(t, addr, "new.example.internal", f.roots, f.clock.Now)
-	if len(logs.lines("does not cover new.example.internal")) != 1 {
+	if len(logs.Lines("does not cover new.example.internal")) != 1 {
 		t.Errorf("the log does not say why the default was reissued:\n%s", logs)
 	}
 }
@@ -90,15 +90,15 @@ func TestRenewalWhenDue(t *testing.T) {
 		t.Errorf("after renewal the server presents %s (until %s), want %s until after %s",
 			fingerprint(leaf), leaf.NotAfter, renewed.Fingerprint, old.NotAfter)
 	}
-	waitFor(t, "the in-use log line", func() bool { return len(logs.lines("web certificate in use")) == 2 })
-	if len(logs.lines(`reason="due for renewal"`)) != 1 {
+	waitFor(t, "the in-use log line", func() bool { return len(logs.Lines("web certificate in use")) == 2 })
+	if len(logs.Lines(`reason="due for renewal"`)) != 1 {
 		t.Errorf("the log does not say the default was renewed:\n%s", logs)
 	}
 	// Further ticks, as Run would make them, renew nothing more.
 	stop()
 	m.tick(t.Context())
 	m.tick(t.Context())
-	if n := len(logs.lines("default web certificate issued")); n != 2 {
+	if n := len(logs.Lines("default web certificate issued")); n != 2 {
 		t.Errorf("%d issuances after two more ticks, want 2 (the first and one renewal)", n)
 	}
 
@@ -124,7 +124,7 @@ func TestCustomFile(t *testing.T) {
 	if fingerprint(leaf) != fingerprint(custom) || m.Current().Fingerprint != fingerprint(custom) {
 		t.Errorf("the server presents %s, want the custom %s", fingerprint(leaf), fingerprint(custom))
 	}
-	inUse := logs.lines("source=custom")
+	inUse := logs.Lines("source=custom")
 	if len(inUse) != 1 || !strings.Contains(inUse[0], "fingerprint="+fingerprint(custom)) ||
 		!strings.Contains(inUse[0], "not_after=") || !strings.Contains(inUse[0], "web-server.pem") {
 		t.Errorf("custom in-use log lines = %q, want one naming fingerprint, expiry and file", inUse)
@@ -136,12 +136,12 @@ func TestCustomFile(t *testing.T) {
 		{vendor.Read("web.pem")},
 	} {
 		writeFile(t, f.customFile(), broken...)
-		waitFor(t, "the broken-file log line", func() bool { return len(logs.lines("custom web certificate is broken")) == i+1 })
+		waitFor(t, "the broken-file log line", func() bool { return len(logs.Lines("custom web certificate is broken")) == i+1 })
 		if got := mustHandshake(t, addr, "localhost", vendor.Roots(), nil); fingerprint(got) != fingerprint(custom) {
 			t.Errorf("broken file %d: the server presents %s, want the previous custom certificate", i, fingerprint(got))
 		}
 	}
-	broken := logs.lines("custom web certificate is broken")
+	broken := logs.Lines("custom web certificate is broken")
 	if !strings.Contains(broken[1], "level=ERROR") || !strings.Contains(broken[1], "not the key") {
 		t.Errorf("mismatched key log line = %q, want an error saying the key is not the certificate's", broken[1])
 	}
@@ -166,7 +166,7 @@ func TestBrokenCustomFileAtStart(t *testing.T) {
 		t.Errorf("with a broken custom file at start the source is %s, want default", m.Current().Source)
 	}
 	mustHandshake(t, addr, "localhost", f.roots, f.clock.Now)
-	if l := logs.lines("custom web certificate is broken"); len(l) != 1 || !strings.Contains(l[0], "level=ERROR") {
+	if l := logs.Lines("custom web certificate is broken"); len(l) != 1 || !strings.Contains(l[0], "level=ERROR") {
 		t.Errorf("broken custom file log = %q, want one error", l)
 	}
 
@@ -190,7 +190,7 @@ func TestConfiguredCertAndKeyFiles(t *testing.T) {
 		t.Fatalf("source %s, want custom", m.Current().Source)
 	}
 	mustHandshake(t, addr, "pair.example", pool(testenv.ParseCertPEM(t, cert)), nil)
-	if l := logs.lines("source=custom"); len(l) != 1 || !strings.Contains(l[0], "cert.pem + ") {
+	if l := logs.Lines("source=custom"); len(l) != 1 || !strings.Contains(l[0], "cert.pem + ") {
 		t.Errorf("in-use log = %q, want one line naming the files", l)
 	}
 
@@ -211,7 +211,7 @@ func TestDefaultUnavailable(t *testing.T) {
 	cert, key := selfSignedPair(t, "custom.example")
 	writeFile(t, f.customFile(), cert, key)
 	m, _, logs := f.start(t, f.config())
-	if m.Current().Source != SourceCustom || len(logs.lines("default web certificate unavailable")) != 1 {
+	if m.Current().Source != SourceCustom || len(logs.Lines("default web certificate unavailable")) != 1 {
 		t.Errorf("with a custom certificate and no default: source %s, log:\n%s", m.Current().Source, logs)
 	}
 }
@@ -224,7 +224,7 @@ func TestRenewalFailureKeepsCertificate(t *testing.T) {
 	stop := runStoppable(t, m)
 	f.clock.Add(old.NotAfter.Sub(f.clock.Now()) - time.Hour)
 
-	waitFor(t, "the renewal error", func() bool { return len(logs.lines("not renewed")) == 1 })
+	waitFor(t, "the renewal error", func() bool { return len(logs.Lines("not renewed")) == 1 })
 	if got := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now); fingerprint(got) != old.Fingerprint {
 		t.Error("a failed renewal changed the certificate in use")
 	}
@@ -233,12 +233,12 @@ func TestRenewalFailureKeepsCertificate(t *testing.T) {
 	stop()
 	m.tick(t.Context())
 	m.tick(t.Context())
-	if n := len(logs.lines("not renewed")); n != 1 {
+	if n := len(logs.Lines("not renewed")); n != 1 {
 		t.Errorf("%d renewal attempts after two more ticks before the retry delay, want 1", n)
 	}
 	f.clock.Add(retryDelay)
 	m.tick(t.Context())
-	if n := len(logs.lines("not renewed")); n != 2 {
+	if n := len(logs.Lines("not renewed")); n != 2 {
 		t.Errorf("%d renewal attempts after the retry delay, want 2", n)
 	}
 }
