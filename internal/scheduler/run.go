@@ -1,0 +1,76 @@
+package scheduler
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// finishTimeout bounds writing a run's outcome after the run's context
+// ended.
+const finishTimeout = 10 * time.Second
+
+// poll claims and starts every due kind this instance is not running.
+func (s *Scheduler) poll(ctx context.Context, wg *sync.WaitGroup) {
+	for _, k := range s.kinds {
+		if ctx.Err() != nil || !s.mark(k.Name) {
+			continue
+		}
+		now := s.cfg.Now()
+		job, err := s.st.ClaimJob(ctx, k.Name, s.cfg.Owner, now, now.Add(k.timeout()))
+		if err != nil || job == nil {
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("claiming job", "kind", k.Name, "err", err)
+			}
+			s.unmark(k.Name)
+			continue
+		}
+		wg.Go(func() { s.execute(ctx, k, job) })
+	}
+	s.mu.Lock()
+	s.polls++
+	s.mu.Unlock()
+}
+
+// mark records that kind runs here; false when it runs already.
+func (s *Scheduler) mark(kind string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running[kind] {
+		return false
+	}
+	s.running[kind] = true
+	return true
+}
+
+func (s *Scheduler) unmark(kind string) {
+	s.mu.Lock()
+	delete(s.running, kind)
+	s.mu.Unlock()
+}
+
+// execute runs the claimed job, records its outcome and next slot, and
+// looks for due work again (a request may have come during the run).
+func (s *Scheduler) execute(ctx context.Context, k Kind, job *inventory.Job) {
+	defer s.kick()
+	defer s.unmark(k.Name)
+	started := s.cfg.Now()
+	rctx, cancel := context.WithTimeout(ctx, k.timeout())
+	err := k.Run(rctx)
+	cancel()
+	finished := s.cfg.Now()
+	run := inventory.JobRun{Finished: finished, Duration: finished.Sub(started), Result: ResultOK,
+		NextRunAt: k.next(finished)}
+	if err != nil {
+		run.Result, run.Error, run.Attempts = ResultFailed, err.Error(), job.Attempts+1
+		run.NextRunAt = finished.Add(k.backoff(run.Attempts))
+		s.log.Error("job failed", "kind", k.Name, "attempt", run.Attempts, "retry_at", run.NextRunAt, "err", err)
+	}
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer fcancel()
+	if err := s.st.FinishJob(fctx, k.Name, s.cfg.Owner, run); err != nil {
+		s.log.Error("recording job run", "kind", k.Name, "err", err)
+	}
+}

@@ -1,0 +1,179 @@
+// Package scheduler runs certkeeper's background work as durable jobs in
+// the inventory: one job per kind, due at a slot (interval with jitter, or
+// a daily time), claimed under a lease so that one run serves each slot
+// even when several instances share a PostgreSQL inventory, retried with
+// backoff after a failure, and runnable at once by an Admin.
+package scheduler
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+// ErrUnknownKind is returned for a kind the scheduler does not run.
+var ErrUnknownKind = errors.New("scheduler: unknown job kind")
+
+// Defaults of Config.
+const (
+	DefaultPoll    = 5 * time.Second
+	DefaultTimeout = 10 * time.Minute
+	DefaultBackoff = 5 * time.Second
+)
+
+// Config configures a Scheduler. Zero fields take the defaults.
+type Config struct {
+	// Owner names this instance in leases; a random name when empty.
+	Owner string
+	// Poll is how often due jobs are looked for (DefaultPoll).
+	Poll time.Duration
+	// Now is the clock that judges slots (time.Now).
+	Now func() time.Time
+}
+
+// Scheduler runs the kinds it was built with. It is safe for concurrent
+// use; Run is called once.
+type Scheduler struct {
+	st    inventory.JobStore
+	kinds []Kind
+	cfg   Config
+	log   *slog.Logger
+	wake  chan struct{}
+
+	mu      sync.Mutex
+	running map[string]bool
+	polls   int
+}
+
+// New returns a Scheduler of kinds over st. Kind names must be unique.
+func New(st inventory.JobStore, kinds []Kind, cfg Config, log *slog.Logger) (*Scheduler, error) {
+	seen := map[string]bool{}
+	for _, k := range kinds {
+		if err := k.check(); err != nil {
+			return nil, err
+		}
+		if seen[k.Name] {
+			return nil, fmt.Errorf("scheduler: job kind %q twice", k.Name)
+		}
+		seen[k.Name] = true
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = randomOwner()
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Scheduler{st: st, kinds: kinds, cfg: cfg, log: log, wake: make(chan struct{}, 1),
+		running: map[string]bool{}}, nil
+}
+
+func randomOwner() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Run adds the missing jobs, requests the AtStart kinds, then runs due
+// jobs until ctx is cancelled; it waits for running jobs (whose context
+// it cancels) and returns nil, or the error that kept it from starting.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if err := s.start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, k := range s.kinds {
+		if k.Wake != nil {
+			wg.Go(func() { s.forward(ctx, k) })
+		}
+	}
+	t := time.NewTicker(s.cfg.Poll)
+	defer t.Stop()
+	for {
+		s.poll(ctx, &wg)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-s.wake:
+		}
+	}
+}
+
+// start adds the missing jobs and requests the AtStart kinds.
+func (s *Scheduler) start(ctx context.Context) error {
+	now := s.cfg.Now()
+	for _, k := range s.kinds {
+		if err := s.st.EnsureJob(ctx, k.Name, k.first(now)); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+		if k.AtStart {
+			if err := s.st.RequestJob(ctx, k.Name, now); err != nil {
+				return fmt.Errorf("scheduler: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// forward turns every receive on k.Wake into a run-now request.
+func (s *Scheduler) forward(ctx context.Context, k Kind) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-k.Wake:
+			if err := s.RunNow(ctx, k.Name); err != nil && ctx.Err() == nil {
+				s.log.Warn("requesting job", "kind", k.Name, "err", err)
+			}
+		}
+	}
+}
+
+// RunNow asks for a run of kind at once (adding its job when Run has not
+// yet): this instance starts it immediately unless it runs already, in
+// which case it runs again after.
+func (s *Scheduler) RunNow(ctx context.Context, kind string) error {
+	k, ok := s.kind(kind)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	now := s.cfg.Now()
+	if err := s.st.EnsureJob(ctx, kind, k.first(now)); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	if err := s.st.RequestJob(ctx, kind, now); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	s.kick()
+	return nil
+}
+
+func (s *Scheduler) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Scheduler) kind(name string) (Kind, bool) {
+	for _, k := range s.kinds {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}

@@ -1,0 +1,137 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+)
+
+var _ inventory.JobStore = (*db)(nil)
+
+// jobTxAttempts is how often a job transaction is tried when PostgreSQL
+// aborts it with a serialization failure or a deadlock.
+const jobTxAttempts = 5
+
+// EnsureJob implements inventory.JobStore.
+func (s *db) EnsureJob(ctx context.Context, kind string, firstRun time.Time) error {
+	return s.jobTx(ctx, "ensure job", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO jobs (kind, next_run_at) VALUES (?, ?)
+			ON CONFLICT (kind) DO NOTHING`), kind, s.t(firstRun))
+		return err
+	})
+}
+
+// ClaimJob implements inventory.JobStore. The conditional UPDATE is the
+// claim: on PostgreSQL a second claimer waits for the row lock and then
+// finds the lease taken; on SQLite writers are serialised.
+func (s *db) ClaimJob(ctx context.Context, kind, owner string, now, leaseUntil time.Time) (*inventory.Job, error) {
+	var job *inventory.Job
+	err := s.jobTx(ctx, "claim job", func(tx *sql.Tx) error {
+		job = nil
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET lease_owner = ?, lease_until = ?, last_started_at = ?,
+			requested_at = NULL
+			WHERE kind = ? AND (next_run_at <= ? OR requested_at IS NOT NULL)
+			AND (lease_until IS NULL OR lease_until <= ?)`),
+			owner, s.t(leaseUntil), s.t(now), kind, s.t(now), s.t(now))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		job, err = s.scanJob(tx.QueryRowContext(ctx, s.q(jobSelect+` WHERE kind = ?`), kind))
+		return err
+	})
+	return job, err
+}
+
+// FinishJob implements inventory.JobStore.
+func (s *db) FinishJob(ctx context.Context, kind, owner string, run inventory.JobRun) error {
+	return s.jobTx(ctx, "finish job", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET next_run_at = ?, attempts = ?, lease_owner = '',
+			lease_until = NULL, last_finished_at = ?, last_result = ?, last_error = ?, last_duration_ms = ?
+			WHERE kind = ? AND lease_owner = ?`),
+			s.t(run.NextRunAt), run.Attempts, s.t(run.Finished), run.Result, run.Error,
+			run.Duration.Milliseconds(), kind, owner)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.Join(err, fmt.Errorf("job %s is not held by %s: %w", kind, owner, inventory.ErrConflict))
+		}
+		return nil
+	})
+}
+
+// RequestJob implements inventory.JobStore.
+func (s *db) RequestJob(ctx context.Context, kind string, at time.Time) error {
+	return s.jobTx(ctx, "request job", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET requested_at = ? WHERE kind = ?`), s.t(at), kind)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errors.Join(err, fmt.Errorf("job %s: %w", kind, inventory.ErrNotFound))
+		}
+		return nil
+	})
+}
+
+// ListJobs implements inventory.JobStore.
+func (s *db) ListJobs(ctx context.Context) ([]inventory.Job, error) {
+	rows, err := s.r.QueryContext(ctx, jobSelect+` ORDER BY kind`)
+	if err != nil {
+		return nil, wrap("list jobs", err)
+	}
+	defer rows.Close()
+	var out []inventory.Job
+	for rows.Next() {
+		j, err := s.scanJob(rows)
+		if err != nil {
+			return nil, wrap("list jobs", err)
+		}
+		out = append(out, *j)
+	}
+	return out, wrapIf("list jobs", rows.Err())
+}
+
+const jobSelect = `SELECT kind, next_run_at, requested_at, attempts, lease_owner, lease_until,
+	last_started_at, last_finished_at, last_result, last_error, last_duration_ms FROM jobs`
+
+func (s *db) scanJob(row interface{ Scan(...any) error }) (*inventory.Job, error) {
+	var j inventory.Job
+	var ms int64
+	err := row.Scan(&j.Kind, timeCol{&j.NextRunAt}, timeCol{&j.RequestedAt}, &j.Attempts, &j.LeaseOwner,
+		timeCol{&j.LeaseUntil}, timeCol{&j.LastStartedAt}, timeCol{&j.LastFinishedAt}, &j.LastResult,
+		&j.LastError, &ms)
+	j.LastDuration = time.Duration(ms) * time.Millisecond
+	return &j, err
+}
+
+// jobTx runs fn in a write transaction, again when PostgreSQL aborted it
+// with a serialization failure (40001) or a deadlock (40P01).
+func (s *db) jobTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	var err error
+	for range jobTxAttempts {
+		if err = s.withTx(ctx, fn); !isRetryable(err) {
+			break
+		}
+	}
+	if err != nil && !errors.Is(err, inventory.ErrNotFound) && !errors.Is(err, inventory.ErrConflict) {
+		return wrap(op, err)
+	}
+	return err
+}
+
+// isRetryable reports whether err is a PostgreSQL serialization failure
+// or deadlock, after which the whole transaction may be tried again.
+func isRetryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
