@@ -59,6 +59,11 @@ func (r *Refresher) Run(ctx context.Context) error {
 	}
 }
 
+// Wake delivers a value whenever a refresh after a revocation failed, for
+// a scheduler that runs RunOnce instead of Run: it should run RunOnce at
+// once. Use Wake or Run, not both.
+func (r *Refresher) Wake() <-chan struct{} { return r.svc.kick }
+
 // RunOnce refreshes every due CRL and stale responder certificate once.
 // It goes on past a CA that fails and returns the errors joined.
 func (r *Refresher) RunOnce(ctx context.Context) error {

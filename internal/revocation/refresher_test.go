@@ -127,7 +127,8 @@ func (a *failingSigner) Signer(ctx context.Context, caID int64) (crypto.Signer, 
 
 // TestRefresherRetriesAfterRevocation: when the CRL cannot be published
 // at revocation time, the revocation stands and the next refresher pass
-// publishes the CRL although it is not due by age.
+// publishes the CRL although it is not due by age; Wake asks for that
+// pass.
 func TestRefresherRetriesAfterRevocation(t *testing.T) {
 	f := newFixture(t, sqlite(t), revocation.Config{})
 	auth := &failingSigner{Authority: f.auth}
@@ -149,7 +150,13 @@ func TestRefresherRetriesAfterRevocation(t *testing.T) {
 		t.Fatalf("CRL lists %d entries before the retry, want 0", n)
 	}
 	auth.fail.Store(false)
-	if err := revocation.NewRefresher(svc, nil, discard()).RunOnce(ctx); err != nil {
+	r := revocation.NewRefresher(svc, nil, discard())
+	select {
+	case <-r.Wake():
+	default:
+		t.Fatal("Wake delivered nothing after the failed post-revocation refresh")
+	}
+	if err := r.RunOnce(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.crl(t).RevokedCertificateEntries); n != 1 {

@@ -90,12 +90,12 @@ type ProcessConfig struct {
 	// Stdout receives the messages for the operator: the first admin's
 	// password and the addresses served. nil discards them.
 	Stdout io.Writer
-	// Loops are background tasks run beside the built-in ones (CRL
-	// refresh, web certificate renewal, allow-list reload, session
-	// expiry, outbound policy refresh, the agent endpoint) until Run's
-	// context ends. This is where a scheduler plugs in. A loop returns
-	// nil (or context.Canceled) once its context is done; any other error
-	// ends Run with it.
+	// Loops are background tasks run beside the scheduler's jobs (CRL
+	// refresh; see Process.Scheduler) and the built-in loops (web
+	// certificate renewal, allow-list reload, session expiry, outbound
+	// policy refresh, the agent endpoint) until Run's context ends. A loop
+	// returns nil (or context.Canceled) once its context is done; any
+	// other error ends Run with it.
 	Loops []func(context.Context) error
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/atomicfile"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
-	"github.com/certkeeper/certkeeper/internal/revocation"
+	"github.com/certkeeper/certkeeper/internal/scheduler"
 	"github.com/certkeeper/certkeeper/internal/server"
 	"github.com/certkeeper/certkeeper/internal/webtls"
 )
@@ -36,6 +36,9 @@ type Process struct {
 	// Web keeps the HTTPS certificate; Allow is the IP allow-list.
 	Web   *webtls.Manager
 	Allow *access.List
+	// Scheduler runs the durable background jobs (JobCRLRefresh); Run
+	// runs it.
+	Scheduler *scheduler.Scheduler
 
 	cfg       Config
 	dataDir   string
@@ -198,8 +201,11 @@ func (p *Process) server(passwordFile string) error {
 		API: p.API.Handler(),
 		UI:  ui.Handler(),
 	}, p.Store, p.log)
+	if err := p.schedule(); err != nil {
+		return err
+	}
 	p.loops = []func(context.Context) error{
-		revocation.NewRefresher(p.Revocation, nil, p.log).Run,
+		p.Scheduler.Run,
 		p.Web.Run,
 		p.Allow.Run,
 		p.expireSessions,

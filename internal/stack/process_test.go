@@ -55,6 +55,7 @@ func TestProcess(t *testing.T) {
 	t.Run("CRL over plain HTTP", func(t *testing.T) { testCRL(t, p, dir) })
 	t.Run("first admin", func(t *testing.T) { testFirstAdmin(t, dir, out.String()) })
 	waitFor(t, loopStarted, "the configured loop to start")
+	t.Run("CRL refresh job", func(t *testing.T) { testCRLJob(t, p) })
 
 	cancel()
 	select {
@@ -191,5 +192,36 @@ func TestHalfTLSPair(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("data directory after a refused start: stat = %v, want it not to exist", err)
+	}
+}
+
+// testCRLJob: the scheduler runs the CRL refresh at start and shows its
+// run and next slot; RunNow's request is served.
+func testCRLJob(t *testing.T, p *stack.Process) {
+	ctx := context.Background()
+	served := func() bool {
+		sts, err := p.Scheduler.Status(ctx)
+		if err != nil || len(sts) != 1 {
+			t.Fatalf("Status = %v, %v; want the CRL refresh job", sts, err)
+		}
+		st := sts[0]
+		return st.Kind == stack.JobCRLRefresh && st.LastResult == "ok" && !st.LastStarted.IsZero() &&
+			st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
+	}
+	waitUntil(t, served, "the CRL refresh job's run at start")
+	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {
+		t.Fatalf("RunNow: %v", err)
+	}
+	waitUntil(t, served, "the requested CRL refresh")
+}
+
+func waitUntil(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

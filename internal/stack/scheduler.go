@@ -1,0 +1,34 @@
+package stack
+
+import (
+	"errors"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/revocation"
+	"github.com/certkeeper/certkeeper/internal/scheduler"
+)
+
+// Job kinds the process's scheduler runs.
+const (
+	// JobCRLRefresh replaces due CRLs and stale OCSP responder
+	// certificates (revocation.Refresher.RunOnce): at start, every
+	// revocation.DefaultCheckInterval, and at once after a failed
+	// post-revocation refresh.
+	JobCRLRefresh = "crl-refresh"
+)
+
+// schedule builds the process's scheduler over the inventory's jobs.
+// Its slots follow the wall clock, as the loops' tickers did; what is
+// due inside a job is judged by the services' own clock.
+func (p *Process) schedule() error {
+	jobs, ok := p.Store.(inventory.JobStore)
+	if !ok {
+		return errors.New("stack: the inventory keeps no scheduler jobs")
+	}
+	crl := revocation.NewRefresher(p.Revocation, nil, p.log)
+	s, err := scheduler.New(jobs, []scheduler.Kind{
+		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
+	}, scheduler.Config{}, p.log)
+	p.Scheduler = s
+	return err
+}
