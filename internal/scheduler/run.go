@@ -13,12 +13,21 @@ import (
 const finishTimeout = 10 * time.Second
 
 // poll claims and starts every due kind this instance is not running.
+// It reads the jobs first, so that only due ones cost a write.
 func (s *Scheduler) poll(ctx context.Context, wg *sync.WaitGroup) {
+	defer s.countPoll()
+	jobs, err := s.st.ListJobs(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("listing jobs", "err", err)
+		}
+		return
+	}
+	now := s.cfg.Now()
 	for _, k := range s.kinds {
-		if ctx.Err() != nil || !s.mark(k.Name) {
+		if ctx.Err() != nil || !due(jobs, k.Name, now) || !s.mark(k.Name) {
 			continue
 		}
-		now := s.cfg.Now()
 		job, err := s.st.ClaimJob(ctx, k.Name, s.cfg.Owner, now, now.Add(k.timeout()))
 		if err != nil || job == nil {
 			if err != nil && ctx.Err() == nil {
@@ -29,6 +38,21 @@ func (s *Scheduler) poll(ctx context.Context, wg *sync.WaitGroup) {
 		}
 		wg.Go(func() { s.execute(ctx, k, job) })
 	}
+}
+
+// due reports whether the job of kind is due or requested at now and not
+// leased. A kind without a job (yet) is not due.
+func due(jobs []inventory.Job, kind string, now time.Time) bool {
+	for _, j := range jobs {
+		if j.Kind == kind {
+			return (!j.NextRunAt.After(now) || !j.RequestedAt.IsZero()) &&
+				(j.LeaseUntil.IsZero() || !j.LeaseUntil.After(now))
+		}
+	}
+	return false
+}
+
+func (s *Scheduler) countPoll() {
 	s.mu.Lock()
 	s.polls++
 	s.mu.Unlock()

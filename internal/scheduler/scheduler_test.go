@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
 // TestSlotRunsOnce: two schedulers over one inventory (on PostgreSQL two
@@ -54,6 +56,39 @@ func TestSurvivesRestart(t *testing.T) {
 		s2, _ := start(t, st2, clk, kind)
 		waitFor(t, "the due run", func() bool { return c.Count() == 1 })
 		waitFor(t, "its result", func() bool { return status(t, s2).LastResult == ResultOK })
+	})
+}
+
+// TestLeaseTakeover: a job leased by an instance that died is run once
+// its lease has expired, and the dead instance can no longer record a
+// run.
+func TestLeaseTakeover(t *testing.T) {
+	eachBackend(t, func(t *testing.T, loc string) {
+		ctx := context.Background()
+		clk := newClock()
+		c := &counter{}
+		st, _ := openJobs(t, loc)
+		t0 := clk.Now()
+		if err := st.EnsureJob(ctx, "tick", t0); err != nil {
+			t.Fatal(err)
+		}
+		if job, err := st.ClaimJob(ctx, "tick", "dead", t0, t0.Add(time.Minute)); err != nil || job == nil {
+			t.Fatalf("ClaimJob = %v, %v; want the job", job, err)
+		}
+		s, _ := start(t, st, clk, Kind{Name: "tick", Run: c.Run, Every: time.Hour})
+		settle(t, s)
+		if n := c.Count(); n != 0 {
+			t.Fatalf("%d runs under another instance's lease, want 0", n)
+		}
+		clk.Advance(time.Minute)
+		waitFor(t, "the run after the lease", func() bool { return status(t, s).LastResult == ResultOK })
+		err := st.FinishJob(ctx, "tick", "dead", inventory.JobRun{Finished: t0, NextRunAt: t0, Result: ResultOK})
+		if !errors.Is(err, inventory.ErrConflict) {
+			t.Fatalf("FinishJob by the lost lease's owner: %v, want ErrConflict", err)
+		}
+		if c.Count() != 1 || !status(t, s).NextRun.Equal(t0.Add(time.Minute+time.Hour)) {
+			t.Fatalf("%d runs, status %+v; want one run and the next an hour on", c.Count(), status(t, s))
+		}
 	})
 }
 
