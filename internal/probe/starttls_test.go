@@ -48,12 +48,21 @@ func fakeServer(t *testing.T, cert tls.Certificate, steps []step, tlsAfter bool)
 			}
 		}
 		if tlsAfter {
-			tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}}).HandshakeContext(ctx)
+			tls.Server(bufferedConn{c, r}, &tls.Config{Certificates: []tls.Certificate{cert}}).HandshakeContext(ctx)
 			return
 		}
 		io.Copy(io.Discard, r)
 	})
 }
+
+// bufferedConn reads through the fake's bufio.Reader, which may hold the
+// start of the ClientHello.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 func line(s string) step { return step{send: s, read: -1} }
 
