@@ -81,7 +81,7 @@ func TLS(ctx context.Context, addr string, opts Options) (*Result, error) {
 	}
 	p := newProber(addr, host, opts)
 	p.startTLS = opts.StartTLS.ForPort(port)
-	if p.startTLS != StartTLSNone && upgraders[p.startTLS] == nil {
+	if p.startTLS != StartTLSNone && upgraderFor(p.startTLS) == nil {
 		return nil, &Error{Addr: addr, Reason: "unknown STARTTLS protocol " + strconv.Quote(string(p.startTLS))}
 	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < p.timeout {
@@ -200,7 +200,7 @@ func (p *prober) upgrade(ctx context.Context, raw net.Conn) error {
 	}
 	deadline, _ := ctx.Deadline() // set: TLS bounds ctx with the timeout
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
-	err := upgraders[p.startTLS](raw, p.name, deadline)
+	err := upgraderFor(p.startTLS)(raw, p.name, deadline)
 	if !stop() {
 		return p.startTLSError(ctx, err)
 	}

@@ -34,17 +34,27 @@ const (
 // to start TLS, else a *StartTLSError.
 type upgrader func(conn net.Conn, serverName string, deadline time.Time) error
 
-var upgraders = map[StartTLS]upgrader{
-	StartTLSSMTP: startSMTP, StartTLSIMAP: startIMAP, StartTLSPOP3: startPOP3,
-	StartTLSFTP: startFTP, StartTLSLDAP: startLDAP, StartTLSXMPP: startXMPP,
-	StartTLSPostgres: startPostgres, StartTLSMySQL: startMySQL,
-}
-
-// portProtocols is what StartTLSAuto picks by port.
-var portProtocols = map[string]StartTLS{
-	"25": StartTLSSMTP, "587": StartTLSSMTP, "143": StartTLSIMAP, "110": StartTLSPOP3,
-	"21": StartTLSFTP, "389": StartTLSLDAP, "5222": StartTLSXMPP,
-	"5432": StartTLSPostgres, "3306": StartTLSMySQL,
+// upgraderFor returns p's dialogue, nil for none or an unknown protocol.
+func upgraderFor(p StartTLS) upgrader {
+	switch p {
+	case StartTLSSMTP:
+		return startSMTP
+	case StartTLSIMAP:
+		return startIMAP
+	case StartTLSPOP3:
+		return startPOP3
+	case StartTLSFTP:
+		return startFTP
+	case StartTLSLDAP:
+		return startLDAP
+	case StartTLSXMPP:
+		return startXMPP
+	case StartTLSPostgres:
+		return startPostgres
+	case StartTLSMySQL:
+		return startMySQL
+	}
+	return nil
 }
 
 // StartTLSProtocols lists the values ParseStartTLS accepts, "" excepted.
@@ -60,7 +70,7 @@ func ParseStartTLS(s string) (StartTLS, error) {
 	if p == "none" || p == StartTLSNone {
 		return StartTLSNone, nil
 	}
-	if p == StartTLSAuto || upgraders[p] != nil {
+	if p == StartTLSAuto || upgraderFor(p) != nil {
 		return p, nil
 	}
 	names := make([]string, 0, 9)
@@ -77,7 +87,25 @@ func (s StartTLS) ForPort(port string) StartTLS {
 	if s != StartTLSAuto {
 		return s
 	}
-	return portProtocols[port]
+	switch port {
+	case "25", "587":
+		return StartTLSSMTP
+	case "143":
+		return StartTLSIMAP
+	case "110":
+		return StartTLSPOP3
+	case "21":
+		return StartTLSFTP
+	case "389":
+		return StartTLSLDAP
+	case "5222":
+		return StartTLSXMPP
+	case "5432":
+		return StartTLSPostgres
+	case "3306":
+		return StartTLSMySQL
+	}
+	return StartTLSNone
 }
 
 // ErrStartTLS: the plain-text dialogue before the handshake failed, or the

@@ -7,16 +7,18 @@ import (
 	"time"
 )
 
-// ldapStartTLSRequest is the LDAPMessage (RFC 4511 section 4.12) with
+// ldapStartTLSRequest returns the LDAPMessage (RFC 4511 section 4.12) with
 // messageID 1 and an ExtendedRequest [APPLICATION 23] whose requestName
 // [0] is the StartTLS OID 1.3.6.1.4.1.1466.20037 (RFC 4511 section
 // 4.14.1).
-var ldapStartTLSRequest = append([]byte{
-	0x30, 0x1d, // LDAPMessage SEQUENCE
-	0x02, 0x01, 0x01, // messageID 1
-	0x77, 0x18, // [APPLICATION 23] ExtendedRequest
-	0x80, 0x16, // [0] requestName
-}, "1.3.6.1.4.1.1466.20037"...)
+func ldapStartTLSRequest() []byte {
+	return append([]byte{
+		0x30, 0x1d, // LDAPMessage SEQUENCE
+		0x02, 0x01, 0x01, // messageID 1
+		0x77, 0x18, // [APPLICATION 23] ExtendedRequest
+		0x80, 0x16, // [0] requestName
+	}, "1.3.6.1.4.1.1466.20037"...)
+}
 
 // BER tags the ExtendedResponse uses.
 const (
@@ -33,7 +35,7 @@ const (
 // and reads the ExtendedResponse: resultCode success starts TLS.
 func startLDAP(conn net.Conn, _ string, deadline time.Time) error {
 	_ = conn.SetDeadline(deadline)
-	if _, err := conn.Write(ldapStartTLSRequest); err != nil {
+	if _, err := conn.Write(ldapStartTLSRequest()); err != nil {
 		return ldapFail(err, "sending the StartTLS request: %s", innermost(err))
 	}
 	msg, err := readBER(conn, berSequence)
