@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -366,6 +368,24 @@ func TestInspectEndpoint(t *testing.T) {
 			t.Errorf("closed port took %v", d)
 		}
 	})
+}
+
+// TestInspectStartTLS: inspect --starttls upgrades a real slapd's plain
+// LDAP listener and shows the certificate the test gave it.
+func TestInspectStartTLS(t *testing.T) {
+	srv := testenv.StartSlapd(t)
+	c := newCK(t)
+	sum := sha256.Sum256(srv.Cert.Raw)
+	v := inspect(t, c, "--starttls", "ldap", "--no-fetch", srv.Addr)
+	if v.Kind != "tls" || len(v.Certificates) != 1 || !strings.EqualFold(strings.ReplaceAll(v.Certificates[0].SHA256, ":", ""), hex.EncodeToString(sum[:])) {
+		t.Errorf("served = %+v, want the slapd's certificate %x", v.Certificates, sum)
+	}
+	if msg := c.fails("inspect", "--starttls", "gopher", srv.Addr); !strings.Contains(msg, `--starttls: unknown STARTTLS protocol "gopher"`) {
+		t.Errorf("unknown protocol: %q", msg)
+	}
+	if msg := c.fails("inspect", "--starttls", "smtp", "--timeout", "2s", srv.Addr); !strings.Contains(msg, "smtp:") {
+		t.Errorf("SMTP dialogue with an LDAP server: %q", msg)
+	}
 }
 
 // startOpenSSL runs openssl s_server on a free loopback port and returns

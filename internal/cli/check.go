@@ -21,13 +21,14 @@ import (
 
 type checkOptions struct {
 	report, sni string
+	startTLS    string
 	timeout     time.Duration
 }
 
 func (a *app) checkCommand() *cobra.Command {
 	var o checkOptions
 	cmd := &cobra.Command{
-		Use:   "check --report FILE HOST[:PORT] [--sni NAME] [--timeout 10s]",
+		Use:   "check --report FILE HOST[:PORT] [--sni NAME] [--starttls PROTO] [--timeout 10s]",
 		Short: "Record on site what a server serves, for a manager that cannot reach it",
 		Long: "check connects to HOST:PORT (port 443 by default), records the chain the server\n" +
 			"serves in a report file and prints a summary. It needs no data directory: run it on\n" +
@@ -45,6 +46,7 @@ func (a *app) checkCommand() *cobra.Command {
 	f.StringVar(&o.report, "report", "", "report file to write (JSON)")
 	f.StringVar(&o.sni, "sni", "", "server name to send (default: the host; none for an IP address)")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Second, "time limit of the connection and handshake")
+	f.StringVar(&o.startTLS, "starttls", "", startTLSUsage)
 	_ = cmd.MarkFlagRequired("report")
 	return cmd
 }
@@ -53,7 +55,12 @@ func (a *app) runCheck(cmd *cobra.Command, addr string, o *checkOptions) error {
 	if _, _, err := net.SplitHostPort(addr); err != nil {
 		addr = net.JoinHostPort(addr, "443")
 	}
-	r, probeErr := sitereport.Make(cmd.Context(), addr, probe.Options{ServerName: o.sni, Timeout: o.timeout}, a.env.Now())
+	startTLS, err := probe.ParseStartTLS(o.startTLS)
+	if err != nil {
+		return fmt.Errorf("--starttls: %w", err)
+	}
+	opts := probe.Options{ServerName: o.sni, Timeout: o.timeout, StartTLS: startTLS}
+	r, probeErr := sitereport.Make(cmd.Context(), addr, opts, a.env.Now())
 	if r == nil {
 		return probeErr
 	}

@@ -29,6 +29,7 @@ type inspectOptions struct {
 	timeout     time.Duration
 	expiresSoon string
 	noFetch     bool
+	startTLS    string
 }
 
 func (a *app) inspectCommand() *cobra.Command {
@@ -51,6 +52,7 @@ func (a *app) inspectCommand() *cobra.Command {
 	cmd.Flags().StringVar(&o.caFile, "ca-file", "", "trust these CA certificates instead of the system roots (any format)")
 	cmd.Flags().DurationVar(&o.timeout, "timeout", 10*time.Second, "connect and handshake timeout")
 	cmd.Flags().StringVar(&o.expiresSoon, "expires-soon", "30d", "report expires_soon below this many days")
+	cmd.Flags().StringVar(&o.startTLS, "starttls", "", startTLSUsage)
 	cmd.Flags().BoolVar(&o.noFetch, "no-fetch", false, "never fetch missing intermediates from the AIA URL of a certificate")
 	return cmd
 }
@@ -110,12 +112,16 @@ func (a *app) inspectFile(ctx context.Context, name string, password []byte, p *
 }
 
 func (a *app) inspectEndpoint(ctx context.Context, addr string, p *trust.Policy, o *inspectOptions) (*inspectView, error) {
-	res, err := probe.TLS(ctx, addr, probe.Options{ServerName: o.serverName, Timeout: o.timeout})
+	startTLS, err := probe.ParseStartTLS(o.startTLS)
+	if err != nil {
+		return nil, fmt.Errorf("--starttls: %w", err)
+	}
+	res, err := probe.TLS(ctx, addr, probe.Options{ServerName: o.serverName, Timeout: o.timeout, StartTLS: startTLS})
 	if err != nil {
 		return nil, err
 	}
 	v := newInspectView(addr, "tls", a.env.Now(), res.Chain, nil)
-	v.TLS = &tlsView{ServerName: res.ServerName, Version: res.Version, CipherSuite: res.CipherSuite}
+	v.TLS = &tlsView{ServerName: res.ServerName, Version: res.Version, CipherSuite: res.CipherSuite, StartTLS: string(res.StartTLS)}
 	v.setFindings(p.Judge(ctx, res.Chain, res.ServerName))
 	return v, nil
 }
@@ -179,3 +185,7 @@ func fetchIssuer(ctx context.Context, url string) ([]byte, error) {
 	}
 	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 }
+
+// startTLSUsage documents --starttls for inspect and check.
+const startTLSUsage = "upgrade a plain-text protocol first: smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql,\n" +
+	"or auto (by port: 25/587 smtp, 143 imap, 110 pop3, 21 ftp, 389 ldap, 5222 xmpp, 5432 postgres, 3306 mysql)"

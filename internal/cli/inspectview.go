@@ -28,6 +28,7 @@ type tlsView struct {
 	ServerName  string `json:"server_name"`
 	Version     string `json:"version"`
 	CipherSuite string `json:"cipher_suite"`
+	StartTLS    string `json:"starttls,omitempty"`
 }
 
 type certView struct {
@@ -105,7 +106,11 @@ func writeJSON(w io.Writer, v any) error {
 func (v *inspectView) writeText(w io.Writer) {
 	fmt.Fprintf(w, "%s (%s)\n", v.Source, v.Kind)
 	if v.TLS != nil {
-		fmt.Fprintf(w, "  Connection:  %s, %s, server name %q\n", v.TLS.Version, v.TLS.CipherSuite, v.TLS.ServerName)
+		fmt.Fprintf(w, "  Connection:  %s, %s, server name %q", v.TLS.Version, v.TLS.CipherSuite, v.TLS.ServerName)
+		if v.TLS.StartTLS != "" {
+			fmt.Fprintf(w, ", after %s STARTTLS", v.TLS.StartTLS)
+		}
+		fmt.Fprintln(w)
 	}
 	for i, c := range v.Certificates {
 		writeCertText(w, i, c)

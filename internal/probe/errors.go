@@ -140,3 +140,15 @@ func printable(b []byte) string {
 		return r
 	}, string(b))
 }
+
+// startTLSError explains a failed STARTTLS dialogue, or one that ctx
+// ended.
+func (p *prober) startTLSError(ctx context.Context, err error) *Error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return p.fail(nil, err, "probe canceled")
+	case timedOut(ctx, err):
+		return p.fail(ErrTimeout, cause(ctx, err), "%s: no STARTTLS answer %s", p.startTLS, p.within())
+	}
+	return p.fail(ErrStartTLS, err, "%s", err.Error())
+}

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/outbound"
@@ -34,6 +35,10 @@ type Options struct {
 	// ClientCertificate is presented to servers that ask for one (mutual
 	// TLS); nil means none is sent.
 	ClientCertificate *tls.Certificate
+	// StartTLS, when set, upgrades a plain-text protocol's connection
+	// before the handshake (SMTP's STARTTLS, PostgreSQL's SSLRequest ...);
+	// StartTLSAuto picks the protocol by port, see StartTLS.ForPort.
+	StartTLS StartTLS
 	// Now reads the clock to measure Result.Duration; nil means time.Now.
 	Now func() time.Time
 }
@@ -53,6 +58,9 @@ type Result struct {
 	Chain []*x509.Certificate
 	// Duration is the time taken by the dial and the handshake.
 	Duration time.Duration
+	// StartTLS is the protocol upgraded before the handshake, "" when
+	// TLS started at once.
+	StartTLS StartTLS
 	// OCSPStaple is the OCSP response the server stapled (RFC 6066,
 	// section 8), unverified; nil when none.
 	OCSPStaple []byte
@@ -67,11 +75,15 @@ type Result struct {
 // TLS 1.0 to 1.3 and every cipher suite Go implements, insecure ones
 // included, so that old servers can be observed too.
 func TLS(ctx context.Context, addr string, opts Options) (*Result, error) {
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, &Error{Addr: addr, Reason: "not a host:port address", Err: err}
 	}
 	p := newProber(addr, host, opts)
+	p.startTLS = opts.StartTLS.ForPort(port)
+	if p.startTLS != StartTLSNone && upgraderFor(p.startTLS) == nil {
+		return nil, &Error{Addr: addr, Reason: "unknown STARTTLS protocol " + strconv.Quote(string(p.startTLS))}
+	}
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < p.timeout {
 		p.callerDeadline = true
 	}
@@ -90,6 +102,7 @@ func TLS(ctx context.Context, addr string, opts Options) (*Result, error) {
 type prober struct {
 	addr, name string
 	sni        string
+	startTLS   StartTLS
 	timeout    time.Duration
 	opts       Options
 	// callerDeadline is set when ctx ends before timeout.
@@ -121,6 +134,10 @@ func (p *prober) handshake(ctx context.Context) (*tls.Conn, error) {
 	raw, err := p.dial(ctx)
 	if err != nil {
 		return nil, p.dialError(ctx, err)
+	}
+	if err := p.upgrade(ctx, raw); err != nil {
+		raw.Close()
+		return nil, err
 	}
 	conn := tls.Client(raw, p.config())
 	if err := conn.HandshakeContext(ctx); err != nil {
@@ -171,6 +188,25 @@ func (p *prober) result(st tls.ConnectionState, d time.Duration) *Result {
 		CipherSuite: tls.CipherSuiteName(st.CipherSuite),
 		Chain:       st.PeerCertificates,
 		Duration:    d,
+		StartTLS:    p.startTLS,
 		OCSPStaple:  st.OCSPResponse,
 	}
+}
+
+// upgrade runs the STARTTLS dialogue, if any, on raw; it ends with ctx.
+func (p *prober) upgrade(ctx context.Context, raw net.Conn) error {
+	if p.startTLS == StartTLSNone {
+		return nil
+	}
+	deadline, _ := ctx.Deadline() // set: TLS bounds ctx with the timeout
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
+	err := upgraderFor(p.startTLS)(raw, p.name, deadline)
+	if !stop() {
+		return p.startTLSError(ctx, err)
+	}
+	_ = raw.SetDeadline(time.Time{})
+	if err != nil {
+		return p.startTLSError(ctx, err)
+	}
+	return nil
 }

@@ -18,14 +18,28 @@ type process struct {
 // startProcess starts bin with args, writing its standard output and
 // error to out. The caller stops it (stop) when the test ends.
 func startProcess(bin string, args []string, out *lockedBuffer) (*process, error) {
-	p := &process{cmd: exec.Command(bin, args...), done: make(chan struct{})}
+	return startCommand(exec.Command(bin, args...), out)
+}
+
+// startCommand starts cmd as startProcess does; cmd may set its own
+// SysProcAttr.Credential.
+func startCommand(cmd *exec.Cmd, out *lockedBuffer) (*process, error) {
+	p := &process{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
+	if p.cmd.SysProcAttr != nil {
+		p.cmd.SysProcAttr.Setpgid = true
+		return p, p.begin()
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return p, p.begin()
+}
+
+func (p *process) begin() error {
 	if err := p.cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
-	return p, nil
+	return nil
 }
 
 // pid is the process's ID.

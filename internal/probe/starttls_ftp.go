@@ -1,0 +1,31 @@
+package probe
+
+import (
+	"net"
+	"time"
+)
+
+// startFTP upgrades an FTP control connection (RFC 4217): the 220
+// greeting (after any 120 "ready in a moment"), AUTH TLS answered 234.
+func startFTP(conn net.Conn, _ string, deadline time.Time) error {
+	l := newLineConn(conn, StartTLSFTP, deadline)
+	code, text, err := l.readReply("greeting")
+	for err == nil && code == 120 {
+		code, text, err = l.readReply("greeting")
+	}
+	if err != nil {
+		return err
+	}
+	if code != 220 {
+		return l.fail(nil, "the server greeted with %d %s", code, clip(text[0]))
+	}
+	if err := l.send("AUTH TLS"); err != nil {
+		return err
+	}
+	if code, text, err = l.readReply("AUTH TLS reply"); err != nil {
+		return err
+	} else if code != 234 {
+		return l.fail(nil, "AUTH TLS refused: %d %s", code, clip(text[0]))
+	}
+	return nil
+}
