@@ -140,11 +140,11 @@ func running(t *testing.T, content string) (*List, string, *testenv.Buffer) {
 func TestRunReloadsOnChange(t *testing.T) {
 	l, path, logs := running(t, "10.0.0.0/8\n")
 	replaceFile(t, path, "192.0.2.0/24\n2001:db8::/32 # lab\n")
-	waitFor(t, "the edited list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.7")) })
+	testenv.WaitFor(t, 5*time.Second, "the edited list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.7")) })
 	if l.Allows(netip.MustParseAddr("10.1.1.1")) {
 		t.Error("the old entry 10.0.0.0/8 is still allowed after the reload")
 	}
-	waitFor(t, "the reload log line", func() bool { return strings.Contains(logs.String(), "IP allow-list reloaded") })
+	testenv.WaitFor(t, 5*time.Second, "the reload log line", func() bool { return strings.Contains(logs.String(), "IP allow-list reloaded") })
 	if !strings.Contains(logs.String(), "entries=2") {
 		t.Errorf("reload log does not give the number of entries:\n%s", logs)
 	}
@@ -153,7 +153,7 @@ func TestRunReloadsOnChange(t *testing.T) {
 func TestRunKeepsListWhenFileBroken(t *testing.T) {
 	l, path, logs := running(t, "10.0.0.0/8\n")
 	replaceFile(t, path, "192.0.2.0/24\nnot-an-address\n")
-	waitFor(t, "the broken-file log line", func() bool { return strings.Contains(logs.String(), "broken") })
+	testenv.WaitFor(t, 5*time.Second, "the broken-file log line", func() bool { return strings.Contains(logs.String(), "broken") })
 	line := lineWith(logs.String(), "broken")
 	if !strings.Contains(line, "line 2") || !strings.Contains(line, "not-an-address") {
 		t.Errorf("broken-file log line does not name line 2 and its text: %s", line)
@@ -169,7 +169,7 @@ func TestRunKeepsListWhenFileBroken(t *testing.T) {
 		t.Errorf("the broken file was logged %d times after two more looks, want once", n)
 	}
 	replaceFile(t, path, "192.0.2.0/24\n")
-	waitFor(t, "the fixed list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.1")) })
+	testenv.WaitFor(t, 5*time.Second, "the fixed list", func() bool { return l.Allows(netip.MustParseAddr("192.0.2.1")) })
 }
 
 // replaceFile swaps the file's content in one step (a renamed temporary

@@ -104,7 +104,7 @@ func TestEnrollRefused(t *testing.T) {
 	}
 	expired := f.token(t, "web2", time.Hour)
 	other := f.token(t, "web3", 0)
-	f.clock.Add(2 * time.Hour)
+	f.clock.Advance(2 * time.Hour)
 	tests := []struct {
 		name string
 		c    EnrollConfig

@@ -123,7 +123,7 @@ func TestDefaultCertificateReusedAndRenewed(t *testing.T) {
 		t.Error("restart issued a new default certificate")
 	}
 	// Two thirds into its life it is renewed.
-	f.clock.Add(first.NotAfter.Sub(first.NotBefore) * 2 / 3)
+	f.clock.Advance(first.NotAfter.Sub(first.NotBefore) * 2 / 3)
 	f.start(t)
 	renewed := f.ep.cur.Load().cert.Leaf
 	if renewed.Equal(first) {

@@ -27,25 +27,6 @@ import (
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
-// clock is a settable clock shared by the CA, the registry and the
-// endpoint.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fakeJobs hands out fixed jobs and records the outcomes.
 type fakeJobs struct {
 	mu       sync.Mutex
@@ -98,7 +79,7 @@ type fixture struct {
 	reg     *Registry
 	ep      *Endpoint
 	jobs    *fakeJobs
-	clock   *clock
+	clock   *testenv.Clock
 	log     *testenv.Buffer
 	certDir string
 	url     string
@@ -122,7 +103,7 @@ func newFixture(t *testing.T, prepare func(f *fixture)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	auth := ca.New(st, sealer, ca.Config{Now: clk.Now, BatchWindow: -1})
 	c, _, err := auth.EnsureDefault(t.Context())
 	if err != nil {

@@ -117,9 +117,9 @@ func TestAuthenticateReasons(t *testing.T) {
 	}{
 		{"current", chain, func() {}, ""},
 		{"unknown", []*x509.Certificate{other.Certificate, f.root}, func() {}, RefusedUnknown},
-		{"expired", chain, func() { f.clock.Add(400 * 24 * time.Hour) }, RefusedExpired},
+		{"expired", chain, func() { f.clock.Advance(400 * 24 * time.Hour) }, RefusedExpired},
 		{"disabled", chain, func() {
-			f.clock.Add(-400 * 24 * time.Hour)
+			f.clock.Advance(-400 * 24 * time.Hour)
 			if _, err := f.reg.SetDisabled(t.Context(), "user:admin", a.ID, true); err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,31 +17,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
-// clock is a fake clock tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // fixture is an inventory with its default CA, an Authority and a
 // revocation Service, all on one fake clock.
 type fixture struct {
 	st    inventory.Store
 	auth  *ca.Authority
 	svc   *revocation.Service
-	clock *clock
+	clock *testenv.Clock
 	ca    *inventory.CA
 	// issuer is the default CA's certificate.
 	issuer *x509.Certificate
@@ -72,7 +53,7 @@ func newFixture(t testing.TB, loc string, cfg revocation.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := testenv.NewClock(time.Now().UTC().Truncate(time.Second))
 	auth := ca.New(st, sealer, ca.Config{Now: clk.Now, BaseURL: "http://pki.example"})
 	c, _, err := auth.EnsureDefault(ctx)
 	if err != nil {

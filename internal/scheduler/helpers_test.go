@@ -54,26 +54,6 @@ func openJobs(t *testing.T, loc string) (inventory.JobStore, func()) {
 	return st.(inventory.JobStore), closeIt
 }
 
-// clock is a settable clock, starting at a whole second.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // counter counts runs and can be told to fail the first ones.
 type counter struct {
 	mu    sync.Mutex
@@ -105,7 +85,7 @@ const errFailed = testError("injected failure")
 
 // start builds a scheduler and runs it until the test ends or the
 // returned stop is called; stop waits for Run to return.
-func start(t *testing.T, st inventory.JobStore, clk *clock, kinds ...Kind) (*Scheduler, func()) {
+func start(t *testing.T, st inventory.JobStore, clk *testenv.Clock, kinds ...Kind) (*Scheduler, func()) {
 	t.Helper()
 	s, err := New(st, kinds, Config{Poll: 5 * time.Millisecond, Now: clk.Now},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -153,7 +133,7 @@ func settle(t *testing.T, ss ...*Scheduler) {
 	t.Helper()
 	for _, s := range ss {
 		target := s.pollCount() + 3
-		waitFor(t, "polls", func() bool { return s.pollCount() >= target })
+		testenv.WaitFor(t, 10*time.Second, "polls", func() bool { return s.pollCount() >= target })
 	}
 }
 
@@ -166,3 +146,6 @@ func status(t *testing.T, s *Scheduler) Status {
 	}
 	return sts[0]
 }
+
+// newClock is a test clock at a fixed start.
+func newClock() *testenv.Clock { return testenv.NewClock(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) }

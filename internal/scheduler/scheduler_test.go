@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
 // TestSlotRunsOnce: two schedulers over one inventory (on PostgreSQL two
@@ -26,8 +27,8 @@ func TestSlotRunsOnce(t *testing.T) {
 		}
 		for i := 1; i <= 3; i++ {
 			clk.Advance(time.Hour)
-			waitFor(t, "a run", func() bool { return c.Count() >= i })
-			waitFor(t, "the run's end", func() bool { return !status(t, a).Running })
+			testenv.WaitFor(t, 10*time.Second, "a run", func() bool { return c.Count() >= i })
+			testenv.WaitFor(t, 10*time.Second, "the run's end", func() bool { return !status(t, a).Running })
 			settle(t, a, b)
 			if n := c.Count(); n != i {
 				t.Fatalf("after slot %d: %d runs, want %d", i, n, i)
@@ -54,8 +55,8 @@ func TestSurvivesRestart(t *testing.T) {
 		clk.Advance(2 * time.Hour)
 		st2, _ := openJobs(t, loc)
 		s2, _ := start(t, st2, clk, kind)
-		waitFor(t, "the due run", func() bool { return c.Count() == 1 })
-		waitFor(t, "its result", func() bool { return status(t, s2).LastResult == ResultOK })
+		testenv.WaitFor(t, 10*time.Second, "the due run", func() bool { return c.Count() == 1 })
+		testenv.WaitFor(t, 10*time.Second, "its result", func() bool { return status(t, s2).LastResult == ResultOK })
 	})
 }
 
@@ -81,7 +82,7 @@ func TestLeaseTakeover(t *testing.T) {
 			t.Fatalf("%d runs under another instance's lease, want 0", n)
 		}
 		clk.Advance(time.Minute)
-		waitFor(t, "the run after the lease", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 10*time.Second, "the run after the lease", func() bool { return status(t, s).LastResult == ResultOK })
 		err := st.FinishJob(ctx, "tick", "dead", inventory.JobRun{Finished: t0, NextRunAt: t0, Result: ResultOK})
 		if !errors.Is(err, inventory.ErrConflict) {
 			t.Fatalf("FinishJob by the lost lease's owner: %v, want ErrConflict", err)
@@ -101,7 +102,7 @@ func TestRetryBackoff(t *testing.T) {
 		st, _ := openJobs(t, loc)
 		s, _ := start(t, st, clk, Kind{Name: "flaky", Run: c.Run, Every: time.Hour, Backoff: time.Minute, AtStart: true})
 		t0 := clk.Now()
-		waitFor(t, "the first attempt", func() bool { return status(t, s).Attempts == 1 })
+		testenv.WaitFor(t, 10*time.Second, "the first attempt", func() bool { return status(t, s).Attempts == 1 })
 		got := status(t, s)
 		if got.LastResult != ResultFailed || got.LastError != string(errFailed) || !got.NextRun.Equal(t0.Add(time.Minute)) {
 			t.Fatalf("after the first failure: %+v, want failed, retry at %s", got, t0.Add(time.Minute))
@@ -112,12 +113,12 @@ func TestRetryBackoff(t *testing.T) {
 			t.Fatalf("%d runs before the backoff ended, want 1", n)
 		}
 		clk.Advance(30 * time.Second)
-		waitFor(t, "the second attempt", func() bool { return status(t, s).Attempts == 2 })
+		testenv.WaitFor(t, 10*time.Second, "the second attempt", func() bool { return status(t, s).Attempts == 2 })
 		if got := status(t, s).NextRun; !got.Equal(t0.Add(3 * time.Minute)) {
 			t.Fatalf("second retry at %s, want %s", got, t0.Add(3*time.Minute))
 		}
 		clk.Advance(2 * time.Minute)
-		waitFor(t, "the success", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 10*time.Second, "the success", func() bool { return status(t, s).LastResult == ResultOK })
 		got = status(t, s)
 		if got.Attempts != 0 || !got.NextRun.Equal(t0.Add(3*time.Minute+time.Hour)) || c.Count() != 3 {
 			t.Fatalf("after the success: %+v after %d runs, want the next run an hour on", got, c.Count())
@@ -138,7 +139,7 @@ func TestRunNow(t *testing.T) {
 		if err := s.RunNow(context.Background(), "tick"); err != nil {
 			t.Fatalf("RunNow: %v", err)
 		}
-		waitFor(t, "the run", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 10*time.Second, "the run", func() bool { return status(t, s).LastResult == ResultOK })
 		got := status(t, s)
 		if c.Count() != 1 || !got.LastStarted.Equal(now) || !got.LastFinished.Equal(now) ||
 			!got.NextRun.Equal(now.Add(time.Hour)) || got.Requested || got.Running {
@@ -158,7 +159,7 @@ func TestWake(t *testing.T) {
 	st, _ := openJobs(t, backends()[0].fresh(t))
 	start(t, st, clk, Kind{Name: "tick", Run: c.Run, Every: time.Hour, Wake: wake})
 	wake <- struct{}{}
-	waitFor(t, "the woken run", func() bool { return c.Count() == 1 })
+	testenv.WaitFor(t, 10*time.Second, "the woken run", func() bool { return c.Count() == 1 })
 }
 
 // TestNew refuses unnamed, run-less and duplicate kinds.

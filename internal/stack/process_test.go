@@ -208,20 +208,9 @@ func testCRLJob(t *testing.T, p *stack.Process) {
 		return st.Kind == stack.JobCRLRefresh && st.LastResult == "ok" && !st.LastStarted.IsZero() &&
 			st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
 	}
-	waitUntil(t, served, "the CRL refresh job's run at start")
+	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served)
 	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {
 		t.Fatalf("RunNow: %v", err)
 	}
-	waitUntil(t, served, "the requested CRL refresh")
-}
-
-func waitUntil(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served)
 }

@@ -26,31 +26,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
 
-// clock is a settable clock shared by the CA and the Manager.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // fixture is a real SQLite inventory with the default built-in CA, a
 // data directory, and the production Issuer and Store over them.
 type fixture struct {
 	st      inventory.Store
 	inv     *Inventory
 	roots   *x509.CertPool
-	clock   *clock
+	clock   *testenv.Clock
 	dataDir string
 }
 
@@ -70,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	// A fixed date: zlint's CA/B Forum validity lints (SC-081) refuse the
 	// CA's 365-day tls-server certificates issued from 2027-03-15 on, and
 	// the renewal test moves 8 months ahead.
-	clk := &clock{t: time.Date(2026, time.January, 5, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, time.January, 5, 12, 0, 0, 0, time.UTC))
 	auth := ca.New(st, sealer, ca.Config{Now: clk.Now, BatchWindow: -1})
 	c, _, err := auth.EnsureDefault(t.Context())
 	if err != nil {

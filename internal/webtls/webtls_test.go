@@ -81,16 +81,16 @@ func TestRenewalWhenDue(t *testing.T) {
 	stop := runStoppable(t, m)
 	old := m.Current()
 	life := old.NotAfter.Sub(old.NotBefore)
-	f.clock.Add(old.NotAfter.Add(-life/3).Sub(f.clock.Now()) + time.Minute)
+	f.clock.Advance(old.NotAfter.Add(-life/3).Sub(f.clock.Now()) + time.Minute)
 
-	waitFor(t, "the renewed default", func() bool { return m.Current().Fingerprint != old.Fingerprint })
+	testenv.WaitFor(t, 10*time.Second, "the renewed default", func() bool { return m.Current().Fingerprint != old.Fingerprint })
 	renewed := m.Current()
 	leaf := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now)
 	if fingerprint(leaf) != renewed.Fingerprint || !renewed.NotAfter.After(old.NotAfter) {
 		t.Errorf("after renewal the server presents %s (until %s), want %s until after %s",
 			fingerprint(leaf), leaf.NotAfter, renewed.Fingerprint, old.NotAfter)
 	}
-	waitFor(t, "the in-use log line", func() bool { return len(logs.Lines("web certificate in use")) == 2 })
+	testenv.WaitFor(t, 10*time.Second, "the in-use log line", func() bool { return len(logs.Lines("web certificate in use")) == 2 })
 	if len(logs.Lines(`reason="due for renewal"`)) != 1 {
 		t.Errorf("the log does not say the default was renewed:\n%s", logs)
 	}
@@ -119,7 +119,7 @@ func TestCustomFile(t *testing.T) {
 	def := m.Current()
 
 	writeFile(t, f.customFile(), vendor.Read("web.pem"), vendor.Read("intermediate.pem"), vendor.Read("web.key"))
-	waitFor(t, "the custom certificate", func() bool { return m.Current().Source == SourceCustom })
+	testenv.WaitFor(t, 10*time.Second, "the custom certificate", func() bool { return m.Current().Source == SourceCustom })
 	leaf := mustHandshake(t, addr, "localhost", vendor.Roots(), nil) // the chain is presented too
 	if fingerprint(leaf) != fingerprint(custom) || m.Current().Fingerprint != fingerprint(custom) {
 		t.Errorf("the server presents %s, want the custom %s", fingerprint(leaf), fingerprint(custom))
@@ -136,7 +136,7 @@ func TestCustomFile(t *testing.T) {
 		{vendor.Read("web.pem")},
 	} {
 		writeFile(t, f.customFile(), broken...)
-		waitFor(t, "the broken-file log line", func() bool { return len(logs.Lines("custom web certificate is broken")) == i+1 })
+		testenv.WaitFor(t, 10*time.Second, "the broken-file log line", func() bool { return len(logs.Lines("custom web certificate is broken")) == i+1 })
 		if got := mustHandshake(t, addr, "localhost", vendor.Roots(), nil); fingerprint(got) != fingerprint(custom) {
 			t.Errorf("broken file %d: the server presents %s, want the previous custom certificate", i, fingerprint(got))
 		}
@@ -149,7 +149,7 @@ func TestCustomFile(t *testing.T) {
 	if err := os.Remove(f.customFile()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the default again", func() bool { return m.Current().Source == SourceDefault })
+	testenv.WaitFor(t, 10*time.Second, "the default again", func() bool { return m.Current().Source == SourceDefault })
 	if got := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now); fingerprint(got) != def.Fingerprint {
 		t.Errorf("after removing the custom file the server presents %s, want the default %s", fingerprint(got), def.Fingerprint)
 	}
@@ -172,7 +172,7 @@ func TestBrokenCustomFileAtStart(t *testing.T) {
 
 	run(t, m)
 	writeFile(t, f.customFile(), key, cert) // any order
-	waitFor(t, "the fixed custom certificate", func() bool { return m.Current().Source == SourceCustom })
+	testenv.WaitFor(t, 10*time.Second, "the fixed custom certificate", func() bool { return m.Current().Source == SourceCustom })
 	mustHandshake(t, addr, "custom.example", pool(testenv.ParseCertPEM(t, cert)), nil)
 }
 
@@ -222,9 +222,9 @@ func TestRenewalFailureKeepsCertificate(t *testing.T) {
 	old := m.Current()
 	f.inv.CA = "retired-ca" // issuance now fails
 	stop := runStoppable(t, m)
-	f.clock.Add(old.NotAfter.Sub(f.clock.Now()) - time.Hour)
+	f.clock.Advance(old.NotAfter.Sub(f.clock.Now()) - time.Hour)
 
-	waitFor(t, "the renewal error", func() bool { return len(logs.Lines("not renewed")) == 1 })
+	testenv.WaitFor(t, 10*time.Second, "the renewal error", func() bool { return len(logs.Lines("not renewed")) == 1 })
 	if got := mustHandshake(t, addr, "localhost", f.roots, f.clock.Now); fingerprint(got) != old.Fingerprint {
 		t.Error("a failed renewal changed the certificate in use")
 	}
@@ -236,7 +236,7 @@ func TestRenewalFailureKeepsCertificate(t *testing.T) {
 	if n := len(logs.Lines("not renewed")); n != 1 {
 		t.Errorf("%d renewal attempts after two more ticks before the retry delay, want 1", n)
 	}
-	f.clock.Add(retryDelay)
+	f.clock.Advance(retryDelay)
 	m.tick(t.Context())
 	if n := len(logs.Lines("not renewed")); n != 2 {
 		t.Errorf("%d renewal attempts after the retry delay, want 2", n)
