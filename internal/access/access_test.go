@@ -100,18 +100,6 @@ func TestOpenRefusesBrokenOrEmptyFile(t *testing.T) {
 	}
 }
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // running opens a list over content and runs it with a short poll.
 func running(t *testing.T, content string) (*List, string, *testenv.Buffer) {
 	t.Helper()

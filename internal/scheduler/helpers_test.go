@@ -108,18 +108,6 @@ func start(t *testing.T, st inventory.JobStore, clk *testenv.Clock, kinds ...Kin
 	return s, stop
 }
 
-// waitFor waits until cond holds, failing the test after ten seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // polls returns how often s looked for due jobs.
 func (s *Scheduler) pollCount() int {
 	s.mu.Lock()

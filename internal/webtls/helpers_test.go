@@ -170,18 +170,6 @@ func mustHandshake(t *testing.T, addr, serverName string, roots *x509.CertPool, 
 	return leaf
 }
 
-// waitFor polls cond for up to 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // selfSignedPair makes a self-signed certificate and key for cn with the
 // openssl command, as an admin would, and returns their PEM.
 func selfSignedPair(t *testing.T, cn string) (certPEM, keyPEM []byte) {
