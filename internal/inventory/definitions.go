@@ -162,4 +162,24 @@ type DefinitionStore interface {
 	GetDocument(ctx context.Context, definitionID int64, name string) (*Document, error)
 	// DeleteDocument removes a document; an unknown one gives ErrNotFound.
 	DeleteDocument(ctx context.Context, definitionID int64, name string) error
+
+	// DefinitionCertificates returns every definition that has a current
+	// certificate, with that certificate's identity and validity, in
+	// definition ID order, in one query.
+	DefinitionCertificates(ctx context.Context) ([]DefinitionCertificate, error)
+}
+
+// DefinitionCertificate is a definition's current certificate as metrics
+// and reports show it: no DER, no chain.
+type DefinitionCertificate struct {
+	DefinitionID  int64
+	Definition    string
+	CertificateID int64
+	CommonName    string
+	// Serial is the lowercase hex serial number; SHA256 the fingerprint.
+	Serial    string
+	SHA256    string
+	NotBefore time.Time
+	NotAfter  time.Time
+	Revoked   bool
 }

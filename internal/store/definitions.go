@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
@@ -314,4 +315,29 @@ func (s *db) GetDocument(ctx context.Context, definitionID int64, name string) (
 func (s *db) DeleteDocument(ctx context.Context, definitionID int64, name string) error {
 	res, err := s.w.ExecContext(ctx, s.q("DELETE FROM documents WHERE definition_id = ? AND name = ?"), definitionID, name)
 	return wrapIf(fmt.Sprintf("delete document %q", name), affectedOne(res, err))
+}
+
+// DefinitionCertificates returns the definitions with a current
+// certificate and that certificate, in definition ID order; see
+// inventory.DefinitionStore.
+func (s *db) DefinitionCertificates(ctx context.Context) ([]inventory.DefinitionCertificate, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.id, d.name, c.id, c.common_name, c.serial, c.sha256,
+		c.not_before, c.not_after, c.revoked_at FROM definitions d JOIN certificates c ON c.id = d.current_certificate_id
+		ORDER BY d.id`)
+	if err != nil {
+		return nil, wrap("definition certificates", err)
+	}
+	defer rows.Close()
+	var out []inventory.DefinitionCertificate
+	for rows.Next() {
+		var dc inventory.DefinitionCertificate
+		var revoked *time.Time
+		if err := rows.Scan(&dc.DefinitionID, &dc.Definition, &dc.CertificateID, &dc.CommonName, &dc.Serial,
+			&dc.SHA256, timeCol{&dc.NotBefore}, timeCol{&dc.NotAfter}, nullTimeCol{&revoked}); err != nil {
+			return nil, wrap("definition certificates", err)
+		}
+		dc.Revoked = revoked != nil
+		out = append(out, dc)
+	}
+	return out, wrapIf("definition certificates", rows.Err())
 }

@@ -20,6 +20,7 @@ var definitionContractCases = []struct {
 	{"Conflicts", testDefinitionConflicts},
 	{"ListFilterPages", testDefinitionList},
 	{"Documents", testDocuments},
+	{"DefinitionCertificates", testDefinitionCertificates},
 }
 
 // TestDefinitionStoreContract runs the inventory.DefinitionStore contract
@@ -225,5 +226,41 @@ func testDocuments(t *testing.T, e *env) {
 	}
 	if _, err := e.s.GetDocument(ctx, d.ID, "order.pdf"); !errors.Is(err, inventory.ErrNotFound) {
 		t.Errorf("deleted document: %v, want ErrNotFound", err)
+	}
+}
+
+// testDefinitionCertificates: only definitions with a current certificate
+// are listed, in ID order, with that certificate's fields and revocation.
+func testDefinitionCertificates(t *testing.T, e *env) {
+	ctx := context.Background()
+	if got, err := e.s.DefinitionCertificates(ctx); err != nil || len(got) != 0 {
+		t.Fatalf("DefinitionCertificates on an empty store = %v, %v; want none", got, err)
+	}
+	h := newHierarchy(t, "cur")
+	res := putCerts(t, e.s, record(h.leaf), record(h.inter))
+	putDefinition(t, e.s, sampleDefinition("none"))
+	second := sampleDefinition("second")
+	second.CurrentCertificateID = res[1].ID
+	putDefinition(t, e.s, second)
+	first := sampleDefinition("first")
+	first.CurrentCertificateID = res[0].ID
+	putDefinition(t, e.s, first)
+	if _, err := dbOf(e.s).w.ExecContext(ctx, dbOf(e.s).q("UPDATE certificates SET revoked_at = created_at WHERE id = ?"),
+		res[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.s.DefinitionCertificates(ctx)
+	if err != nil {
+		t.Fatalf("DefinitionCertificates: %v", err)
+	}
+	leaf, inter := getCert(t, e.s, res[0].ID), getCert(t, e.s, res[1].ID)
+	want := []inventory.DefinitionCertificate{
+		{DefinitionID: second.ID, Definition: "second", CertificateID: inter.ID, CommonName: inter.CommonName,
+			Serial: inter.Serial, SHA256: inter.SHA256, NotBefore: inter.NotBefore, NotAfter: inter.NotAfter, Revoked: true},
+		{DefinitionID: first.ID, Definition: "first", CertificateID: leaf.ID, CommonName: leaf.CommonName,
+			Serial: leaf.Serial, SHA256: leaf.SHA256, NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DefinitionCertificates differs (-want +got):\n%s", diff)
 	}
 }
