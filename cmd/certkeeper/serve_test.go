@@ -55,6 +55,9 @@ func serve(t *testing.T, c *ck, args ...string) *served {
 	if !hasFlag(args, "--agent-listen") {
 		argv = append(argv, "--agent-listen", "127.0.0.1:0")
 	}
+	if !hasFlag(args, "--metrics-listen") {
+		argv = append(argv, "--metrics-listen", "127.0.0.1:0")
+	}
 	cmd := exec.Command(binary, argv...)
 	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
 	stdout, err := cmd.StdoutPipe()

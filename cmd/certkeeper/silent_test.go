@@ -100,7 +100,7 @@ func TestMasterKeyOnlyForEmptyInventory(t *testing.T) {
 	// refuses and writes no new key.
 	saved, _ := os.ReadFile(keyFile)
 	os.Remove(keyFile)
-	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "off", "--agent-listen", "off"}, {"list"}} {
+	for _, args := range [][]string{{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "off", "--agent-listen", "off", "--metrics-listen", "off"}, {"list"}} {
 		if line := c.fails(args...); !strings.Contains(line, keyFile+" is missing") || !strings.Contains(line, "CERTKEEPER_MASTER_KEY") {
 			t.Errorf("%v without master.key: %s", args, line)
 		}
@@ -132,9 +132,10 @@ func TestServeTakenPortCreatesNothing(t *testing.T) {
 	}
 	defer taken.Close()
 	addr := taken.Addr().String()
-	for _, flag := range []string{"--listen", "--pki-listen", "--agent-listen"} {
+	for _, flag := range []string{"--listen", "--pki-listen", "--agent-listen", "--metrics-listen"} {
 		c := newCK(t)
-		args := []string{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "127.0.0.1:0", "--agent-listen", "127.0.0.1:0"}
+		args := []string{"serve", "--listen", "127.0.0.1:0", "--pki-listen", "127.0.0.1:0", "--agent-listen", "127.0.0.1:0",
+			"--metrics-listen", "127.0.0.1:0"}
 		for i := range args {
 			if args[i] == flag {
 				args[i+1] = addr

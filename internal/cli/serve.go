@@ -22,6 +22,8 @@ type serveOptions struct {
 	listen         string
 	pkiListen      string
 	agentListen    string
+	metricsListen  string
+	metricsSet     bool // --metrics-listen was given
 	hostnames      []string
 	tlsCert        string
 	tlsKey         string
@@ -45,10 +47,13 @@ func (a *app) serveCommand() *cobra.Command {
 			"before it expires. A custom certificate (chain and key in one PEM file) dropped at\n" +
 			"DATA-DIR/certs/web-server.pem replaces it without a restart. The IP allow-list is\n" +
 			"DATA-DIR/allowlist.txt, reloaded when it changes. Deployment agents enroll and fetch their jobs\n" +
-			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md). Every listener\n" +
-			"is bound before anything is created, so a port in use fails the start and changes nothing.",
+			"on a third HTTPS listener (--agent-listen, mutual TLS; see docs/agent.md). Prometheus\n" +
+			"metrics are served over plain HTTP on --metrics-listen (/metrics only) and on the HTTPS\n" +
+			"listener at /metrics to any API token (see docs/metrics.md). Every listener is bound before\n" +
+			"anything is created, so a port in use fails the start and changes nothing.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.metricsSet = cmd.Flags().Changed("metrics-listen")
 			return a.runServe(cmd.Context(), &o)
 		},
 	}
@@ -56,6 +61,7 @@ func (a *app) serveCommand() *cobra.Command {
 	f.StringVar(&o.listen, "listen", "", "HTTPS listen address (env CERTKEEPER_LISTEN; default 127.0.0.1:8443)")
 	f.StringVar(&o.pkiListen, "pki-listen", "", "plain-HTTP listen address for CA certificates, CRLs and OCSP, or \"off\" (env CERTKEEPER_PKI_LISTEN; default 127.0.0.1:8080)")
 	f.StringVar(&o.agentListen, "agent-listen", "", "HTTPS listen address for deployment agents (mutual TLS; certificates in DATA-DIR/certs/agent when all of ca.crt, server.crt and server.key are there), or \"off\" (env CERTKEEPER_AGENT_LISTEN; default "+agent.DefaultListen+")")
+	f.StringVar(&o.metricsListen, "metrics-listen", defaultMetricsListen, "plain-HTTP listen address serving only the Prometheus metrics at /metrics, or \"\" or \"off\" for none (env CERTKEEPER_METRICS_LISTEN)")
 	f.StringSliceVar(&o.hostnames, "hostname", nil, "host name or IP address the web UI is reached by, for its certificate (repeatable; env CERTKEEPER_HOSTNAMES, comma-separated)")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "custom HTTPS certificate file with its chain, instead of DATA-DIR/certs/web-server.pem (env CERTKEEPER_TLS_CERT; needs --tls-key)")
 	f.StringVar(&o.tlsKey, "tls-key", "", "key of --tls-cert (env CERTKEEPER_TLS_KEY)")
@@ -122,16 +128,30 @@ func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
 		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh},
 		Proxies:    proxies, Now: a.env.Now, Log: log,
 		Process: stack.ProcessConfig{
-			DataDir:     a.cfg.resolvedDataDir(),
-			Open:        a.inventoryLogged(log).Open,
-			Listen:      first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
-			PKIListen:   first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN")),
-			AgentListen: first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN")),
-			Hostnames:   listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
-			TLSCertFile: tlsCert, TLSKeyFile: tlsKey,
+			DataDir:       a.cfg.resolvedDataDir(),
+			Open:          a.inventoryLogged(log).Open,
+			Listen:        first(o.listen, a.env.Getenv("CERTKEEPER_LISTEN")),
+			PKIListen:     first(o.pkiListen, a.env.Getenv("CERTKEEPER_PKI_LISTEN")),
+			AgentListen:   first(o.agentListen, a.env.Getenv("CERTKEEPER_AGENT_LISTEN")),
+			MetricsListen: metricsListen(o, a.env.Getenv("CERTKEEPER_METRICS_LISTEN")),
+			Hostnames:     listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
+			TLSCertFile:   tlsCert, TLSKeyFile: tlsKey,
 			Stdout: a.env.Stdout,
 		},
 	}, nil
+}
+
+// defaultMetricsListen is where serve offers its metrics unless told
+// otherwise: loopback only.
+const defaultMetricsListen = "127.0.0.1:9464"
+
+// metricsListen is the metrics address: the flag's when given ("" turns
+// the listener off), else the environment's when set, else the default.
+func metricsListen(o *serveOptions, env string) string {
+	if o.metricsSet || env == "" {
+		return o.metricsListen
+	}
+	return env
 }
 
 // inventoryLogged is the inventory, which logs to log once it is open.
@@ -153,6 +173,8 @@ func listenFlagError(err error) error {
 		flag = "--pki-listen"
 	case stack.ListenerAgent:
 		flag = "--agent-listen"
+	case stack.ListenerMetrics:
+		flag = "--metrics-listen"
 	}
 	return fmt.Errorf("%s %s: %w", flag, le.Addr, le.Err)
 }

@@ -21,6 +21,9 @@ func (s *Server) routes() {
 	if s.cfg.API != nil {
 		s.mux.Handle("/api/", s.cfg.API)
 	}
+	if m := s.cfg.Metrics; m != nil && m.Token != nil {
+		s.mux.Handle("GET /metrics", m.Token)
+	}
 	if s.cfg.UI != nil {
 		s.mux.Handle("/", s.cfg.UI)
 	}
@@ -38,6 +41,19 @@ func (s *Server) Handler() http.Handler {
 // PlainHandler returns the plain listener's handler: CA publication and
 // health only, open to everyone.
 func (s *Server) PlainHandler() http.Handler { return s.withOCSP(s.plain) }
+
+// MetricsHandler returns the metrics listener's handler: GET /metrics
+// only, behind the guard; other paths get 404.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	if m := s.cfg.Metrics; m != nil && m.Open != nil {
+		mux.Handle("GET /metrics", m.Open)
+	}
+	if s.cfg.Guard != nil {
+		return s.cfg.Guard(mux)
+	}
+	return mux
+}
 
 // withOCSP sends OCSP GET requests around the ServeMux: their last path
 // element is a base64 request (RFC 6960, appendix A.1) that may contain

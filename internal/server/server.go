@@ -51,6 +51,21 @@ type Config struct {
 	// can make sure of its ports before it creates anything. Run closes
 	// them.
 	Listener, PlainListener net.Listener
+	// Metrics, when set, serves the Prometheus metrics; nil serves none.
+	Metrics *MetricsHandlers
+	// MetricsListener, when set, is a bound plain-HTTP listener serving
+	// only GET /metrics (Metrics.Open), behind Guard. Run closes it.
+	MetricsListener net.Listener
+}
+
+// MetricsHandlers serve the Prometheus metrics.
+type MetricsHandlers struct {
+	// Token serves GET /metrics on the main listener; the caller puts
+	// the API token check around it. nil serves nothing there.
+	Token http.Handler
+	// Open serves GET /metrics on MetricsListener, to whoever reaches
+	// that address.
+	Open http.Handler
 }
 
 // PKIHandlers serve the CA publication paths. Each reads the CA ID from
@@ -116,37 +131,26 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Addrs are the bound listen addresses; Plain is nil without a plain
-// listener.
+// Addrs are the bound listen addresses; Plain and Metrics are nil
+// without those listeners.
 type Addrs struct {
-	Main, Plain net.Addr
+	Main, Plain, Metrics net.Addr
 }
 
 // Run listens and serves until ctx is cancelled, then shuts down
 // gracefully, letting requests in flight finish within ShutdownTimeout.
 // ready, when not nil, receives the bound addresses once listening.
 func (s *Server) Run(ctx context.Context, ready func(Addrs)) error {
-	ln, err := listen(s.cfg.Listener, s.cfg.Addr)
+	servers, listeners, addrs, err := s.bindAll()
 	if err != nil {
-		closeAll(s.cfg.PlainListener)
 		return err
-	}
-	servers := []*http.Server{s.httpServer(s.Handler(), s.cfg.TLS)}
-	listeners := []net.Listener{ln}
-	addrs := Addrs{Main: ln.Addr()}
-	if s.cfg.PlainListener != nil || s.cfg.PlainAddr != "" {
-		pl, err := listen(s.cfg.PlainListener, s.cfg.PlainAddr)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		servers = append(servers, s.httpServer(s.PlainHandler(), nil))
-		listeners = append(listeners, pl)
-		addrs.Plain = pl.Addr()
 	}
 	s.log.Info("listening", "addr", addrs.Main.String(), "tls", s.cfg.TLS != nil)
 	if addrs.Plain != nil {
 		s.log.Info("listening for CA publication (plain HTTP)", "addr", addrs.Plain.String())
+	}
+	if addrs.Metrics != nil {
+		s.log.Info("listening for Prometheus metrics (plain HTTP)", "addr", addrs.Metrics.String())
 	}
 	if ready != nil {
 		ready(addrs)
@@ -162,6 +166,36 @@ func (s *Server) Run(ctx context.Context, ready func(Addrs)) error {
 		}()
 	}
 	return s.shutdown(ctx, servers, errc)
+}
+
+// bindAll makes the servers of the main, plain and metrics listeners,
+// listening where no bound listener was given. On failure it closes
+// every listener.
+func (s *Server) bindAll() ([]*http.Server, []net.Listener, Addrs, error) {
+	ln, err := listen(s.cfg.Listener, s.cfg.Addr)
+	if err != nil {
+		closeAll(s.cfg.PlainListener, s.cfg.MetricsListener)
+		return nil, nil, Addrs{}, err
+	}
+	servers := []*http.Server{s.httpServer(s.Handler(), s.cfg.TLS)}
+	listeners := []net.Listener{ln}
+	addrs := Addrs{Main: ln.Addr()}
+	if s.cfg.PlainListener != nil || s.cfg.PlainAddr != "" {
+		pl, err := listen(s.cfg.PlainListener, s.cfg.PlainAddr)
+		if err != nil {
+			closeAll(ln, s.cfg.MetricsListener)
+			return nil, nil, Addrs{}, err
+		}
+		servers = append(servers, s.httpServer(s.PlainHandler(), nil))
+		listeners = append(listeners, pl)
+		addrs.Plain = pl.Addr()
+	}
+	if ml := s.cfg.MetricsListener; ml != nil {
+		servers = append(servers, s.httpServer(s.MetricsHandler(), nil))
+		listeners = append(listeners, ml)
+		addrs.Metrics = ml.Addr()
+	}
+	return servers, listeners, addrs, nil
 }
 
 // listen returns ln when it is set, else a new listener on addr.

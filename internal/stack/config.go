@@ -79,6 +79,12 @@ type ProcessConfig struct {
 	// AgentListen is the agents' mutual-TLS address; "" means
 	// agent.DefaultListen and "off" none.
 	AgentListen string
+	// MetricsListen is the plain-HTTP address serving only the
+	// Prometheus metrics (GET /metrics, no authentication, behind the IP
+	// allow-list); "" and "off" mean none. The serve command defaults it
+	// to 127.0.0.1:9464. The HTTPS listener serves /metrics to API tokens
+	// either way.
+	MetricsListen string
 	// Hostnames are the names and addresses the web UI and the agent
 	// endpoint are reached by, for their certificates (the loopback
 	// names are always added).

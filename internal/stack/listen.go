@@ -9,14 +9,16 @@ import (
 
 // The listeners of a process, as ListenError names them.
 const (
-	ListenerMain  = "main"
-	ListenerPKI   = "pki"
-	ListenerAgent = "agent"
+	ListenerMain    = "main"
+	ListenerPKI     = "pki"
+	ListenerAgent   = "agent"
+	ListenerMetrics = "metrics"
 )
 
 // ListenError is a listen address that could not be bound.
 type ListenError struct {
-	// Listener is ListenerMain, ListenerPKI or ListenerAgent.
+	// Listener is ListenerMain, ListenerPKI, ListenerAgent or
+	// ListenerMetrics.
 	Listener string
 	// Addr is the address as configured (defaults filled in).
 	Addr string
@@ -31,13 +33,14 @@ func (e *ListenError) Unwrap() error { return e.Err }
 
 // listeners are a process's listeners, bound before anything is created
 // (inventory, master key, CA, admin user, HTTPS certificate) so that a
-// taken port fails the start and changes nothing. pki and agent are nil
-// when turned off.
+// taken port fails the start and changes nothing. pki, agent and metrics
+// are nil when turned off.
 type listeners struct {
-	main, pki, agent net.Listener
+	main, pki, agent, metrics net.Listener
 }
 
-// bind binds the HTTPS, plain-HTTP (PKI) and agent addresses of pc.
+// bind binds the HTTPS, plain-HTTP (PKI), agent and metrics addresses of
+// pc.
 func bind(pc ProcessConfig) (*listeners, error) {
 	l := &listeners{}
 	addrs := []struct {
@@ -47,9 +50,10 @@ func bind(pc ProcessConfig) (*listeners, error) {
 		{ListenerMain, first(pc.Listen, "127.0.0.1:8443"), &l.main},
 		{ListenerPKI, first(pc.PKIListen, "127.0.0.1:8080"), &l.pki},
 		{ListenerAgent, first(pc.AgentListen, agent.DefaultListen), &l.agent},
+		{ListenerMetrics, pc.MetricsListen, &l.metrics},
 	}
 	for i, b := range addrs {
-		if i > 0 && b.addr == "off" {
+		if i > 0 && (b.addr == "off" || b.addr == "") {
 			continue
 		}
 		ln, err := net.Listen("tcp", b.addr)
@@ -65,7 +69,7 @@ func bind(pc ProcessConfig) (*listeners, error) {
 // close closes every listener still open; the servers close those they
 // served, so errors are of no interest here.
 func (l *listeners) close() {
-	for _, ln := range []net.Listener{l.main, l.pki, l.agent} {
+	for _, ln := range []net.Listener{l.main, l.pki, l.agent, l.metrics} {
 		if ln != nil {
 			ln.Close()
 		}

@@ -198,8 +198,9 @@ func (p *Process) server(passwordFile string) error {
 		Guard: func(h http.Handler) http.Handler { return p.Allow.Guard(proxies, h) },
 		PKI: &server.PKIHandlers{CACert: p.Revocation.CACertHandler(), CRL: p.Revocation.CRLHandler(),
 			OCSP: p.Revocation.OCSPHandler()},
-		API: p.API.Handler(),
-		UI:  ui.Handler(),
+		API:     p.API.Handler(),
+		UI:      ui.Handler(),
+		Metrics: p.metricsHandlers(), MetricsListener: p.lns.metrics,
 	}, p.Store, p.log)
 	if err := p.schedule(); err != nil {
 		return err
@@ -253,9 +254,11 @@ func (p *Process) expireSessions(ctx context.Context) error {
 }
 
 // Addr returns the bound address of the listener named ListenerMain,
-// ListenerPKI or ListenerAgent; nil when that listener is off.
+// ListenerPKI, ListenerAgent or ListenerMetrics; nil when that listener
+// is off.
 func (p *Process) Addr(listener string) net.Addr {
-	ln := map[string]net.Listener{ListenerMain: p.lns.main, ListenerPKI: p.lns.pki, ListenerAgent: p.lns.agent}[listener]
+	ln := map[string]net.Listener{ListenerMain: p.lns.main, ListenerPKI: p.lns.pki, ListenerAgent: p.lns.agent,
+		ListenerMetrics: p.lns.metrics}[listener]
 	if ln == nil {
 		return nil
 	}
@@ -288,6 +291,9 @@ func (p *Process) ready(addrs server.Addrs) {
 	fmt.Fprintf(p.stdout, "certkeeper is serving on https://%s (web UI; API: /api/v1/; health: /healthz, /readyz)\n", addrs.Main)
 	if addrs.Plain != nil {
 		fmt.Fprintf(p.stdout, "CA certificates, CRLs and OCSP over plain HTTP on http://%s/pki/\n", addrs.Plain)
+	}
+	if addrs.Metrics != nil {
+		fmt.Fprintf(p.stdout, "Prometheus metrics over plain HTTP on http://%s/metrics\n", addrs.Metrics)
 	}
 }
 

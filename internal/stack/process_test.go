@@ -150,7 +150,7 @@ func testFirstAdmin(t *testing.T, dir, stdout string) {
 // TestPortInUse checks that an address in use fails the start before the
 // data directory gets anything.
 func TestPortInUse(t *testing.T) {
-	for _, listener := range []string{stack.ListenerMain, stack.ListenerPKI, stack.ListenerAgent} {
+	for _, listener := range []string{stack.ListenerMain, stack.ListenerPKI, stack.ListenerAgent, stack.ListenerMetrics} {
 		t.Run(listener, func(t *testing.T) {
 			taken, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
@@ -164,6 +164,8 @@ func TestPortInUse(t *testing.T) {
 				cfg.Process.Listen = taken.Addr().String()
 			case stack.ListenerPKI:
 				cfg.Process.PKIListen = taken.Addr().String()
+			case stack.ListenerMetrics:
+				cfg.Process.MetricsListen = taken.Addr().String()
 			default:
 				cfg.Process.AgentListen = taken.Addr().String()
 			}
