@@ -157,11 +157,7 @@ func promFloat(t time.Time) string {
 // promtool runs the real promtool with text on its standard input.
 func promtool(t *testing.T, text string, args ...string) {
 	t.Helper()
-	bin, err := exec.LookPath("promtool")
-	if err != nil {
-		t.Fatalf("promtool is not installed (Debian package prometheus): %v", err)
-	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(testenv.Command(t, "promtool"), args...)
 	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
