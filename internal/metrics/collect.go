@@ -26,9 +26,9 @@ const maxLabelLen = 256
 
 // descs are the metric descriptions, made once per Exporter.
 type descs struct {
-	checkSuccess, leafNotAfter, chainNotAfter, lastCheck, failures *prometheus.Desc
-	certNotAfter, alertsFiring, jobRuns, leader                    *prometheus.Desc
-	scrapeError, dropped                                           *prometheus.Desc
+	checkSuccess, leafNotAfter, leafLifetime, chainNotAfter, lastCheck, failures *prometheus.Desc
+	certNotBefore, certNotAfter, alertsFiring, jobRuns, leader                   *prometheus.Desc
+	scrapeError, dropped                                                         *prometheus.Desc
 }
 
 func newDescs() descs {
@@ -38,9 +38,11 @@ func newDescs() descs {
 	return descs{
 		checkSuccess:  d("endpoint_check_success", "1 when the endpoint's latest check passed, 0 when it failed or the endpoint could not be observed.", "endpoint"),
 		leafNotAfter:  d("endpoint_leaf_not_after_seconds", "End of validity of the leaf certificate the endpoint served at its latest check, in Unix seconds.", "endpoint"),
+		leafLifetime:  d("endpoint_leaf_lifetime_seconds", "Whole validity period (NotAfter - NotBefore) of the leaf certificate the endpoint served at its latest check.", "endpoint"),
 		chainNotAfter: d("endpoint_chain_earliest_not_after_seconds", "Earliest end of validity among the certificates the endpoint served (leaf included) at its latest check, in Unix seconds.", "endpoint"),
 		lastCheck:     d("endpoint_last_check_timestamp_seconds", "Time of the endpoint's latest check, in Unix seconds.", "endpoint"),
 		failures:      d("endpoint_consecutive_failures", "Checks in a row that could not observe the endpoint.", "endpoint"),
+		certNotBefore: d("certificate_not_before_seconds", "Start of validity of a definition's current certificate, in Unix seconds.", "definition", "common_name", "serial"),
 		certNotAfter:  d("certificate_not_after_seconds", "End of validity of a definition's current certificate, in Unix seconds.", "definition", "common_name", "serial"),
 		alertsFiring:  d("alerts_firing", "Alerts firing now, by rule.", "rule"),
 		jobRuns:       d("job_runs_total", "Scheduler job runs since the process started, by job kind and result.", "job", "result"),
@@ -60,8 +62,8 @@ type scrape struct {
 // Collect sends against them.
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
 	d := s.e.desc
-	for _, desc := range []*prometheus.Desc{d.checkSuccess, d.leafNotAfter, d.chainNotAfter, d.lastCheck, d.failures,
-		d.certNotAfter, d.alertsFiring, d.jobRuns, d.leader, d.scrapeError, d.dropped} {
+	for _, desc := range []*prometheus.Desc{d.checkSuccess, d.leafNotAfter, d.leafLifetime, d.chainNotAfter, d.lastCheck,
+		d.failures, d.certNotBefore, d.certNotAfter, d.alertsFiring, d.jobRuns, d.leader, d.scrapeError, d.dropped} {
 		ch <- desc
 	}
 }
@@ -122,6 +124,9 @@ func (s *scrape) endpoints(ch chan<- prometheus.Metric, eps []inventory.Endpoint
 		if !last.LeafNotAfter.IsZero() {
 			ch <- gauge(d.leafNotAfter, unixSeconds(last.LeafNotAfter), name)
 		}
+		if last.LeafLifetime > 0 {
+			ch <- gauge(d.leafLifetime, last.LeafLifetime.Seconds(), name)
+		}
 		if !last.ChainNotAfter.IsZero() {
 			ch <- gauge(d.chainNotAfter, unixSeconds(last.ChainNotAfter), name)
 		}
@@ -133,7 +138,9 @@ func (s *scrape) certificates(ch chan<- prometheus.Metric, certs []inventory.Def
 	seen := make(map[string]bool, len(certs))
 	for _, c := range certs[:min(len(certs), s.e.cfg.MaxSeries)] {
 		def := uniqueLabel(seen, c.Definition, c.DefinitionID)
-		ch <- gauge(s.e.desc.certNotAfter, unixSeconds(c.NotAfter), def, label(c.CommonName), label(c.Serial))
+		cn, serial := label(c.CommonName), label(c.Serial)
+		ch <- gauge(s.e.desc.certNotBefore, unixSeconds(c.NotBefore), def, cn, serial)
+		ch <- gauge(s.e.desc.certNotAfter, unixSeconds(c.NotAfter), def, cn, serial)
 	}
 }
 

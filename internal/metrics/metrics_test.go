@@ -135,7 +135,7 @@ func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 func endpointsFrom(leaf, inter *x509.Certificate, checked time.Time) []inventory.Endpoint {
 	served := &inventory.EndpointResult{
 		Check:        inventory.CheckResult{Time: checked, Passed: true},
-		LeafNotAfter: leaf.NotAfter, ChainNotAfter: inter.NotAfter,
+		LeafNotAfter: leaf.NotAfter, LeafLifetime: leaf.NotAfter.Sub(leaf.NotBefore), ChainNotAfter: inter.NotAfter,
 	}
 	failed := &inventory.EndpointResult{Check: inventory.CheckResult{Time: checked.Add(time.Minute), Error: "connection refused"}}
 	return []inventory.Endpoint{
@@ -185,11 +185,14 @@ func TestHandler(t *testing.T) {
 		{"certkeeper_endpoint_check_success", ep(dup), 0},
 		{"certkeeper_endpoint_consecutive_failures", ep(second), 3},
 		{"certkeeper_endpoint_leaf_not_after_seconds", ep(first), unix(leaf.NotAfter)},
+		{"certkeeper_endpoint_leaf_lifetime_seconds", ep(first), leaf.NotAfter.Sub(leaf.NotBefore).Seconds()},
 		{"certkeeper_endpoint_chain_earliest_not_after_seconds", ep(first), unix(inter.NotAfter)},
 		{"certkeeper_endpoint_last_check_timestamp_seconds", ep(first), unix(checked)},
 		{"certkeeper_endpoint_last_check_timestamp_seconds", ep(second), unix(checked.Add(time.Minute))},
 		{"certkeeper_certificate_not_after_seconds", map[string]string{"definition": "shop",
 			"common_name": "shop.example.test", "serial": leaf.SerialNumber.Text(16)}, unix(leaf.NotAfter)},
+		{"certkeeper_certificate_not_before_seconds", map[string]string{"definition": "shop",
+			"common_name": "shop.example.test", "serial": leaf.SerialNumber.Text(16)}, unix(leaf.NotBefore)},
 		{"certkeeper_alerts_firing", map[string]string{"rule": "expiry"}, 2},
 		{"certkeeper_alerts_firing", map[string]string{"rule": "check-failed"}, 0},
 		{"certkeeper_job_runs_total", map[string]string{"job": "monitor", "result": "ok"}, 5},
