@@ -18,16 +18,17 @@ import (
 // where a local command has no policy to apply). Add a file here only
 // with its reason, and say so in docs/outbound.md.
 var directConnectionFiles = map[string]string{
-	"client/client.go":             "the public API client: the caller chooses its http.Client",
-	"internal/agent/host.go":       "the agent on its host enrolling with the manager the operator named",
-	"internal/agent/run.go":        "the agent on its host polling the manager it enrolled with",
-	"internal/cli/inspect.go":      "certkeeper inspect, run by an operator for themself (AIA caIssuers fetch)",
-	"internal/cli/remote.go":       "the command line talking to the certkeeper server given by --server",
-	"internal/web/web.go":          "the UI's in-process client of the API: no network",
-	"internal/testenv/nginx.go":    "test helper",
-	"internal/testenv/sshd.go":     "test helper",
-	"internal/testenv/postfix.go":  "test helper",
-	"internal/testenv/starttls.go": "test helper",
+	"client/client.go":                 "the public API client: the caller chooses its http.Client",
+	"internal/agent/host.go":           "the agent on its host enrolling with the manager the operator named",
+	"internal/agent/run.go":            "the agent on its host polling the manager it enrolled with",
+	"internal/cli/inspect.go":          "certkeeper inspect, run by an operator for themself (AIA caIssuers fetch)",
+	"internal/cli/remote.go":           "the command line talking to the certkeeper server given by --server",
+	"internal/web/web.go":              "the UI's in-process client of the API: no network",
+	"internal/testenv/nginx.go":        "test helper",
+	"internal/testenv/sshd.go":         "test helper",
+	"internal/testenv/postfix.go":      "test helper",
+	"internal/testenv/starttls.go":     "test helper",
+	"internal/testenv/tlsfarm_test.go": "test and benchmark: handshakes with the loopback TLS farm the test started",
 }
 
 // directCalls are the functions and types that open connections outside
