@@ -188,19 +188,24 @@ func endpointLabel(ep inventory.Endpoint) string {
 func uniqueLabel(seen map[string]bool, v string, id int64) string {
 	l := label(v)
 	if seen[l] {
-		l = label(v) + "#" + strconv.FormatInt(id, 10)
+		suffix := "#" + strconv.FormatInt(id, 10)
+		l = cut(l, maxLabelLen-len(suffix)) + suffix
 	}
 	seen[l] = true
 	return l
 }
 
-// label makes v a valid, bounded label value.
+// label makes v a valid label value of at most maxLabelLen bytes.
 func label(v string) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	if len(v) <= maxLabelLen {
+	return cut(strings.ToValidUTF8(v, "\uFFFD"), maxLabelLen)
+}
+
+// cut shortens the valid UTF-8 v to at most n bytes, on a rune boundary.
+func cut(v string, n int) string {
+	if len(v) <= n {
 		return v
 	}
-	v = v[:maxLabelLen]
+	v = v[:n]
 	for !utf8.ValidString(v) {
 		v = v[:len(v)-1]
 	}
