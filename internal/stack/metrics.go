@@ -13,7 +13,9 @@ func (p *Process) metricsHandlers() *server.MetricsHandlers {
 	return &server.MetricsHandlers{Open: h, Token: p.API.RequireToken(api.MetricsRole, h)}
 }
 
-// metricsSources are what the exporter reads at each scrape.
+// metricsSources are what the exporter reads at each scrape. A source
+// left nil (endpoints, alerts, the scheduler's Leader and RunTotals until
+// their services are wired) is left out of the page.
 func (p *Process) metricsSources() metrics.Sources {
 	return metrics.Sources{
 		Certificates: p.Store.DefinitionCertificates,
