@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -32,6 +33,39 @@ type ChannelInput struct {
 
 var channelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// ChannelView is a channel as listings show it: never its secret, and
+// its URL cut to the scheme and host (a webhook URL's path or query often
+// is its credential).
+type ChannelView struct {
+	Name   string
+	Format string
+	// URL is ShownURL of the channel's URL.
+	URL string
+	// SecretSet says whether the channel has a secret.
+	SecretSet bool
+	CreatedAt time.Time
+	CreatedBy string
+}
+
+func viewOf(c *inventory.Channel) ChannelView {
+	return ChannelView{Name: c.Name, Format: c.Format, URL: ShownURL(c.URL), SecretSet: len(c.SealedSecret) > 0,
+		CreatedAt: c.CreatedAt, CreatedBy: c.CreatedBy}
+}
+
+// ShownURL is raw cut to its scheme and host, followed by "/…" when it has
+// a path or query: "https://hooks.slack.com/…".
+func ShownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	shown := u.Scheme + "://" + u.Host
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		shown += "/…"
+	}
+	return shown
+}
+
 // channelContext binds a sealed secret to its channel.
 func channelContext(name string) []byte { return []byte("notify_channel:" + name) }
 
@@ -41,7 +75,7 @@ func channelObject(name string) string { return inventory.ObjectName(inventory.K
 // never in the event). Bad input gives an inventory.FieldError, a name in
 // use inventory.ErrConflict and a caller who is not an admin
 // ErrForbidden; nothing is stored then.
-func (s *Service) Add(ctx context.Context, by ca.Requester, in ChannelInput) (*inventory.Channel, error) {
+func (s *Service) Add(ctx context.Context, by ca.Requester, in ChannelInput) (*ChannelView, error) {
 	if by.Role != inventory.RoleAdmin {
 		return nil, ErrForbidden
 	}
@@ -67,7 +101,8 @@ func (s *Service) Add(ctx context.Context, by ca.Requester, in ChannelInput) (*i
 		return nil, fmt.Errorf("notify: add channel %s: %w", c.Name, err)
 	}
 	s.o.Log.Info("notification channel added", "channel", c.Name, "format", c.Format, "by", by.Name)
-	return c, nil
+	v := viewOf(c)
+	return &v, nil
 }
 
 // validate checks in and makes the channel (without secret) and the
@@ -128,14 +163,30 @@ func invalid(field, format string, args ...any) error {
 	return fmt.Errorf("notify: %w", inventory.Invalid(field, format, args...))
 }
 
-// List returns every channel, by name. SealedSecret says whether a
-// secret is set; it is never unsealed for a listing.
-func (s *Service) List(ctx context.Context) ([]inventory.Channel, error) {
-	return s.store.ListChannels(ctx)
+// List returns every channel, by name, as listings show them.
+func (s *Service) List(ctx context.Context) ([]ChannelView, error) {
+	cs, err := s.store.ListChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ChannelView, len(cs))
+	for i := range cs {
+		out[i] = viewOf(&cs[i])
+	}
+	return out, nil
 }
 
 // Get returns the channel of that name, or inventory.ErrNotFound.
-func (s *Service) Get(ctx context.Context, name string) (*inventory.Channel, error) {
+func (s *Service) Get(ctx context.Context, name string) (*ChannelView, error) {
+	c, err := s.channel(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	v := viewOf(c)
+	return &v, nil
+}
+
+func (s *Service) channel(ctx context.Context, name string) (*inventory.Channel, error) {
 	c, err := s.store.ChannelByName(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("notify: channel %q: %w", name, err)
@@ -172,7 +223,7 @@ func (s *Service) Test(ctx context.Context, by ca.Requester, name string) (*inve
 	if by.Role != inventory.RoleAdmin {
 		return nil, ErrForbidden
 	}
-	c, err := s.Get(ctx, name)
+	c, err := s.channel(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ type env struct {
 	clock *testenv.Clock
 }
 
-func newEnv(t *testing.T, edit ...func(*notify.Options)) *env {
+func newEnv(t testing.TB, edit ...func(*notify.Options)) *env {
 	t.Helper()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "certkeeper.db"))
 	if err != nil {
@@ -57,7 +57,7 @@ func newEnv(t *testing.T, edit ...func(*notify.Options)) *env {
 }
 
 // add stores a channel or fails the test.
-func (e *env) add(t *testing.T, in notify.ChannelInput) *inventory.Channel {
+func (e *env) add(t *testing.T, in notify.ChannelInput) *notify.ChannelView {
 	t.Helper()
 	c, err := e.svc.Add(ctx, admin, in)
 	if err != nil {

@@ -183,9 +183,10 @@ func TestPagerDuty(t *testing.T) {
 
 func TestPagerDutyDefaultURL(t *testing.T) {
 	e := newEnv(t)
-	c := e.add(t, notify.ChannelInput{Name: "pd", Format: "pagerduty", Secret: "key"})
-	if c.URL != notify.DefaultPagerDutyURL {
-		t.Errorf("URL %q, want %q", c.URL, notify.DefaultPagerDutyURL)
+	e.add(t, notify.ChannelInput{Name: "pd", Format: "pagerduty", Secret: "key"})
+	c, err := e.st.ChannelByName(ctx, "pd")
+	if err != nil || c.URL != notify.DefaultPagerDutyURL {
+		t.Errorf("URL %q, %v; want %q", c.URL, err, notify.DefaultPagerDutyURL)
 	}
 }
 
