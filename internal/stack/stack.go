@@ -114,7 +114,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
+		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
