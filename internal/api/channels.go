@@ -16,7 +16,7 @@ func (a *API) channelRoutes() []route {
 	return []route{
 		{method: "GET", pattern: "/api/v1/channels", op: "listChannels", role: user,
 			summary: "List notification channels (never their secrets; URLs cut to the host)",
-			out: typeOf[client.ChannelList](), handle: a.listChannels},
+			out:     typeOf[client.ChannelList](), handle: a.listChannels},
 		{method: "POST", pattern: "/api/v1/channels", op: "addChannel", role: admin,
 			summary: "Add a notification channel (the secret is sealed and never returned)", in: typeOf[client.ChannelInput](),
 			out: ch, status: http.StatusCreated, handle: a.addChannel},
@@ -25,7 +25,7 @@ func (a *API) channelRoutes() []route {
 			handle: a.removeChannel},
 		{method: "POST", pattern: "/api/v1/channels/{name}/test", op: "testChannel", role: admin,
 			summary: "Send a test notification on a channel; a failed delivery is reported in the record, not as an error",
-			out: typeOf[client.Notification](), handle: a.testChannel},
+			out:     typeOf[client.Notification](), handle: a.testChannel},
 		{method: "GET", pattern: "/api/v1/notifications", op: "listNotifications", role: admin,
 			summary: "List notifications sent or tried on channels, newest first", query: pageParams,
 			out: typeOf[client.NotificationList](), handle: a.listNotifications},

@@ -42,7 +42,7 @@ func (ui *UI) renderChannels(w http.ResponseWriter, r *http.Request, form client
 	}
 	form.Secret = ""
 	ui.render(w, r, page{name: "channels", title: "Notification channels", section: "settings",
-		data: admChannelsData{Channels: list.Items, Form: form, Formats: channelFormats},
+		data:   admChannelsData{Channels: list.Items, Form: form, Formats: channelFormats},
 		status: status, err: msg, fields: fields})
 	return nil
 }
