@@ -30,6 +30,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/notify"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -48,6 +49,8 @@ type Deps struct {
 	Revocation   *revocation.Service
 	Settings     *settings.Service
 	Mail         *mail.Service
+	// Notify keeps the notification channels and their record.
+	Notify *notify.Service
 	// Certificates reads the stored certificates, Keys the stored keys
 	// and Audit the audit trail.
 	Certificates *certificates.Service

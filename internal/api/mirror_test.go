@@ -11,6 +11,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/mirror"
+	"github.com/certkeeper/certkeeper/internal/notify"
 )
 
 // TestTargetMirrors keeps the domain, service and wire copies of a
@@ -171,6 +172,12 @@ func wirePairs() []wirePair {
 				only("inventory.APIToken", "Hash", "the SHA-256 of the secret, which is shown once when made"),
 				only("inventory.APIToken", "Gen", "the owner's credential generation when made; internal"),
 			}},
+		{concept: "channel", domain: "notify.ChannelView", wire: "client.Channel",
+			domainFields: mirror.Of[notify.ChannelView](), wireFields: mirror.Of[client.Channel](),
+			where: "client.Channel in client/channels.go and channelOut in internal/api/channels.go"},
+		{concept: "notification", domain: "inventory.Notification", wire: "client.Notification",
+			domainFields: mirror.Of[inventory.Notification](), wireFields: mirror.Of[client.Notification](),
+			where: "client.Notification in client/channels.go and notificationOut in internal/api/channels.go"},
 		{concept: "audit event", domain: "inventory.AuditEvent", wire: "client.AuditEvent",
 			domainFields: mirror.Of[inventory.AuditEvent](), wireFields: mirror.Of[client.AuditEvent](),
 			where: "client.AuditEvent in client/audit.go and auditOut in internal/api/convert.go"},

@@ -108,6 +108,7 @@ var inventoryCreators = map[string]bool{
 	"certkeeper ca init": true, "certkeeper ca import": true, "certkeeper ca batch-issue": true,
 	"certkeeper kit create": true, "certkeeper definition create": true, "certkeeper user create": true,
 	"certkeeper issuer add": true, "certkeeper target add": true, "certkeeper preset add": true,
+	"certkeeper notify add": true,
 }
 
 // inventory is the inventory the command works on, not yet opened. Only

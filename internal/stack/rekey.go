@@ -8,7 +8,8 @@ import (
 
 // Rekey re-encrypts every sealed secret of the inventory under a new
 // master key written to path (see keys.Rotate): the keys and the deploy
-// targets' secrets, the vendor-account passwords and the SMTP password.
+// targets' secrets, the vendor-account passwords, the SMTP password and
+// the notification channels' secrets.
 // The stack's services keep the old key; a rekeyed stack is done with.
 // As keys.Rotate, it may return a Rotation together with an error.
 func (s *Stack) Rekey(ctx context.Context, path, actor string) (*keys.Rotation, error) {
@@ -16,5 +17,5 @@ func (s *Stack) Rekey(ctx context.Context, path, actor string) (*keys.Rotation, 
 		_, err := s.Catalogue.RewrapPasswords(ctx, rewrap)
 		return err
 	}
-	return keys.Rotate(ctx, s.Store, path, actor, s.now, vendorPasswords, s.Settings.Rewrap)
+	return keys.Rotate(ctx, s.Store, path, actor, s.now, vendorPasswords, s.Settings.Rewrap, s.Notify.Rewrap)
 }

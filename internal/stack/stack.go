@@ -28,6 +28,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/notify"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -49,17 +50,21 @@ type Stack struct {
 	Revocation   *revocation.Service
 	Settings     *settings.Service
 	Mail         *mail.Service
-	Deploy       *deploy.Service
-	Agents       *agent.Registry
-	Trust        *truststore.Service
-	Importer     *importer.Importer
-	Export       *export.Service
-	Dashboard    *dashboard.Service
-	API          *api.API
-	now          func() time.Time
+	// Notify keeps the notification channels and sends notices to them
+	// and by e-mail.
+	Notify    *notify.Service
+	Deploy    *deploy.Service
+	Agents    *agent.Registry
+	Trust     *truststore.Service
+	Importer  *importer.Importer
+	Export    *export.Service
+	Dashboard *dashboard.Service
+	API       *api.API
+	now       func() time.Time
 
 	// Outbound keeps the outbound policy and its dialer, through which
-	// deploy checks, OCSP requests, SSH deployments and e-mail connect.
+	// deploy checks, OCSP requests, SSH deployments, e-mail and
+	// notifications connect.
 	Outbound *outbound.Service
 }
 
@@ -96,6 +101,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	}
 	dialer := s.Outbound.Dialer()
 	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Timeout: cfg.MailTimeout, Now: cfg.Now, Outbound: dialer}, cfg.Log)
+	s.Notify = notify.New(st, sealer, notify.Options{Now: cfg.Now, Log: cfg.Log, Outbound: dialer, Mail: s.Mail})
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
@@ -108,7 +114,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
+		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})

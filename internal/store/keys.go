@@ -199,13 +199,14 @@ func scanKey(row interface{ Scan(...any) error }) (*inventory.Key, error) {
 }
 
 // sealedSampleQueries each read at most one sealed secret: the oldest and
-// the newest private key, a vendor-account password and a target's
-// secrets.
+// the newest private key, a vendor-account password, a target's secrets
+// and a notification channel's secret.
 var sealedSampleQueries = []string{
 	"SELECT sealed FROM keys ORDER BY id LIMIT 1",
 	"SELECT sealed FROM keys ORDER BY id DESC LIMIT 1",
 	"SELECT sealed_password FROM vendor_accounts WHERE sealed_password IS NOT NULL ORDER BY id LIMIT 1",
 	"SELECT sealed_secrets FROM targets WHERE sealed_secrets IS NOT NULL ORDER BY id LIMIT 1",
+	"SELECT sealed_secret FROM channels WHERE sealed_secret IS NOT NULL ORDER BY id LIMIT 1",
 }
 
 // SealedSamples returns a few of the secrets sealed under the master key

@@ -54,6 +54,8 @@ func navigation() []navGroup {
 			{"/settings", "Settings", admin, "settings"},
 			{"/settings/users", "Users", admin, ""},
 			{"/settings/emails", "Sent e-mails", admin, ""},
+			{"/settings/channels", "Notification channels", admin, ""},
+			{"/settings/notifications", "Sent notifications", admin, ""},
 			{"/settings/allowlist", "IP allow-list", admin, ""},
 			{"/settings/outbound", "Outbound policy", admin, ""},
 		}},
