@@ -24,6 +24,8 @@ const (
 	KindEmail         = "email"
 	KindPreset        = "preset"
 	KindSettings      = "settings"
+	KindAlert         = "alert"
+	KindAlertRule     = "alert-rule"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"
