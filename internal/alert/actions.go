@@ -63,7 +63,7 @@ func (s *Service) Silence(ctx context.Context, by ca.Requester, id int64, reason
 		}
 		a.State, a.SilencedBy, a.SilencedUntil, a.SilenceReason = inventory.AlertSilenced, by.Name, until, reason
 		return &inventory.AuditEvent{Time: now, Actor: by.Name, Action: "alert.silence",
-			Object: inventory.ObjectRef(inventory.KindAlert, a.ID),
+			Object:  inventory.ObjectRef(inventory.KindAlert, a.ID),
 			Summary: inventory.NamedSummary(alertName(a), "until "+until.Format(time.RFC3339)+": "+reason)}, nil
 	})
 }

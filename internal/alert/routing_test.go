@@ -116,4 +116,3 @@ func (s failingStore) PutAlert(ctx context.Context, a *inventory.Alert) error {
 	}
 	return errors.New("disk full")
 }
-
