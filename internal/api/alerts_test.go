@@ -35,7 +35,6 @@ func (e *env) overdueAlert(t *testing.T) client.Alert {
 	return l.Items[0]
 }
 
-
 // TestAlertsRoles: users read and acknowledge alerts; silencing and rule
 // and routing changes answer 403 to a user's token and change nothing;
 // an admin's are audited.

@@ -61,7 +61,7 @@ type Stack struct {
 	// recorded and nothing is sent.
 	Alerts *alert.Service
 	API    *api.API
-	now          func() time.Time
+	now    func() time.Time
 
 	// Outbound keeps the outbound policy and its dialer, through which
 	// deploy checks, OCSP requests, SSH deployments and e-mail connect.

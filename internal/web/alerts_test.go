@@ -35,7 +35,6 @@ func firingAlert(t *testing.T, s *site) int64 {
 	return open[0].ID
 }
 
-
 // TestAlertScreens: the dashboard shows open alerts; everyone lists and
 // acknowledges; only admins silence and change rules.
 func TestAlertScreens(t *testing.T) {

@@ -62,7 +62,9 @@ func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 	var open *client.AlertList
 	var oErr error
 	wg.Go(func() { d, dErr = ui.api.Dashboard(ctx) })
-	wg.Go(func() { open, oErr = ui.api.ListAlerts(ctx, client.AlertQuery{State: "open", Page: client.Page{Limit: alertsCounted}}) })
+	wg.Go(func() {
+		open, oErr = ui.api.ListAlerts(ctx, client.AlertQuery{State: "open", Page: client.Page{Limit: alertsCounted}})
+	})
 	aErr := ui.attention(ctx, &data)
 	wg.Wait()
 	if err := errors.Join(dErr, aErr, oErr); err != nil {

@@ -41,7 +41,7 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d %s", n, many)
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
 	"list3": func(a, b, c string) []string { return []string{a, b, c} },
 	// repeat shows an alert rule's repeat interval as a Go duration.
 	"repeat": func(seconds int64) string { return (time.Duration(seconds) * time.Second).String() },
