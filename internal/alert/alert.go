@@ -137,7 +137,8 @@ func (s *Service) FiringByRule(ctx context.Context) (map[string]int, error) {
 	return counts, nil
 }
 
-// Open returns every open alert, most severe first, then newest first.
+// Open returns the open alerts (the newest inventory.MaxPageSize of
+// them), most severe first, then newest first.
 func (s *Service) Open(ctx context.Context) ([]inventory.Alert, error) {
 	out, _, err := s.List(ctx, "open", inventory.Page{Limit: inventory.MaxPageSize})
 	if err != nil {
