@@ -33,7 +33,7 @@ var (
 
 // pki is a throwaway root and intermediate that issue real leaves.
 type pki struct {
-	t          *testing.T
+	t          testing.TB
 	root       *x509.Certificate
 	rootKey    *ecdsa.PrivateKey
 	inter      *x509.Certificate
@@ -43,7 +43,7 @@ type pki struct {
 	knownInter *x509.CertPool
 }
 
-func newPKI(t *testing.T, at time.Time) *pki {
+func newPKI(t testing.TB, at time.Time) *pki {
 	p := &pki{t: t}
 	p.root, p.rootKey = p.sign("Test Root", nil, true, at.Add(-time.Hour), at.Add(20*365*24*time.Hour), nil, nil)
 	p.inter, p.interKey = p.sign("Test Issuing CA", nil, true, at.Add(-time.Hour), at.Add(10*365*24*time.Hour), p.root, p.rootKey)
@@ -214,7 +214,7 @@ func (n *notices) take() []inventory.Notice {
 
 // env is a service over a real SQLite store.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	st       inventory.Store
 	clock    *testenv.Clock
 	pki      *pki
@@ -224,7 +224,7 @@ type env struct {
 	settings *settings.Service
 }
 
-func newEnv(t *testing.T, at time.Time) *env {
+func newEnv(t testing.TB, at time.Time) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "certkeeper.db"))
 	if err != nil {
