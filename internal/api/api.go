@@ -19,6 +19,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/agent"
+	"github.com/certkeeper/certkeeper/internal/alert"
 	"github.com/certkeeper/certkeeper/internal/audit"
 	"github.com/certkeeper/certkeeper/internal/ca"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
@@ -70,6 +71,8 @@ type Deps struct {
 	Trust *truststore.Service
 	// Outbound keeps the outbound policy.
 	Outbound *outbound.Service
+	// Alerts keeps alerts, their rules and their routing.
+	Alerts *alert.Service
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

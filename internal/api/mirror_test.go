@@ -7,6 +7,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/client"
 	"github.com/certkeeper/certkeeper/internal/acquisition"
+	"github.com/certkeeper/certkeeper/internal/alert"
 	"github.com/certkeeper/certkeeper/internal/catalogue"
 	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -220,6 +221,16 @@ func wirePairs() []wirePair {
 				only("inventory.DeploymentStep", "ID", "steps are shown in order inside their deployment"),
 				only("inventory.DeploymentStep", "DeploymentID", "steps are shown inside their deployment"),
 			}},
+		{concept: "alert", domain: "inventory.Alert", wire: "client.Alert",
+			domainFields: mirror.Of[inventory.Alert](), wireFields: mirror.Of[client.Alert](),
+			where: "client.Alert in client/alerts.go and alertOut in internal/api/alerts.go"},
+		{concept: "alert rule", domain: "alert.Rule", wire: "client.AlertRule",
+			domainFields: mirror.Of[alert.Rule](), wireFields: mirror.Of[client.AlertRule](),
+			where: "client.AlertRule in client/alerts.go and alertRuleOut in internal/api/alerts.go",
+			rules: []mirror.Rule{
+				{Field: "repeat_seconds", As: map[string]string{"alert.Rule": "Repeat"},
+					Why: "a duration travels as whole seconds"},
+			}},
 	}
 }
 
@@ -261,5 +272,20 @@ func TestWireConversions(t *testing.T) {
 		if got := mirror.Zero(tt.out); !slices.Equal(got, tt.unset) {
 			t.Errorf("%s leaves %q zero, want only %q (set by the handler): copy the rest", tt.name, got, tt.unset)
 		}
+	}
+}
+
+// TestAlertConversions fills every field of an alert and a rule and
+// checks that the API's conversions set every field of the wire types.
+func TestAlertConversions(t *testing.T) {
+	var al inventory.Alert
+	mirror.Fill(&al)
+	if z := mirror.Zero(alertOut(&al)); len(z) > 0 {
+		t.Errorf("alertOut leaves client.Alert fields %q zero: copy them in internal/api/alerts.go", z)
+	}
+	var r alert.Rule
+	mirror.Fill(&r)
+	if z := mirror.Zero(alertRuleOut(&r)); len(z) > 0 {
+		t.Errorf("alertRuleOut leaves client.AlertRule fields %q zero: copy them in internal/api/alerts.go", z)
 	}
 }

@@ -72,6 +72,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.acquisitionCommand(), a.keyCommand(), a.certificateCommand(),
 		a.agentCommand(),
 		a.trustCommand(),
+		a.alertCommand(),
 	)
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),

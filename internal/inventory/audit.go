@@ -25,6 +25,8 @@ const (
 	KindPreset        = "preset"
 	KindSettings      = "settings"
 	KindChannel       = "channel"
+	KindAlert         = "alert"
+	KindAlertRule     = "alert-rule"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"

@@ -21,6 +21,7 @@ type Store interface {
 	DeployStore
 	TrustStore
 	ChannelStore
+	AlertStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

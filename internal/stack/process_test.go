@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/scheduler"
 	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 	"github.com/certkeeper/certkeeper/internal/users"
@@ -198,21 +199,36 @@ func TestHalfTLSPair(t *testing.T) {
 }
 
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
-// run and next slot; RunNow's request is served.
+// run and next slot; RunNow's request is served. The alert evaluation is
+// scheduled too, and runs when asked.
 func testCRLJob(t *testing.T, p *stack.Process) {
 	ctx := context.Background()
-	served := func() bool {
+	status := func(kind string) scheduler.Status {
 		sts, err := p.Scheduler.Status(ctx)
-		if err != nil || len(sts) != 1 {
-			t.Fatalf("Status = %v, %v; want the CRL refresh job", sts, err)
+		if err != nil || len(sts) != 2 {
+			t.Fatalf("Status = %v, %v; want the CRL refresh and alerts jobs", sts, err)
 		}
-		st := sts[0]
-		return st.Kind == stack.JobCRLRefresh && st.LastResult == "ok" && !st.LastStarted.IsZero() &&
-			st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
+		for _, st := range sts {
+			if st.Kind == kind {
+				return st
+			}
+		}
+		t.Fatalf("Status = %v: no %s job", sts, kind)
+		return scheduler.Status{}
 	}
-	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served)
+	served := func(kind string) func() bool {
+		return func() bool {
+			st := status(kind)
+			return st.LastResult == "ok" && !st.LastStarted.IsZero() && st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
+		}
+	}
+	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served(stack.JobCRLRefresh))
 	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {
 		t.Fatalf("RunNow: %v", err)
 	}
-	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served)
+	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served(stack.JobCRLRefresh))
+	if err := p.Scheduler.RunNow(ctx, stack.JobAlerts); err != nil {
+		t.Fatalf("RunNow(alerts): %v", err)
+	}
+	testenv.WaitFor(t, 30*time.Second, "the requested alert evaluation", served(stack.JobAlerts))
 }

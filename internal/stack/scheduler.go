@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/revocation"
@@ -15,7 +17,13 @@ const (
 	// revocation.DefaultCheckInterval, and at once after a failed
 	// post-revocation refresh.
 	JobCRLRefresh = "crl-refresh"
+	// JobAlerts evaluates the alert rules (alert.Service.Evaluate) every
+	// AlertsEvery.
+	JobAlerts = "alerts"
 )
+
+// AlertsEvery is the time between alert evaluations.
+const AlertsEvery = 5 * time.Minute
 
 // schedule builds the process's scheduler over the inventory's jobs.
 // Its slots follow the wall clock, as the loops' tickers did; what is
@@ -28,7 +36,18 @@ func (p *Process) schedule() error {
 	crl := revocation.NewRefresher(p.Revocation, nil, p.log)
 	s, err := scheduler.New(jobs, []scheduler.Kind{
 		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
+		{Name: JobAlerts, Run: p.evaluateAlerts, Every: AlertsEvery},
 	}, scheduler.Config{}, p.log)
 	p.Scheduler = s
+	return err
+}
+
+// evaluateAlerts runs one alert evaluation and logs what changed.
+func (p *Process) evaluateAlerts(ctx context.Context) error {
+	res, err := p.Alerts.Evaluate(ctx)
+	if res != nil && res.Fired+res.Changed+res.Repeated+res.Resolved > 0 {
+		p.log.Info("alerts evaluated", "fired", res.Fired, "changed", res.Changed, "repeated", res.Repeated,
+			"resolved", res.Resolved, "sent", res.Sent, "open", res.Open)
+	}
 	return err
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/acquisition"
 	"github.com/certkeeper/certkeeper/internal/agent"
+	"github.com/certkeeper/certkeeper/internal/alert"
 	"github.com/certkeeper/certkeeper/internal/api"
 	"github.com/certkeeper/certkeeper/internal/audit"
 	"github.com/certkeeper/certkeeper/internal/ca"
@@ -59,8 +60,11 @@ type Stack struct {
 	Importer  *importer.Importer
 	Export    *export.Service
 	Dashboard *dashboard.Service
-	API       *api.API
-	now       func() time.Time
+	// Alerts evaluates the alert rules (job "alerts") and keeps alerts,
+	// sending its notices through Notify.
+	Alerts *alert.Service
+	API    *api.API
+	now    func() time.Time
 
 	// Outbound keeps the outbound policy and its dialer, through which
 	// deploy checks, OCSP requests, SSH deployments, e-mail and
@@ -109,6 +113,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Export = export.New(st, sealer, cfg.Now)
 	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
 	s.Certificates = certificates.New(st)
+	s.Alerts = newAlerts(st, s.Settings, s.Notify, cfg)
 	s.API = api.New(api.Deps{
 		Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
@@ -116,9 +121,19 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
-		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
+		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust, Alerts: s.Alerts,
 	})
 	return s, nil
+}
+
+// newAlerts makes the alert service over st. Monitoring's endpoints are
+// read from the inventory when it keeps them.
+func newAlerts(st inventory.Store, set *settings.Service, n alert.Notifier, cfg Config) *alert.Service {
+	o := alert.Options{Settings: set, Notifier: n, Now: cfg.Now, Log: cfg.Log}
+	if eps, ok := st.(alert.Endpoints); ok {
+		o.Endpoints = eps
+	}
+	return alert.New(st, o)
 }
 
 // newAuthority makes the CA service of cfg over st.

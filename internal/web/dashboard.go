@@ -36,7 +36,18 @@ type dashboardData struct {
 	// their current certificates; AttentionMore says there are more.
 	Attention     []definitionRow
 	AttentionMore bool
+	// Alerts are the first open alerts (alertsShown at most), OpenAlerts
+	// counts them up to alertsCounted, and AlertsMore says there are more.
+	Alerts     []client.Alert
+	OpenAlerts int
+	AlertsMore bool
 }
+
+// Open alerts on the dashboard: a short list, and a count up to a cap.
+const (
+	alertsShown   = 5
+	alertsCounted = 100
+)
 
 func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
@@ -48,13 +59,20 @@ func (ui *UI) dashboard(w http.ResponseWriter, r *http.Request) error {
 		dErr error
 		wg   sync.WaitGroup
 	)
+	var open *client.AlertList
+	var oErr error
 	wg.Go(func() { d, dErr = ui.api.Dashboard(ctx) })
+	wg.Go(func() {
+		open, oErr = ui.api.ListAlerts(ctx, client.AlertQuery{State: "open", Page: client.Page{Limit: alertsCounted}})
+	})
 	aErr := ui.attention(ctx, &data)
 	wg.Wait()
-	if err := errors.Join(dErr, aErr); err != nil {
+	if err := errors.Join(dErr, aErr, oErr); err != nil {
 		return err
 	}
 	data.D, data.Chart = d, timelineChart(d.Timeline, d.Counts.Expiring30)
+	data.OpenAlerts, data.AlertsMore = len(open.Items), open.Next != ""
+	data.Alerts = open.Items[:min(alertsShown, len(open.Items))]
 	ui.render(w, r, page{name: "dashboard", title: "Dashboard", section: "dashboard", data: data})
 	return nil
 }

@@ -41,7 +41,10 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%d %s", n, many)
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
+	"list3": func(a, b, c string) []string { return []string{a, b, c} },
+	// repeat shows an alert rule's repeat interval as a Go duration.
+	"repeat": func(seconds int64) string { return (time.Duration(seconds) * time.Second).String() },
 	// pager packs what the "pager" partial needs: {{template "pager" (pager $ .Data.Next)}}.
 	"pager": func(v *view, next string) pagerData {
 		p := pagerData{}

@@ -47,7 +47,10 @@ func navigation() []navGroup {
 			{"/deployments", "Deployments", user, "deployments"},
 			{"/agents", "Agents", admin, "agents"},
 		}},
-		{ID: "watch", Name: "Watch"},
+		{ID: "watch", Name: "Watch", Links: []navLink{
+			{"/alerts", "Alerts", user, "alerts"},
+			{"/alert-rules", "Alert rules", admin, "alert-rules"},
+		}},
 		{ID: "administration", Name: "Administration", Links: []navLink{
 			{"/trust-store", "Trust store", user, "trust"},
 			{"/audit", "Audit log", user, "audit"},

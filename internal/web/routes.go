@@ -30,7 +30,8 @@ func (ui *UI) table() []route {
 	for _, group := range [][]route{ui.accountRoutes(), ui.dashboardRoutes(), ui.definitionRoutes(),
 		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(), ui.agentRoutes(),
 		ui.catalogueRoutes(), ui.caRoutes(),
-		ui.auditRoutes(), ui.settingsRoutes(), ui.trustRoutes(), ui.outboundRoutes(), ui.approvalRoutes(), ui.channelRoutes()} {
+		ui.auditRoutes(), ui.settingsRoutes(), ui.trustRoutes(), ui.outboundRoutes(), ui.approvalRoutes(), ui.channelRoutes(),
+		ui.alertRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs
