@@ -20,6 +20,7 @@ type Store interface {
 	EmailStore
 	DeployStore
 	TrustStore
+	EndpointStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a
