@@ -24,6 +24,7 @@ const (
 	KindEmail         = "email"
 	KindPreset        = "preset"
 	KindSettings      = "settings"
+	KindEndpoint      = "endpoint"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"
