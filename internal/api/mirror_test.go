@@ -213,6 +213,19 @@ func wirePairs() []wirePair {
 				only("inventory.DeploymentStep", "ID", "steps are shown in order inside their deployment"),
 				only("inventory.DeploymentStep", "DeploymentID", "steps are shown inside their deployment"),
 			}},
+		{concept: "endpoint", domain: "inventory.Endpoint", wire: "client.Endpoint",
+			domainFields: mirror.Collapse(mirror.Of[inventory.Endpoint](), "Last"),
+			wireFields:   mirror.Collapse(mirror.Of[client.Endpoint](), "last"),
+			where:        "client.Endpoint in client/monitor.go and endpointOut in internal/api/monitor.go",
+			rules: []mirror.Rule{
+				only("client.Endpoint", "status", "computed from the latest result (EndpointResult.Status)"),
+			}},
+		{concept: "endpoint result", domain: "inventory.EndpointResult", wire: "client.EndpointResult",
+			domainFields: mirror.Of[inventory.EndpointResult](), wireFields: mirror.Of[client.EndpointResult](),
+			where: "client.EndpointResult in client/monitor.go and endpointResultOut in internal/api/monitor.go",
+			rules: []mirror.Rule{
+				only("client.EndpointResult", "status", "computed (EndpointResult.Status)"),
+			}},
 	}
 }
 
@@ -249,6 +262,7 @@ func TestWireConversions(t *testing.T) {
 		{"agentOut", agentOut(filled[inventory.Agent]()), nil},
 		{"deploymentOut", deploymentOut(filled[deploy.DeploymentView]()), nil},
 		{"deploymentCountsOut", deploymentCountsOut(filled[deploy.DeploymentCounts]()), nil},
+		{"endpointOut", endpointOut(filled[inventory.Endpoint]()), nil},
 	}
 	for _, tt := range tests {
 		if got := mirror.Zero(tt.out); !slices.Equal(got, tt.unset) {

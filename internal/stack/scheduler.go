@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/revocation"
@@ -15,6 +16,9 @@ const (
 	// revocation.DefaultCheckInterval, and at once after a failed
 	// post-revocation refresh.
 	JobCRLRefresh = "crl-refresh"
+	// JobMonitor checks the monitored endpoints that are due
+	// (monitor.Service.Pass): every minute, 10 seconds of jitter.
+	JobMonitor = "monitor"
 )
 
 // schedule builds the process's scheduler over the inventory's jobs.
@@ -28,6 +32,7 @@ func (p *Process) schedule() error {
 	crl := revocation.NewRefresher(p.Revocation, nil, p.log)
 	s, err := scheduler.New(jobs, []scheduler.Kind{
 		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
+		{Name: JobMonitor, Run: p.Monitor.Pass, Every: time.Minute, Jitter: 10 * time.Second},
 	}, scheduler.Config{}, p.log)
 	p.Scheduler = s
 	return err

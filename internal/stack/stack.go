@@ -28,6 +28,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/monitor"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -50,6 +51,7 @@ type Stack struct {
 	Settings     *settings.Service
 	Mail         *mail.Service
 	Deploy       *deploy.Service
+	Monitor      *monitor.Service
 	Agents       *agent.Registry
 	Trust        *truststore.Service
 	Importer     *importer.Importer
@@ -98,6 +100,8 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Mail = mail.New(st, s.Settings, mail.Config{Roots: cfg.MailRoots, Timeout: cfg.MailTimeout, Now: cfg.Now, Outbound: dialer}, cfg.Log)
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
+	s.Monitor = monitor.New(st, monitor.Config{Now: cfg.Now, Outbound: dialer, Trust: s.Trust, Settings: s.Settings,
+		Sealer: sealer, Log: cfg.Log})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.Importer = importer.New(st, sealer, cfg.Now, nil)
 	s.Export = export.New(st, sealer, cfg.Now)
@@ -108,7 +112,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
+		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Monitor: s.Monitor, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
