@@ -75,7 +75,6 @@ func (f *fixture) leaf(t *testing.T, base, name string, days int) *x509.Certific
 	return c
 }
 
-
 // sServer runs `openssl s_server` serving BASE.pem (with the
 // intermediate when chain is set) until stop or the test's end, and
 // returns its address.
