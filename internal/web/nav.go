@@ -47,7 +47,9 @@ func navigation() []navGroup {
 			{"/deployments", "Deployments", user, "deployments"},
 			{"/agents", "Agents", admin, "agents"},
 		}},
-		{ID: "watch", Name: "Watch"},
+		{ID: "watch", Name: "Watch", Links: []navLink{
+			{"/endpoints", "Endpoints", user, "endpoints"},
+		}},
 		{ID: "administration", Name: "Administration", Links: []navLink{
 			{"/trust-store", "Trust store", user, "trust"},
 			{"/audit", "Audit log", user, "audit"},
