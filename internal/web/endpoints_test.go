@@ -57,3 +57,29 @@ func TestEndpointScreens(t *testing.T) {
 	admStatus(t, res, body, http.StatusOK)
 	mustContain(t, body, "is no longer monitored", "No endpoint matches")
 }
+
+// TestMonitoringSettings: the settings page shows and saves the
+// monitoring settings; a bad value is refused with its field and
+// changes nothing.
+func TestMonitoringSettings(t *testing.T) {
+	s := newSite(t)
+	ada := s.signIn("ada")
+	_, body := ada.get("/settings")
+	mustContain(t, body, "Monitoring", `value="06:00"`, `value="90"`, `value="50"`)
+	res, body := ada.post("/settings", url.Values{"monitor_time": {"21:15"}, "monitor_retention_days": {"30"},
+		"monitor_concurrency": {"5"}, "smtp_security": {"starttls"}})
+	admStatus(t, res, body, http.StatusOK)
+	mustContain(t, body, "Settings saved.", `value="21:15"`, `value="30"`, `value="5"`)
+	for field, v := range map[string]string{"monitor_time": "9pm", "monitor_retention_days": "many", "monitor_concurrency": "-3"} {
+		form := url.Values{"monitor_time": {"21:15"}, "monitor_retention_days": {"30"}, "monitor_concurrency": {"5"},
+			"smtp_security": {"starttls"}}
+		form.Set(field, v)
+		res, body = ada.post("/settings", form)
+		admStatus(t, res, body, http.StatusUnprocessableEntity)
+		mustContain(t, body, `value="`+v+`"`, "field-error")
+	}
+	got, err := s.stack.Settings.Get(t.Context())
+	if err != nil || got.Monitoring.TimeOfDay != "21:15" || got.Monitoring.RetentionDays != 30 || got.Monitoring.Concurrency != 5 {
+		t.Errorf("settings after refused updates = %+v, %v; want 21:15, 30, 5", got.Monitoring, err)
+	}
+}
