@@ -196,21 +196,31 @@ func TestHalfTLSPair(t *testing.T) {
 }
 
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
-// run and next slot; RunNow's request is served.
+// run and next slot; RunNow's request is served. The monitor job is
+// listed too, and a requested monitor pass runs.
 func testCRLJob(t *testing.T, p *stack.Process) {
 	ctx := context.Background()
-	served := func() bool {
-		sts, err := p.Scheduler.Status(ctx)
-		if err != nil || len(sts) != 1 {
-			t.Fatalf("Status = %v, %v; want the CRL refresh job", sts, err)
+	served := func(kind string) func() bool {
+		return func() bool {
+			sts, err := p.Scheduler.Status(ctx)
+			if err != nil || len(sts) != 2 || sts[0].Kind != stack.JobCRLRefresh || sts[1].Kind != stack.JobMonitor {
+				t.Fatalf("Status = %v, %v; want the CRL refresh and monitor jobs", sts, err)
+			}
+			st := sts[0]
+			if kind == stack.JobMonitor {
+				st = sts[1]
+			}
+			return st.LastResult == "ok" && !st.LastStarted.IsZero() &&
+				st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
 		}
-		st := sts[0]
-		return st.Kind == stack.JobCRLRefresh && st.LastResult == "ok" && !st.LastStarted.IsZero() &&
-			st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
 	}
-	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served)
+	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served(stack.JobCRLRefresh))
 	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {
 		t.Fatalf("RunNow: %v", err)
 	}
-	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served)
+	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served(stack.JobCRLRefresh))
+	if err := p.Scheduler.RunNow(ctx, stack.JobMonitor); err != nil {
+		t.Fatalf("RunNow(monitor): %v", err)
+	}
+	testenv.WaitFor(t, 30*time.Second, "the requested monitor pass", served(stack.JobMonitor))
 }
