@@ -299,6 +299,19 @@ func TestAddRefusesBadInput(t *testing.T) {
 	if all, _ := f.st.AllEndpoints(context.Background()); len(all) != 0 {
 		t.Errorf("%d endpoints stored after refused adds", len(all))
 	}
+	e := f.add(t, monitor.AddRequest{Address: "a.test:443"})
+	events, _, err := f.st.ListAuditNewest(context.Background(), time.Time{}, inventory.Page{Limit: 1})
+	if err != nil || len(events) != 1 || events[0].Action != "endpoint.add" || events[0].Actor != "user:ada" ||
+		events[0].Object != inventory.ObjectRef(inventory.KindEndpoint, e.ID) {
+		t.Errorf("audit after Add = %+v, %v; want endpoint.add by user:ada", events, err)
+	}
+	if err := f.svc.Remove(context.Background(), "user:ada", e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if events, _, _ = f.st.ListAuditNewest(context.Background(), time.Time{}, inventory.Page{Limit: 1}); len(events) != 1 ||
+		events[0].Action != "endpoint.remove" {
+		t.Errorf("audit after Remove = %+v; want endpoint.remove", events)
+	}
 	f.add(t, monitor.AddRequest{Address: "a.test:443"})
 	if _, err := f.svc.Add(context.Background(), "user:ada", monitor.AddRequest{Address: "A.test:443"}); !errors.Is(err, inventory.ErrConflict) {
 		t.Errorf("duplicate Add = %v, want ErrConflict", err)
