@@ -108,7 +108,9 @@ func TestConfirmedDeploymentIsMonitored(t *testing.T) {
 	}
 }
 
-func monitorFilterDeployments() monitor.Filter { return monitor.Filter{Source: inventory.EndpointDeployment} }
+func monitorFilterDeployments() monitor.Filter {
+	return monitor.Filter{Source: inventory.EndpointDeployment}
+}
 
 // targetInputOf is the input that keeps a manual target as it is.
 func targetInputOf(t *deploy.TargetView) deploy.TargetInput {
