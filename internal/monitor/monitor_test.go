@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,5 +316,36 @@ func TestAddRefusesBadInput(t *testing.T) {
 	f.add(t, monitor.AddRequest{Address: "a.test:443"})
 	if _, err := f.svc.Add(context.Background(), "user:ada", monitor.AddRequest{Address: "A.test:443"}); !errors.Is(err, inventory.ErrConflict) {
 		t.Errorf("duplicate Add = %v, want ErrConflict", err)
+	}
+}
+
+// TestRunCancelled: a check cut short because the run's context ended
+// (a server that accepts and never answers) records nothing, so the
+// endpoint stays due instead of counting a failure.
+func TestRunCancelled(t *testing.T) {
+	f := newFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	e := f.add(t, monitor.AddRequest{Address: ln.Addr().String()})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := f.svc.RunNow(ctx, []int64{e.ID}, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("RunNow cut short = %v, want context.DeadlineExceeded", err)
+	}
+	got, err := f.svc.Get(context.Background(), e.ID)
+	if err != nil || got.Last != nil || got.Failures != 0 {
+		t.Errorf("endpoint after a cut-short run = %+v, %v; want no result", got, err)
 	}
 }

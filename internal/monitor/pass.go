@@ -109,9 +109,13 @@ func (s *Service) checkAll(ctx context.Context, todo []inventory.Endpoint, m set
 
 // checkOne checks e, records the result and sets it as e.Last. A check
 // that cannot be prepared (the expected certificate is gone) is recorded
-// as a failed result saying why.
+// as a failed result saying why. A check cut short because ctx ended
+// (the pass ran out of time) records nothing: the endpoint stays due.
 func (s *Service) checkOne(ctx context.Context, e *inventory.Endpoint, m settings.Monitoring) error {
 	r := s.observe(ctx, e)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	r.EndpointID = e.ID
 	next := s.nextCheck(e.Interval, s.c.Now(), m)
 	if err := s.store.RecordEndpointResult(context.WithoutCancel(ctx), r, next); err != nil {
