@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/certkeeper/certkeeper/client"
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
@@ -59,4 +60,37 @@ func TestEndpointRoles(t *testing.T) {
 	}
 	_, err = e.user.GetEndpoint(ctx, ep.ID)
 	wantProblem(t, err, http.StatusNotFound)
+}
+
+// TestDeploymentEndpointNotRemovable: a confirmed deployment's endpoint
+// follows its deployment; removing it by hand is 409 and keeps it.
+func TestDeploymentEndpointNotRemovable(t *testing.T) {
+	e := newEnv(t, openSQLite)
+	ids := e.importPEM(t, selfSignedLeafPEM(t))
+	tv, err := e.stack.Deploy.CreateTarget(ctx, "test", deploy.TargetInput{Name: "svc", Preset: "nginx",
+		Method: inventory.MethodManual, Check: inventory.CheckSpec{Host: "127.0.0.1", Port: 8443}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := e.stack.Deploy.Start(ctx, "test", ids[0], tv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.stack.Deploy.Continue(ctx, "test", d.ID, "installed by hand"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stack.Monitor.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l, err := e.user.ListEndpoints(ctx, client.EndpointFilter{Source: "deployment"})
+	if err != nil || len(l.Items) != 1 || l.Items[0].SourceID != d.ID || l.Items[0].Address != "127.0.0.1:8443" {
+		t.Fatalf("ListEndpoints = %+v, %v; want deployment %d's endpoint", l, err, d.ID)
+	}
+	p := wantProblem(t, e.admin.RemoveEndpoint(ctx, l.Items[0].ID), http.StatusConflict)
+	if !strings.Contains(p.Detail, "follows deployment") {
+		t.Errorf("problem detail %q does not say why", p.Detail)
+	}
+	if _, err := e.user.GetEndpoint(ctx, l.Items[0].ID); err != nil {
+		t.Errorf("the endpoint is gone after a refused removal: %v", err)
+	}
 }
