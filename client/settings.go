@@ -22,6 +22,12 @@ type Settings struct {
 	// SMTPFrom is the sender address; "" means AdminEmail.
 	SMTPFrom        string `json:"smtp_from"`
 	SMTPPasswordSet bool   `json:"smtp_password_set"`
+	// MonitorTime is when endpoints checked daily are due, "HH:MM" UTC.
+	MonitorTime string `json:"monitor_time"`
+	// MonitorRetentionDays is how long monitoring results are kept.
+	MonitorRetentionDays int `json:"monitor_retention_days"`
+	// MonitorConcurrency bounds the endpoints checked at once.
+	MonitorConcurrency int `json:"monitor_concurrency"`
 }
 
 // SettingsUpdate changes settings: a nil field keeps the stored value,
@@ -35,6 +41,11 @@ type SettingsUpdate struct {
 	SMTPUsername *string `json:"smtp_username,omitempty"`
 	SMTPFrom     *string `json:"smtp_from,omitempty"`
 	SMTPPassword *string `json:"smtp_password,omitempty"`
+	// MonitorTime "" and the numbers 0 restore the defaults (06:00, 90
+	// days, 50).
+	MonitorTime          *string `json:"monitor_time,omitempty"`
+	MonitorRetentionDays *int    `json:"monitor_retention_days,omitempty"`
+	MonitorConcurrency   *int    `json:"monitor_concurrency,omitempty"`
 }
 
 // TestEmail asks for the test e-mail.

@@ -32,6 +32,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
 	"github.com/certkeeper/certkeeper/internal/notify"
+	"github.com/certkeeper/certkeeper/internal/monitor"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -66,6 +67,8 @@ type Deps struct {
 	// lists deployment agents.
 	Deploy *deploy.Service
 	Agents *agent.Registry
+	// Monitor keeps the monitored endpoints and checks them.
+	Monitor *monitor.Service
 	// Trust is the trust store: the roots uploads and deploy checks
 	// trust. nil leaves its routes unusable.
 	Trust *truststore.Service

@@ -231,6 +231,19 @@ func wirePairs() []wirePair {
 				{Field: "repeat_seconds", As: map[string]string{"alert.Rule": "Repeat"},
 					Why: "a duration travels as whole seconds"},
 			}},
+		{concept: "endpoint", domain: "inventory.Endpoint", wire: "client.Endpoint",
+			domainFields: mirror.Collapse(mirror.Of[inventory.Endpoint](), "Last"),
+			wireFields:   mirror.Collapse(mirror.Of[client.Endpoint](), "last"),
+			where:        "client.Endpoint in client/monitor.go and endpointOut in internal/api/monitor.go",
+			rules: []mirror.Rule{
+				only("client.Endpoint", "status", "computed from the latest result (EndpointResult.Status)"),
+			}},
+		{concept: "endpoint result", domain: "inventory.EndpointResult", wire: "client.EndpointResult",
+			domainFields: mirror.Of[inventory.EndpointResult](), wireFields: mirror.Of[client.EndpointResult](),
+			where: "client.EndpointResult in client/monitor.go and endpointResultOut in internal/api/monitor.go",
+			rules: []mirror.Rule{
+				only("client.EndpointResult", "status", "computed (EndpointResult.Status)"),
+			}},
 	}
 }
 
@@ -267,6 +280,7 @@ func TestWireConversions(t *testing.T) {
 		{"agentOut", agentOut(filled[inventory.Agent]()), nil},
 		{"deploymentOut", deploymentOut(filled[deploy.DeploymentView]()), nil},
 		{"deploymentCountsOut", deploymentCountsOut(filled[deploy.DeploymentCounts]()), nil},
+		{"endpointOut", endpointOut(filled[inventory.Endpoint]()), nil},
 	}
 	for _, tt := range tests {
 		if got := mirror.Zero(tt.out); !slices.Equal(got, tt.unset) {

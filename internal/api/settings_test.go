@@ -94,7 +94,8 @@ func testSettings(t *testing.T, e *settingsEnv) {
 		t.Fatal(err)
 	}
 	want := client.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com", SMTPHost: e.smtp.Addr,
-		SMTPSecurity: "starttls", SMTPUsername: "mailer", SMTPFrom: "certkeeper@example.com", SMTPPasswordSet: true}
+		SMTPSecurity: "starttls", SMTPUsername: "mailer", SMTPFrom: "certkeeper@example.com", SMTPPasswordSet: true,
+		MonitorTime: "06:00", MonitorRetentionDays: 90, MonitorConcurrency: 50}
 	if *got != want {
 		t.Errorf("UpdateSettings = %+v, want %+v", got, want)
 	}

@@ -78,5 +78,6 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),
 		a.packageCommand(), a.installCommand(), a.checkCommand())
 	root.AddCommand(a.outboundCommand(), a.notifyCommand())
+	root.AddCommand(a.monitorCommand())
 	return root
 }

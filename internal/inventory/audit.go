@@ -27,6 +27,7 @@ const (
 	KindChannel       = "channel"
 	KindAlert         = "alert"
 	KindAlertRule     = "alert-rule"
+	KindEndpoint      = "endpoint"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"

@@ -92,3 +92,33 @@ type EndpointReader interface {
 	// order.
 	AllEndpoints(ctx context.Context) ([]Endpoint, error)
 }
+
+// EndpointStore keeps the monitored endpoints and their history.
+type EndpointStore interface {
+	EndpointReader
+	// PutEndpoint stores a new endpoint and sets its ID and CreatedAt.
+	// An endpoint with the same Address, ServerName, StartTLS, Source and
+	// SourceID gives ErrConflict.
+	PutEndpoint(ctx context.Context, e *Endpoint) error
+	// UpdateEndpoint writes e's address, server name, STARTTLS, client
+	// certificate, interval, labels and next check time; ErrNotFound for
+	// an unknown ID, ErrConflict when it would duplicate another.
+	UpdateEndpoint(ctx context.Context, e *Endpoint) error
+	// DeleteEndpoint removes an endpoint with its history.
+	DeleteEndpoint(ctx context.Context, id int64) error
+	// GetEndpoint returns one endpoint with its latest result.
+	GetEndpoint(ctx context.Context, id int64) (*Endpoint, error)
+	// DueEndpoints returns up to limit endpoints whose NextCheckAt is at
+	// or before now, the longest-due first.
+	DueEndpoints(ctx context.Context, now time.Time, limit int) ([]Endpoint, error)
+	// RecordEndpointResult stores r (setting its ID) as the endpoint's
+	// latest result, sets Failures (one more when r.Check.Error is set,
+	// else 0) and the next check time, in one transaction.
+	RecordEndpointResult(ctx context.Context, r *EndpointResult, next time.Time) error
+	// EndpointHistory returns a page of an endpoint's results, newest
+	// first, and the cursor of the next page ("" at the end).
+	EndpointHistory(ctx context.Context, endpointID int64, p Page) ([]EndpointResult, string, error)
+	// PruneEndpointResults deletes the results older than before, except
+	// each endpoint's latest, and returns how many went.
+	PruneEndpointResults(ctx context.Context, before time.Time) (int, error)
+}

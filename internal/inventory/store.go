@@ -22,6 +22,7 @@ type Store interface {
 	TrustStore
 	ChannelStore
 	AlertStore
+	EndpointStore
 
 	// PutKey stores a key unless one with the same SPKISHA256 exists; it
 	// returns the stored key's ID and whether it was newly added. Storing a

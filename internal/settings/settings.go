@@ -38,6 +38,35 @@ type Settings struct {
 	AdminEmail  string
 	ExternalURL string
 	SMTP        SMTP
+	Monitoring  Monitoring
+}
+
+// Monitoring defaults.
+const (
+	DefaultMonitorTime          = "06:00"
+	DefaultMonitorRetentionDays = 90
+	DefaultMonitorConcurrency   = 50
+)
+
+// Monitoring tunes the scheduled checks of monitored endpoints. Get
+// fills in the defaults, so no field is zero.
+type Monitoring struct {
+	// TimeOfDay is "HH:MM" UTC, when endpoints checked daily are due.
+	TimeOfDay string
+	// RetentionDays is how long results are kept.
+	RetentionDays int
+	// Concurrency bounds the endpoints checked at once.
+	Concurrency int
+}
+
+// DailyAt returns the hour and minute of TimeOfDay (the default for a
+// value that does not parse).
+func (m Monitoring) DailyAt() (hour, minute int) {
+	t, err := time.Parse("15:04", m.TimeOfDay)
+	if err != nil {
+		t, _ = time.Parse("15:04", DefaultMonitorTime)
+	}
+	return t.Hour(), t.Minute()
 }
 
 // SMTP is the outgoing mail server.
@@ -72,6 +101,11 @@ type Update struct {
 	Username    *string
 	From        *string
 	Password    *string
+	// MonitorTime is "HH:MM" UTC ("" restores the default);
+	// MonitorRetentionDays and MonitorConcurrency 0 restore theirs.
+	MonitorTime          *string
+	MonitorRetentionDays *int
+	MonitorConcurrency   *int
 }
 
 // Service reads and changes settings. It is safe for concurrent use.
@@ -104,6 +138,9 @@ type document struct {
 	SMTPUsername   string `json:"smtp_username,omitempty"`
 	SMTPFrom       string `json:"smtp_from,omitempty"`
 	SealedPassword []byte `json:"smtp_password_sealed,omitempty"`
+	MonitorTime    string `json:"monitor_time,omitempty"`
+	MonitorKeep    int    `json:"monitor_retention_days,omitempty"`
+	MonitorWorkers int    `json:"monitor_concurrency,omitempty"`
 }
 
 // passwordContext binds the sealed password to its place, so that a
@@ -140,7 +177,23 @@ func save(ctx context.Context, st inventory.SettingsStore, d *document) error {
 
 func (d *document) view() *Settings {
 	return &Settings{AdminEmail: d.AdminEmail, ExternalURL: d.ExternalURL, SMTP: SMTP{Host: d.SMTPHost,
-		Security: d.SMTPSecurity, Username: d.SMTPUsername, From: d.SMTPFrom, PasswordSet: len(d.SealedPassword) > 0}}
+		Security: d.SMTPSecurity, Username: d.SMTPUsername, From: d.SMTPFrom, PasswordSet: len(d.SealedPassword) > 0},
+		Monitoring: Monitoring{TimeOfDay: orString(d.MonitorTime, DefaultMonitorTime),
+			RetentionDays: orInt(d.MonitorKeep, DefaultMonitorRetentionDays), Concurrency: orInt(d.MonitorWorkers, DefaultMonitorConcurrency)}}
+}
+
+func orString(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
 }
 
 // Get returns the settings in force.
@@ -205,6 +258,14 @@ func (s *Service) apply(d *document, u Update) ([]string, error) {
 	set("smtp_security", &d.SMTPSecurity, u.Security)
 	set("smtp_username", &d.SMTPUsername, u.Username)
 	set("smtp_from", &d.SMTPFrom, u.From)
+	set("monitor_time", &d.MonitorTime, u.MonitorTime)
+	setInt := func(name string, dst *int, v *int) {
+		if v != nil && *v != *dst {
+			*dst, changed = *v, append(changed, name)
+		}
+	}
+	setInt("monitor_retention_days", &d.MonitorKeep, u.MonitorRetentionDays)
+	setInt("monitor_concurrency", &d.MonitorWorkers, u.MonitorConcurrency)
 	switch {
 	case u.Password == nil:
 	case *u.Password == "":

@@ -50,7 +50,8 @@ func TestDefaults(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	got, err := svc.Get(ctx)
-	want := &settings.Settings{SMTP: settings.SMTP{Security: settings.SecurityStartTLS}}
+	want := &settings.Settings{SMTP: settings.SMTP{Security: settings.SecurityStartTLS},
+		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50}}
 	if err != nil || *got != *want {
 		t.Fatalf("Get on a new store = %+v, %v; want %+v", got, err, want)
 	}
@@ -68,7 +69,8 @@ func TestUpdate(t *testing.T) {
 	}
 	want := settings.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com/base",
 		SMTP: settings.SMTP{Host: "smtp.example.com:587", Security: "tls", Username: "mailer",
-			From: "certkeeper@example.com", PasswordSet: true}}
+			From: "certkeeper@example.com", PasswordSet: true},
+		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50}}
 	if *got != want {
 		t.Errorf("Update = %+v, want %+v", got, want)
 	}
@@ -226,5 +228,35 @@ func TestRewrap(t *testing.T) {
 	}
 	if _, err := old.SMTPPassword(ctx); err == nil {
 		t.Error("the old key still opens the password")
+	}
+}
+
+func intPtr(n int) *int { return &n }
+
+// TestMonitoring: the monitoring settings are validated, stored, and
+// restored to their defaults by zero values.
+func TestMonitoring(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	got, err := svc.Update(ctx, "admin", settings.Update{MonitorTime: ptr("21:30"), MonitorRetentionDays: intPtr(30),
+		MonitorConcurrency: intPtr(5)})
+	want := settings.Monitoring{TimeOfDay: "21:30", RetentionDays: 30, Concurrency: 5}
+	if err != nil || got.Monitoring != want {
+		t.Fatalf("Update = %+v, %v; want %+v", got.Monitoring, err, want)
+	}
+	if h, m := got.Monitoring.DailyAt(); h != 21 || m != 30 {
+		t.Errorf("DailyAt = %d:%d, want 21:30", h, m)
+	}
+	for _, u := range []settings.Update{{MonitorTime: ptr("6:00")}, {MonitorTime: ptr("25:00")},
+		{MonitorRetentionDays: intPtr(-1)}, {MonitorConcurrency: intPtr(100000)}} {
+		var fe *inventory.FieldError
+		if _, err := svc.Update(ctx, "admin", u); !errors.As(err, &fe) {
+			t.Errorf("Update(%+v) = %v, want a field error", u, err)
+		}
+	}
+	got, err = svc.Update(ctx, "admin", settings.Update{MonitorTime: ptr(""), MonitorRetentionDays: intPtr(0)})
+	want = settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 5}
+	if err != nil || got.Monitoring != want {
+		t.Errorf("Update to defaults = %+v, %v; want %+v", got.Monitoring, err, want)
 	}
 }

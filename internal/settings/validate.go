@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -44,6 +45,7 @@ func (u *Update) check() error {
 		{"smtp_security", u.Security, checkSecurity},
 		{"smtp_username", u.Username, checkUsername},
 		{"smtp_from", u.From, CheckAddress},
+		{"monitor_time", u.MonitorTime, checkTimeOfDay},
 	}
 	for _, c := range checks {
 		if c.v == nil {
@@ -57,6 +59,32 @@ func (u *Update) check() error {
 	}
 	if p := u.Password; p != nil && (len(*p) > maxPassword || strings.ContainsFunc(*p, unicode.IsControl)) {
 		return invalid("smtp_password", "the SMTP password must be at most %d bytes without control characters", maxPassword)
+	}
+	return u.checkMonitoring()
+}
+
+// Monitoring limits.
+const (
+	maxRetentionDays = 3660
+	maxConcurrency   = 1000
+)
+
+func (u *Update) checkMonitoring() error {
+	if v := u.MonitorRetentionDays; v != nil && (*v < 0 || *v > maxRetentionDays) {
+		return invalid("monitor_retention_days", "the monitoring retention must be 1 to %d days (0 for the default, %d)",
+			maxRetentionDays, DefaultMonitorRetentionDays)
+	}
+	if v := u.MonitorConcurrency; v != nil && (*v < 0 || *v > maxConcurrency) {
+		return invalid("monitor_concurrency", "the monitoring concurrency must be 1 to %d (0 for the default, %d)",
+			maxConcurrency, DefaultMonitorConcurrency)
+	}
+	return nil
+}
+
+// checkTimeOfDay accepts "HH:MM" on a 24-hour clock.
+func checkTimeOfDay(field, v string) error {
+	if _, err := time.Parse("15:04", v); err != nil || len(v) != 5 {
+		return invalid(field, "the monitoring time must be HH:MM (UTC, 24-hour clock), such as 06:00")
 	}
 	return nil
 }

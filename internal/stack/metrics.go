@@ -14,10 +14,12 @@ func (p *Process) metricsHandlers() *server.MetricsHandlers {
 }
 
 // metricsSources are what the exporter reads at each scrape. A source
-// left nil (endpoints, alerts, the scheduler's Leader and RunTotals until
-// their services are wired) is left out of the page.
+// left nil (the scheduler's Leader and RunTotals until it is wired) is
+// left out of the page.
 func (p *Process) metricsSources() metrics.Sources {
 	return metrics.Sources{
+		Endpoints:    p.Store.AllEndpoints,
 		Certificates: p.Store.DefinitionCertificates,
+		Alerts:       p.Alerts.FiringByRule,
 	}
 }

@@ -199,14 +199,14 @@ func TestHalfTLSPair(t *testing.T) {
 }
 
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
-// run and next slot; RunNow's request is served. The alert evaluation is
-// scheduled too, and runs when asked.
+// run and next slot; RunNow's request is served. The monitor pass and the
+// alert evaluation are scheduled too, and run when asked.
 func testCRLJob(t *testing.T, p *stack.Process) {
 	ctx := context.Background()
 	status := func(kind string) scheduler.Status {
 		sts, err := p.Scheduler.Status(ctx)
-		if err != nil || len(sts) != 2 {
-			t.Fatalf("Status = %v, %v; want the CRL refresh and alerts jobs", sts, err)
+		if err != nil || len(sts) != 3 {
+			t.Fatalf("Status = %v, %v; want the CRL refresh, monitor and alerts jobs", sts, err)
 		}
 		for _, st := range sts {
 			if st.Kind == kind {
@@ -227,6 +227,10 @@ func testCRLJob(t *testing.T, p *stack.Process) {
 		t.Fatalf("RunNow: %v", err)
 	}
 	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served(stack.JobCRLRefresh))
+	if err := p.Scheduler.RunNow(ctx, stack.JobMonitor); err != nil {
+		t.Fatalf("RunNow(monitor): %v", err)
+	}
+	testenv.WaitFor(t, 30*time.Second, "the requested monitor pass", served(stack.JobMonitor))
 	if err := p.Scheduler.RunNow(ctx, stack.JobAlerts); err != nil {
 		t.Fatalf("RunNow(alerts): %v", err)
 	}

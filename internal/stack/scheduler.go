@@ -17,8 +17,12 @@ const (
 	// revocation.DefaultCheckInterval, and at once after a failed
 	// post-revocation refresh.
 	JobCRLRefresh = "crl-refresh"
+	// JobMonitor checks the monitored endpoints that are due
+	// (monitor.Service.Pass): every minute, 10 seconds of jitter.
+	JobMonitor = "monitor"
 	// JobAlerts evaluates the alert rules (alert.Service.Evaluate) every
-	// AlertsEvery.
+	// AlertsEvery, and after every monitoring pass that checked an
+	// endpoint.
 	JobAlerts = "alerts"
 )
 
@@ -36,7 +40,8 @@ func (p *Process) schedule() error {
 	crl := revocation.NewRefresher(p.Revocation, nil, p.log)
 	s, err := scheduler.New(jobs, []scheduler.Kind{
 		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
-		{Name: JobAlerts, Run: p.evaluateAlerts, Every: AlertsEvery},
+		{Name: JobMonitor, Run: p.Monitor.Pass, Every: time.Minute, Jitter: 10 * time.Second},
+		{Name: JobAlerts, Run: p.evaluateAlerts, Every: AlertsEvery, Wake: p.alertsWake},
 	}, scheduler.Config{}, p.log)
 	p.Scheduler = s
 	return err

@@ -29,6 +29,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
+	"github.com/certkeeper/certkeeper/internal/monitor"
 	"github.com/certkeeper/certkeeper/internal/notify"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
@@ -55,6 +56,7 @@ type Stack struct {
 	// and by e-mail.
 	Notify    *notify.Service
 	Deploy    *deploy.Service
+	Monitor   *monitor.Service
 	Agents    *agent.Registry
 	Trust     *truststore.Service
 	Importer  *importer.Importer
@@ -65,6 +67,9 @@ type Stack struct {
 	Alerts *alert.Service
 	API    *api.API
 	now    func() time.Time
+	// alertsWake asks for an alert evaluation after a monitoring pass
+	// (the scheduler's JobAlerts listens).
+	alertsWake chan struct{}
 
 	// Outbound keeps the outbound policy and its dialer, through which
 	// deploy checks, OCSP requests, SSH deployments, e-mail and
@@ -108,6 +113,9 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Notify = notify.New(st, sealer, notify.Options{Now: cfg.Now, Log: cfg.Log, Outbound: dialer, Mail: s.Mail})
 	s.Deploy = deploy.NewService(st, sealer, deploy.ServiceOptions{Now: cfg.Now, Log: cfg.Log, Mail: s.Mail,
 		Trust: s.Trust, Outbound: dialer})
+	s.alertsWake = make(chan struct{}, 1)
+	s.Monitor = monitor.New(st, monitor.Config{Now: cfg.Now, Outbound: dialer, Trust: s.Trust, Settings: s.Settings,
+		Sealer: sealer, Log: cfg.Log, AfterPass: s.wakeAlerts})
 	s.Agents = agent.New(st, s.Authority, agent.Config{CertDir: cfg.AgentCertDir, Now: cfg.Now})
 	s.Importer = importer.New(st, sealer, cfg.Now, nil)
 	s.Export = export.New(st, sealer, cfg.Now)
@@ -119,21 +127,25 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
-		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
+		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Monitor: s.Monitor, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust, Alerts: s.Alerts,
 	})
 	return s, nil
 }
 
-// newAlerts makes the alert service over st. Monitoring's endpoints are
-// read from the inventory when it keeps them.
+// newAlerts makes the alert service over st, judging monitoring's
+// endpoints and sending through n.
 func newAlerts(st inventory.Store, set *settings.Service, n alert.Notifier, cfg Config) *alert.Service {
-	o := alert.Options{Settings: set, Notifier: n, Now: cfg.Now, Log: cfg.Log}
-	if eps, ok := st.(alert.Endpoints); ok {
-		o.Endpoints = eps
+	return alert.New(st, alert.Options{Settings: set, Notifier: n, Endpoints: st, Now: cfg.Now, Log: cfg.Log})
+}
+
+// wakeAlerts asks for an alert evaluation, unless one is asked already.
+func (s *Stack) wakeAlerts(context.Context) {
+	select {
+	case s.alertsWake <- struct{}{}:
+	default:
 	}
-	return alert.New(st, o)
 }
 
 // newAuthority makes the CA service of cfg over st.

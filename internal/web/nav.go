@@ -48,6 +48,7 @@ func navigation() []navGroup {
 			{"/agents", "Agents", admin, "agents"},
 		}},
 		{ID: "watch", Name: "Watch", Links: []navLink{
+			{"/endpoints", "Endpoints", user, "endpoints"},
 			{"/alerts", "Alerts", user, "alerts"},
 			{"/alert-rules", "Alert rules", admin, "alert-rules"},
 		}},

@@ -277,7 +277,7 @@ func TestNavigationNarrow(t *testing.T) {
 	want := serverNav(t, s.signIn("ada"), "/")
 	c := newChrome(t, s, 375, 740, false)
 	c.signIn("ada")
-	for _, p := range []string{"/certificates", "/definitions", "/targets", "/settings/users", "/audit", "/"} {
+	for _, p := range []string{"/certificates", "/definitions", "/targets", "/endpoints", "/settings/users", "/audit", "/"} {
 		c.open(p)
 		sw := eval[[]float64](c, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
 		if sw[0] > sw[1] {

@@ -38,6 +38,9 @@ func (ui *UI) settingsRoutes() []route {
 type admSettingsForm struct {
 	AdminEmail, ExternalURL, SMTPHost, SMTPSecurity, SMTPUsername, SMTPFrom string
 	PasswordSet                                                             bool
+	// MonitorTime, MonitorRetentionDays and MonitorConcurrency are the
+	// monitoring settings as typed.
+	MonitorTime, MonitorRetentionDays, MonitorConcurrency string
 }
 
 // admTestResult is the outcome of a test e-mail.
@@ -58,7 +61,34 @@ func settingsForm(s *client.Settings) admSettingsForm {
 		sec = "starttls"
 	}
 	return admSettingsForm{AdminEmail: s.AdminEmail, ExternalURL: s.ExternalURL, SMTPHost: s.SMTPHost,
-		SMTPSecurity: sec, SMTPUsername: s.SMTPUsername, SMTPFrom: s.SMTPFrom, PasswordSet: s.SMTPPasswordSet}
+		SMTPSecurity: sec, SMTPUsername: s.SMTPUsername, SMTPFrom: s.SMTPFrom, PasswordSet: s.SMTPPasswordSet,
+		MonitorTime: s.MonitorTime, MonitorRetentionDays: strconv.Itoa(s.MonitorRetentionDays),
+		MonitorConcurrency: strconv.Itoa(s.MonitorConcurrency)}
+}
+
+// monitorUpdate reads the monitoring fields of f into u; a number that
+// does not parse is a field error.
+func monitorUpdate(f *admSettingsForm, u *client.SettingsUpdate) map[string]string {
+	fields := map[string]string{}
+	u.MonitorTime = &f.MonitorTime
+	for name, p := range map[string]struct {
+		v   string
+		dst **int
+	}{"monitor_retention_days": {f.MonitorRetentionDays, &u.MonitorRetentionDays},
+		"monitor_concurrency": {f.MonitorConcurrency, &u.MonitorConcurrency}} {
+		if p.v == "" {
+			zero := 0
+			*p.dst = &zero
+			continue
+		}
+		n, err := strconv.Atoi(p.v)
+		if err != nil {
+			fields[name] = "give a whole number (blank: the default)"
+			continue
+		}
+		*p.dst = &n
+	}
+	return fields
 }
 
 func (ui *UI) renderSettings(w http.ResponseWriter, r *http.Request, d admSettingsData, status int, msg string, fields map[string]string) {
@@ -82,9 +112,17 @@ func (ui *UI) updateSettings(w http.ResponseWriter, r *http.Request) error {
 		SMTPSecurity: r.PostFormValue("smtp_security"),
 		SMTPUsername: strings.TrimSpace(r.PostFormValue("smtp_username")),
 		SMTPFrom:     strings.TrimSpace(r.PostFormValue("smtp_from")),
+
+		MonitorTime:          strings.TrimSpace(r.PostFormValue("monitor_time")),
+		MonitorRetentionDays: strings.TrimSpace(r.PostFormValue("monitor_retention_days")),
+		MonitorConcurrency:   strings.TrimSpace(r.PostFormValue("monitor_concurrency")),
 	}
 	u := client.SettingsUpdate{AdminEmail: &f.AdminEmail, ExternalURL: &f.ExternalURL, SMTPHost: &f.SMTPHost,
 		SMTPSecurity: &f.SMTPSecurity, SMTPUsername: &f.SMTPUsername, SMTPFrom: &f.SMTPFrom}
+	if fields := monitorUpdate(&f, &u); len(fields) > 0 {
+		ui.renderSettings(w, r, admSettingsData{Form: f}, http.StatusUnprocessableEntity, "The settings were not saved.", fields)
+		return nil
+	}
 	if pw := r.PostFormValue("smtp_password"); pw != "" {
 		u.SMTPPassword = &pw
 	} else if r.PostFormValue("clear_smtp_password") != "" {

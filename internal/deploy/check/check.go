@@ -42,6 +42,14 @@ type Options struct {
 	// OCSP request) under the outbound policy; nil connects directly, as
 	// the commands an operator runs for themself and the agent do.
 	Outbound *outbound.Dialer
+	// StartTLS is the plain-text protocol upgraded before the handshake
+	// (probe.StartTLSAuto picks it by port); "" starts TLS at once.
+	StartTLS probe.StartTLS
+	// AnyLeaf accepts whatever leaf is served when want names none: the
+	// result's Match is set and no "not the expected certificate"
+	// problem is reported (monitoring of endpoints that expect no
+	// particular certificate). Every other point is still judged.
+	AnyLeaf bool
 }
 
 // Run connects to spec.Host on spec.Port (0 means 443), sending spec.SNI
@@ -50,28 +58,35 @@ type Options struct {
 // server cannot be observed, Passed is false and Error says why in one
 // line.
 func Run(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o Options) *inventory.CheckResult {
-	r := observe(ctx, spec, want, o)
-	r.Source = sourceOr(o.Source)
+	r, _ := RunChain(ctx, spec, want, o)
 	return r
 }
 
-func observe(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o Options) *inventory.CheckResult {
+// RunChain is Run that also returns the chain the server sent, leaf
+// first (nil when the server could not be observed).
+func RunChain(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o Options) (*inventory.CheckResult, []*x509.Certificate) {
+	r, chain := observe(ctx, spec, want, o)
+	r.Source = sourceOr(o.Source)
+	return r, chain
+}
+
+func observe(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o Options) (*inventory.CheckResult, []*x509.Certificate) {
 	addr := Address(spec)
 	if spec.Host == "" {
-		return Unobserved(addr, "", "no host to check", want, checkClock(o.Now)())
+		return Unobserved(addr, "", "no host to check", want, checkClock(o.Now)()), nil
 	}
 	res, err := probe.TLS(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.Timeout,
-		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext})
+		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext, StartTLS: o.StartTLS})
 	now := checkClock(o.Now)()
 	if err != nil {
-		return Unobserved(addr, checkServerName(spec), engine.OneLine(err.Error()), want, now)
+		return Unobserved(addr, checkServerName(spec), engine.OneLine(err.Error()), want, now), nil
 	}
-	r := Evaluate(res.Chain, res.ServerName, want, now)
+	r := evaluate(res.Chain, res.ServerName, want, now, o.AnyLeaf)
 	r.Address, r.Protocol, r.CipherSuite = addr, res.Version, res.CipherSuite
 	if r.Match {
 		checkRevocation(ctx, r, res.Chain, res.OCSPStaple, want, o.Timeout, now, o.Outbound)
 	}
-	return r
+	return r, res.Chain
 }
 
 // Address is the host:port a check of spec connects to (port 0
@@ -121,6 +136,10 @@ func Unobserved(addr, serverName, reason string, want engine.Want, now time.Time
 // result's Source and Address are left for the caller; an empty chain
 // gives a result with Error set.
 func Evaluate(served []*x509.Certificate, serverName string, want engine.Want, now time.Time) *inventory.CheckResult {
+	return evaluate(served, serverName, want, now, false)
+}
+
+func evaluate(served []*x509.Certificate, serverName string, want engine.Want, now time.Time, anyLeaf bool) *inventory.CheckResult {
 	if len(served) == 0 {
 		return Unobserved("", serverName, "the server sent no certificate", want, now)
 	}
@@ -129,7 +148,7 @@ func Evaluate(served []*x509.Certificate, serverName string, want engine.Want, n
 		ServedSHA256: inventory.SHA256Hex(leaf.Raw), ServedSHA1: inventory.SHA1Hex(leaf.Raw),
 		ServedSubject: leaf.Subject.String()}
 	var p []string
-	r.Match, p = matchLeaf(leaf, r.ExpectedSHA256, p)
+	r.Match, p = matchLeaf(leaf, r.ExpectedSHA256, anyLeaf, p)
 	r.IntermediatesServed, p = intermediatesServed(served, want.Intermediates, p)
 	r.ChainVerifies, p = chainVerifies(served, want, now, p)
 	r.NameMatches, p = nameMatches(leaf, serverName, p)
@@ -140,9 +159,11 @@ func Evaluate(served []*x509.Certificate, serverName string, want engine.Want, n
 	return r
 }
 
-func matchLeaf(leaf *x509.Certificate, expected string, p []string) (bool, []string) {
+func matchLeaf(leaf *x509.Certificate, expected string, anyLeaf bool, p []string) (bool, []string) {
 	served := inventory.SHA256Hex(leaf.Raw)
 	switch {
+	case expected == "" && anyLeaf:
+		return true, p
 	case expected == "":
 		return false, append(p, "no expected certificate was given, so the served one cannot be confirmed")
 	case served == expected:

@@ -366,3 +366,21 @@ func TestEvaluateEmpty(t *testing.T) {
 		t.Errorf("Evaluate(nil) = %+v: want a failed result with Error", r)
 	}
 }
+
+// TestEvaluateAnyLeaf: with no expected certificate and AnyLeaf, the
+// served leaf is accepted and everything else is still judged.
+func TestEvaluateAnyLeaf(t *testing.T) {
+	p := deploytest.NewPKI(t, "Any")
+	now := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	good := p.Leaf(t, now.Add(-24*time.Hour), now.Add(36*time.Hour), deploytest.Name)
+	want := engine.Want{Roots: p.Want(good).Roots}
+	r := evaluate([]*x509.Certificate{good.Cert, p.Inter.Cert}, deploytest.Name, want, now, true)
+	if got := verdictOf(r); got != (verdict{true, true, true, true, true}) || len(r.Problems) > 0 {
+		t.Errorf("served chain with AnyLeaf: verdict %+v, problems %q; want all true, none", got, r.Problems)
+	}
+	r = evaluate([]*x509.Certificate{good.Cert}, deploytest.Name, want, now, true)
+	if r.Passed || r.ChainVerifies || !hasProblem(r, "does not verify") {
+		t.Errorf("leaf without intermediate with AnyLeaf: passed %t, verifies %t, problems %q; want a failed chain",
+			r.Passed, r.ChainVerifies, r.Problems)
+	}
+}
