@@ -67,6 +67,9 @@ type Deps struct {
 	Trust *truststore.Service
 	// Outbound keeps the outbound policy.
 	Outbound *outbound.Service
+	// Jobs is the process's scheduler; nil leaves the job routes
+	// answering 503.
+	Jobs Jobs
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

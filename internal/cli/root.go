@@ -76,6 +76,6 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),
 		a.packageCommand(), a.installCommand(), a.checkCommand())
-	root.AddCommand(a.outboundCommand())
+	root.AddCommand(a.outboundCommand(), a.jobsCommand())
 	return root
 }

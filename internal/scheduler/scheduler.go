@@ -22,8 +22,13 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// ErrUnknownKind is returned for a kind the scheduler does not run.
-var ErrUnknownKind = errors.New("scheduler: unknown job kind")
+// Errors of the scheduler. ErrUnknownKind, for a job neither run here
+// nor in the inventory, is an inventory.ErrNotFound; ErrNotRunning is
+// returned by a stand-in for a scheduler this process does not run.
+var (
+	ErrUnknownKind = fmt.Errorf("scheduler: unknown job kind (%w)", inventory.ErrNotFound)
+	ErrNotRunning  = errors.New("scheduler: not running in this process (certkeeper serve runs it)")
+)
 
 // Defaults of Config.
 const (

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/scheduler"
 	"github.com/certkeeper/certkeeper/internal/stack"
 	"github.com/certkeeper/certkeeper/internal/testenv"
 	"github.com/certkeeper/certkeeper/internal/users"
@@ -196,17 +197,35 @@ func TestHalfTLSPair(t *testing.T) {
 }
 
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
-// run and next slot; RunNow's request is served.
+// run and next slot; RunNow's request is served. The former loops are
+// jobs too, the file-watching ones per instance.
 func testCRLJob(t *testing.T, p *stack.Process) {
 	ctx := context.Background()
-	served := func() bool {
+	job := func(kind string) scheduler.Status {
 		sts, err := p.Scheduler.Status(ctx)
-		if err != nil || len(sts) != 1 {
-			t.Fatalf("Status = %v, %v; want the CRL refresh job", sts, err)
+		if err != nil {
+			t.Fatalf("Status: %v", err)
 		}
-		st := sts[0]
-		return st.Kind == stack.JobCRLRefresh && st.LastResult == "ok" && !st.LastStarted.IsZero() &&
+		for _, st := range sts {
+			if st.Kind == kind {
+				return st
+			}
+		}
+		t.Fatalf("Status = %v; no job %s", sts, kind)
+		return scheduler.Status{}
+	}
+	served := func() bool {
+		st := job(stack.JobCRLRefresh)
+		return st.LastResult == "ok" && !st.LastStarted.IsZero() &&
 			st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
+	}
+	inst := p.Scheduler.Owner()
+	for _, kind := range []string{stack.JobSessionExpiry, stack.JobWebCertificate + "@" + inst,
+		stack.JobAllowList + "@" + inst, stack.JobAgentCertificate + "@" + inst} {
+		testenv.WaitFor(t, 30*time.Second, kind+"'s run", func() bool { return job(kind).LastResult == "ok" })
+	}
+	if next := job(stack.JobOutboundPolicy + "@" + inst).NextRun; next.IsZero() {
+		t.Errorf("the outbound policy job has no next run")
 	}
 	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served)
 	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {

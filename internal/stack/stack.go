@@ -57,6 +57,8 @@ type Stack struct {
 	Dashboard    *dashboard.Service
 	API          *api.API
 	now          func() time.Time
+	// jobs is the API's view of the scheduler, which a Process sets.
+	jobs *jobsRef
 
 	// Outbound keeps the outbound policy and its dialer, through which
 	// deploy checks, OCSP requests, SSH deployments and e-mail connect.
@@ -67,7 +69,7 @@ type Stack struct {
 // catalogue.
 func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Config) (*Stack, error) {
 	cfg = cfg.withDefaults()
-	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now}
+	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now, jobs: &jobsRef{}}
 	if s.Authority == nil {
 		s.Authority = newAuthority(st, sealer, cfg)
 	}
@@ -109,7 +111,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Deploy: s.Deploy, Agents: s.Agents, Outbound: s.Outbound,
-		Access: cfg.Access, Proxies: cfg.Proxies,
+		Access: cfg.Access, Proxies: cfg.Proxies, Jobs: s.jobs,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust,
 	})
 	return s, nil
