@@ -41,9 +41,6 @@ func instanceName(configured, dataDir string) (string, error) {
 		return "", fmt.Errorf("instance name: %w", err)
 	}
 	name := newInstanceName()
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return "", fmt.Errorf("data directory: %w", err)
-	}
 	return name, atomicfile.Write(file, []byte(name+"\n"), 0o644)
 }
 

@@ -81,6 +81,9 @@ func NewProcess(ctx context.Context, cfg Config) (*Process, error) {
 
 // build does NewProcess's work once the listeners are bound.
 func (p *Process) build(ctx context.Context) error {
+	if err := os.MkdirAll(p.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
 	var err error
 	if p.instance, err = instanceName(p.cfg.Process.Instance, p.dataDir); err != nil {
 		return err
