@@ -73,10 +73,13 @@ type JobStore interface {
 	// EnsureJob adds the job of kind, due at firstRun, unless it exists.
 	EnsureJob(ctx context.Context, kind string, firstRun time.Time) error
 	// ClaimJob leases the job of kind to owner until leaseUntil when it
-	// is due at now (or requested) and not leased; it clears the request,
-	// records now as the start and opens the slot's JobRunRecord (taking
-	// over one a dead owner left unfinished). It returns nil, nil when the
-	// job is not due, another owner holds it, or its slot ran already.
+	// is due at now (or requested, or its last run was interrupted: its
+	// lease ran out unreleased) and not leased; it takes the interrupted
+	// run's slot first, else the due slot, else the request's; it clears
+	// a request it serves, records now as the start and opens the slot's
+	// JobRunRecord (taking over one a dead owner left unfinished). It
+	// returns nil, nil when the job is not due, another owner holds it,
+	// or its slot ran already.
 	ClaimJob(ctx context.Context, kind, owner string, now, leaseUntil time.Time) (*Job, error)
 	// RenewJob extends owner's lease of kind to leaseUntil (a running
 	// job's heartbeat); ErrConflict when owner no longer holds it.

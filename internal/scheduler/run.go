@@ -42,12 +42,13 @@ func (s *Scheduler) poll(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// due reports whether the job of kind is due or requested at now and not
-// leased. A kind without a job (yet) is not due.
+// due reports whether the job of kind is due, requested or interrupted
+// (its lease ran out unreleased) at now and not leased. A kind without a
+// job (yet) is not due.
 func due(jobs []inventory.Job, kind string, now time.Time) bool {
 	for _, j := range jobs {
 		if j.Kind == kind {
-			return (!j.NextRunAt.After(now) || !j.RequestedAt.IsZero()) &&
+			return (!j.NextRunAt.After(now) || !j.RequestedAt.IsZero() || j.LeaseOwner != "") &&
 				(j.LeaseUntil.IsZero() || !j.LeaseUntil.After(now))
 		}
 	}

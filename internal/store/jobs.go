@@ -29,7 +29,9 @@ func (s *db) EnsureJob(ctx context.Context, kind string, firstRun time.Time) err
 
 // ClaimJob implements inventory.JobStore. The conditional UPDATE is the
 // claim: on PostgreSQL a second claimer waits for the row lock and then
-// finds the lease taken; on SQLite writers are serialised. The slot's
+// finds the lease taken; on SQLite writers are serialised. A lease that
+// ran out unreleased (lease_owner still set) marks an interrupted run: its
+// slot is claimed again, and a waiting request stays for after it. The slot's
 // history row is opened in the same transaction; when that slot ran
 // already, the claim is undone and only a request for it is cleared.
 func (s *db) ClaimJob(ctx context.Context, kind, owner string, now, leaseUntil time.Time) (*inventory.Job, error) {
@@ -38,8 +40,10 @@ func (s *db) ClaimJob(ctx context.Context, kind, owner string, now, leaseUntil t
 	err := s.jobTx(ctx, "claim job", func(tx *sql.Tx) error {
 		job = nil
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET lease_owner = ?, lease_until = ?, last_started_at = ?,
-			run_slot = CASE WHEN next_run_at <= ? THEN next_run_at ELSE requested_at END, requested_at = NULL
-			WHERE kind = ? AND (next_run_at <= ? OR requested_at IS NOT NULL)
+			run_slot = CASE WHEN lease_owner <> '' THEN run_slot WHEN next_run_at <= ? THEN next_run_at
+				ELSE requested_at END,
+			requested_at = CASE WHEN lease_owner <> '' THEN requested_at ELSE NULL END
+			WHERE kind = ? AND (next_run_at <= ? OR requested_at IS NOT NULL OR lease_owner <> '')
 			AND (lease_until IS NULL OR lease_until <= ?)`),
 			owner, s.t(leaseUntil), s.t(now), s.t(now), kind, s.t(now), s.t(now))
 		if err != nil {
