@@ -100,8 +100,9 @@ type JobStore interface {
 	// JobLeader returns the leader lease; ErrNotFound when there never
 	// was a leader.
 	JobLeader(ctx context.Context) (Leader, error)
-	// RequestJob asks for a run of kind at once. An unknown kind gives
-	// ErrNotFound.
+	// RequestJob asks for a run of kind at once; its slot is at, or the
+	// second after the last claimed slot when at is not later. An unknown
+	// kind gives ErrNotFound.
 	RequestJob(ctx context.Context, kind string, at time.Time) error
 	// ListJobs returns every job in kind order.
 	ListJobs(ctx context.Context) ([]Job, error)

@@ -71,9 +71,14 @@ func (p *Process) schedule(agentRefresh func(context.Context) error) error {
 		return err
 	}
 	p.Scheduler = s
-	p.jobs.set(s)
+	p.UseScheduler(s)
 	return nil
 }
+
+// UseScheduler makes s the scheduler the API shows and runs jobs of
+// (/api/v1/jobs). A Process calls it with its own; until then, and in a
+// Stack without a Process, the job routes answer 503.
+func (s *Stack) UseScheduler(sch *scheduler.Scheduler) { s.jobs.set(sch) }
 
 // kinds lists the process's job kinds, with every's intervals in place of
 // the built-in ones.

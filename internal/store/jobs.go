@@ -152,17 +152,23 @@ func (s *db) closeRun(ctx context.Context, tx *sql.Tx, kind, owner string, slot 
 	return err
 }
 
-// RequestJob implements inventory.JobStore.
+// RequestJob implements inventory.JobStore. The request's slot is at, or
+// the second after the last claimed slot when at is not later (slots are
+// whole seconds, and a slot runs once).
 func (s *db) RequestJob(ctx context.Context, kind string, at time.Time) error {
 	return s.jobTx(ctx, "request job", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE jobs SET requested_at = ? WHERE kind = ?`), s.t(at), kind)
-		if err != nil {
+		var last time.Time
+		err := tx.QueryRowContext(ctx, s.q(`SELECT run_slot FROM jobs WHERE kind = ?`), kind).Scan(timeCol{&last})
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("job %s: %w", kind, inventory.ErrNotFound)
+		} else if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, fmt.Errorf("job %s: %w", kind, inventory.ErrNotFound))
+		if at = at.UTC().Truncate(time.Second); !last.IsZero() && !at.After(last) {
+			at = last.Add(time.Second)
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE jobs SET requested_at = ? WHERE kind = ?`), s.t(at), kind)
+		return err
 	})
 }
 

@@ -22,7 +22,7 @@ func TestJobStoreContract(t *testing.T) {
 				{"RenewJob", testRenewJob},
 				{"RunHistory", testRunHistory},
 				{"TakeoverKeepsOneRowPerSlot", testTakeoverSlot},
-				{"RequestForRanSlot", testRequestForRanSlot},
+				{"RequestInRanSlot", testRequestInRanSlot},
 				{"HistoryPruned", testHistoryPruned},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
@@ -153,32 +153,31 @@ func testTakeoverSlot(t *testing.T, st inventory.JobStore) {
 	}
 }
 
-// testRequestForRanSlot: a run-now request in the second of a slot that
-// ran already is dropped rather than running that slot again.
-func testRequestForRanSlot(t *testing.T, st inventory.JobStore) {
+// testRequestInRanSlot: a run-now request in the second of a slot that
+// ran already gets the next second as its slot, and runs.
+func testRequestInRanSlot(t *testing.T, st inventory.JobStore) {
 	ctx := context.Background()
 	if err := st.EnsureJob(ctx, "tick", jobT0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RequestJob(ctx, "tick", jobT0); err != nil {
-		t.Fatal(err)
+	if err := st.RequestJob(ctx, "nope", jobT0); !errors.Is(err, inventory.ErrNotFound) {
+		t.Fatalf("RequestJob of an unknown kind: %v, want ErrNotFound", err)
 	}
-	j, err := st.ClaimJob(ctx, "tick", "a", jobT0, jobT0.Add(15*time.Second))
-	if err != nil || j == nil || !j.RunSlot.Equal(jobT0) {
-		t.Fatalf("ClaimJob of the request = %+v, %v; want slot t0", j, err)
+	for i, want := range []time.Time{jobT0, jobT0.Add(time.Second)} {
+		if err := st.RequestJob(ctx, "tick", jobT0); err != nil {
+			t.Fatal(err)
+		}
+		j, err := st.ClaimJob(ctx, "tick", "a", jobT0, jobT0.Add(15*time.Second))
+		if err != nil || j == nil || !j.RunSlot.Equal(want) {
+			t.Fatalf("claim of request %d = %+v, %v; want slot %s", i, j, err, want)
+		}
+		if err := st.FinishJob(ctx, "tick", "a", inventory.JobRun{Finished: jobT0, Result: "ok", NextRunAt: jobT0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := st.FinishJob(ctx, "tick", "a", inventory.JobRun{Finished: jobT0, Result: "ok", NextRunAt: jobT0.Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.RequestJob(ctx, "tick", jobT0); err != nil {
-		t.Fatal(err)
-	}
-	if j, err := st.ClaimJob(ctx, "tick", "a", jobT0, jobT0.Add(15*time.Second)); err != nil || j != nil {
-		t.Fatalf("ClaimJob of a ran slot = %+v, %v; want nil", j, err)
-	}
-	jobs, err := st.ListJobs(ctx)
-	if err != nil || len(jobs) != 1 || !jobs[0].RequestedAt.IsZero() || jobs[0].LeaseOwner != "" {
-		t.Fatalf("jobs after the refused claim: %+v, %v; want no request and no lease", jobs, err)
+	runs, err := st.ListJobRuns(ctx, "tick", 10)
+	if err != nil || len(runs) != 2 {
+		t.Fatalf("history: %+v, %v; want two runs", runs, err)
 	}
 }
 

@@ -56,6 +56,7 @@ func navigation() []navGroup {
 			{"/settings/emails", "Sent e-mails", admin, ""},
 			{"/settings/allowlist", "IP allow-list", admin, ""},
 			{"/settings/outbound", "Outbound policy", admin, ""},
+			{"/jobs", "Monitor Control", user, "jobs"},
 		}},
 	}
 }

@@ -30,7 +30,7 @@ func (ui *UI) table() []route {
 	for _, group := range [][]route{ui.accountRoutes(), ui.dashboardRoutes(), ui.definitionRoutes(),
 		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(), ui.agentRoutes(),
 		ui.catalogueRoutes(), ui.caRoutes(),
-		ui.auditRoutes(), ui.settingsRoutes(), ui.trustRoutes(), ui.outboundRoutes(), ui.approvalRoutes()} {
+		ui.auditRoutes(), ui.settingsRoutes(), ui.trustRoutes(), ui.outboundRoutes(), ui.approvalRoutes(), ui.jobRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs
