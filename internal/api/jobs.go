@@ -16,7 +16,7 @@ import (
 // no scheduler.
 type Jobs interface {
 	Overview(ctx context.Context) (scheduler.Overview, error)
-	RunNow(ctx context.Context, kind string) error
+	RequestRun(ctx context.Context, actor, kind string) error
 	Runs(ctx context.Context, kind string, limit int) ([]inventory.JobRunRecord, error)
 }
 
@@ -78,7 +78,7 @@ func jobOut(j scheduler.Status) client.Job {
 }
 
 func (a *API) runJob(w http.ResponseWriter, r *http.Request) error {
-	if err := a.Jobs.RunNow(r.Context(), r.PathValue("kind")); err != nil {
+	if err := a.Jobs.RequestRun(r.Context(), actor(r), r.PathValue("kind")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusAccepted)

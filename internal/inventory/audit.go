@@ -24,6 +24,8 @@ const (
 	KindEmail         = "email"
 	KindPreset        = "preset"
 	KindSettings      = "settings"
+	// KindJob names a scheduler job by its name ("job:crl-refresh").
+	KindJob = "job"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"

@@ -211,6 +211,45 @@ func (s *Scheduler) RunNow(ctx context.Context, kind string) error {
 	return nil
 }
 
+// auditTx is an inventory that writes a change and its audit event in
+// one transaction.
+type auditTx interface {
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// RequestRun is RunNow on a person's behalf: the request and its audit
+// event ("job.run", by actor) are written in one transaction.
+func (s *Scheduler) RequestRun(ctx context.Context, actor, kind string) error {
+	inv, ok := s.st.(auditTx)
+	if !ok {
+		return errors.New("scheduler: the inventory keeps no audit trail")
+	}
+	now := s.cfg.Now()
+	if k, ok := s.kind(kind); ok {
+		if err := s.st.EnsureJob(ctx, kind, k.first(now)); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+	}
+	err := inv.InTx(ctx, func(tx inventory.Store) error {
+		jobs, ok := tx.(inventory.JobStore)
+		if !ok {
+			return errors.New("scheduler: the inventory keeps no jobs")
+		}
+		if err := jobs.RequestJob(ctx, kind, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &inventory.AuditEvent{Time: now.UTC(), Actor: actor, Action: "job.run",
+			Object: inventory.ObjectName(inventory.KindJob, kind), Summary: "run requested"})
+	})
+	if errors.Is(err, inventory.ErrNotFound) {
+		return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	} else if err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+	s.kick()
+	return nil
+}
+
 func (s *Scheduler) kick() {
 	select {
 	case s.wake <- struct{}{}:

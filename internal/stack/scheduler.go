@@ -149,13 +149,13 @@ func (r *jobsRef) Overview(ctx context.Context) (scheduler.Overview, error) {
 	return s.Overview(ctx)
 }
 
-// RunNow implements api.Jobs.
-func (r *jobsRef) RunNow(ctx context.Context, kind string) error {
+// RequestRun implements api.Jobs.
+func (r *jobsRef) RequestRun(ctx context.Context, actor, kind string) error {
 	s, err := r.get()
 	if err != nil {
 		return err
 	}
-	return s.RunNow(ctx, kind)
+	return s.RequestRun(ctx, actor, kind)
 }
 
 // Runs implements api.Jobs.

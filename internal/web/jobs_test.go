@@ -57,4 +57,17 @@ func TestMonitorControl(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the requested run did not happen within 10s")
 	}
+	events, _, err := s.stack.Store.ListAudit(context.Background(), time.Time{}, inventory.Page{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range events {
+		if e.Action == "job.run" {
+			found = e.Object == "job:tick" && e.Actor == "user:ada"
+		}
+	}
+	if !found {
+		t.Errorf("no job.run event on job:tick by user:ada in %+v", events)
+	}
 }
