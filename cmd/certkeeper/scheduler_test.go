@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -172,8 +173,10 @@ func checkAPI(t *testing.T, nodes map[string]*ck, served map[string]*served, lea
 		follower = "node2"
 	}
 	c := nodes[follower]
-	admin := apiClient(t, c, served[follower].URL, tokenFile(t, c, "alice", "admin"))
-	user := apiClient(t, c, served[follower].URL, tokenFile(t, c, "bob", "user"))
+	url := served[follower].URL
+	adminToken, userToken := tokenFile(t, c, "alice", "admin"), tokenFile(t, c, "bob", "user")
+	admin, user := apiClient(t, c, url, adminToken), apiClient(t, c, url, userToken)
+	checkCLI(t, c, url, adminToken, userToken, leader)
 	ctx := context.Background()
 	list, err := user.ListJobs(ctx)
 	if err != nil || list.Leader != leader || !list.LeaderAlive || list.Instance != follower {
@@ -192,5 +195,33 @@ func checkAPI(t *testing.T, nodes map[string]*ck, served map[string]*served, lea
 	}
 	if err := admin.RunJob(ctx, "allow-list@"+leader); err != nil {
 		t.Fatalf("RunJob of the leader's allow-list job: %v", err)
+	}
+}
+
+// checkCLI: "jobs list", "jobs history" and "jobs run" against a
+// follower; a user's run is refused in one line.
+func checkCLI(t *testing.T, c *ck, url, adminToken, userToken, leader string) {
+	t.Helper()
+	as := func(token string, args ...string) []string {
+		return append([]string{"--server", url, "--token-file", token}, args...)
+	}
+	var list client.JobList
+	decodeJSON(t, "jobs list", c.ok(as(userToken, "jobs", "list", "--json")...), &list)
+	if list.Leader != leader || len(list.Jobs) < 5 {
+		t.Fatalf("jobs list --json: %+v, want leader %s and the jobs", list, leader)
+	}
+	if out := c.ok(as(userToken, "jobs", "list")...); !strings.Contains(out, "leader: "+leader) || !strings.Contains(out, "session-expiry") {
+		t.Fatalf("jobs list:\n%s", out)
+	}
+	var runs client.JobRunList
+	decodeJSON(t, "jobs history", c.ok(as(userToken, "jobs", "history", "session-expiry", "--json", "--limit", "2")...), &runs)
+	if len(runs.Runs) != 2 || runs.Runs[0].Instance != leader {
+		t.Fatalf("jobs history --json: %+v, want two runs by %s", runs, leader)
+	}
+	if line := c.fails(as(userToken, "jobs", "run", "session-expiry")...); !strings.Contains(line, "403") {
+		t.Fatalf("jobs run as a user: %q, want a 403", line)
+	}
+	if out := c.ok(as(adminToken, "jobs", "run", "crl-refresh")...); !strings.Contains(out, "crl-refresh requested") {
+		t.Fatalf("jobs run: %q", out)
 	}
 }
