@@ -63,6 +63,9 @@ func NewProcess(ctx context.Context, cfg Config) (*Process, error) {
 	if (pc.TLSCertFile == "") != (pc.TLSKeyFile == "") {
 		return nil, errors.New("stack: a custom HTTPS certificate file needs its key file, and a key file its certificate file")
 	}
+	if err := checkJobEvery(pc.JobEvery); err != nil {
+		return nil, err
+	}
 	p := &Process{cfg: cfg, dataDir: first(pc.DataDir, "certkeeper-data"), stdout: pc.Stdout, log: cfg.Log}
 	if p.stdout == nil {
 		p.stdout = io.Discard

@@ -196,6 +196,23 @@ func TestHalfTLSPair(t *testing.T) {
 	}
 }
 
+// TestUnknownJobInterval: an interval for a job kind that does not exist
+// fails the start before anything is created.
+func TestUnknownJobInterval(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := loopbackConfig(dir, io.Discard)
+	cfg.Process.JobEvery = map[string]time.Duration{"nope": time.Second}
+	if p, err := stack.NewProcess(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		if p != nil {
+			p.Close()
+		}
+		t.Fatalf("NewProcess with an interval for an unknown job: %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data directory after a refused start: stat = %v, want it not to exist", err)
+	}
+}
+
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
 // run and next slot; RunNow's request is served. The former loops are
 // jobs too, the file-watching ones per instance.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -95,13 +97,30 @@ func (p *Process) kinds(agentRefresh func(context.Context) error, every map[stri
 		kinds = append(kinds, scheduler.Kind{Name: JobAgentCertificate, Run: agentRefresh, Every: agentEvery, PerInstance: true})
 	}
 	for name, d := range every {
-		i := kindIndex(kinds, name)
-		if i < 0 {
-			return nil, fmt.Errorf("stack: job interval for %q: no such job kind", name)
+		if i := kindIndex(kinds, name); i >= 0 {
+			kinds[i].Every, kinds[i].Jitter = d, 0
 		}
-		kinds[i].Every, kinds[i].Jitter = d, 0
 	}
 	return kinds, nil
+}
+
+// jobKinds are the names ProcessConfig.JobEvery may use.
+func jobKinds() []string {
+	return []string{JobCRLRefresh, JobSessionExpiry, JobWebCertificate, JobAgentCertificate, JobAllowList, JobOutboundPolicy}
+}
+
+// checkJobEvery refuses an interval for an unknown kind, or one that is
+// not positive, before the process creates anything.
+func checkJobEvery(every map[string]time.Duration) error {
+	for name, d := range every {
+		if !slices.Contains(jobKinds(), name) {
+			return fmt.Errorf("stack: job interval for %q: no such job kind (known: %s)", name, strings.Join(jobKinds(), ", "))
+		}
+		if d <= 0 {
+			return fmt.Errorf("stack: job interval for %q: want a positive duration", name)
+		}
+	}
+	return nil
 }
 
 func kindIndex(kinds []scheduler.Kind, name string) int {
