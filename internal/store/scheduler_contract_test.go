@@ -204,3 +204,30 @@ func testHistoryPruned(t *testing.T, st inventory.JobStore) {
 		t.Fatalf("newest run's slot %s, want %s", runs[0].Slot, newest)
 	}
 }
+
+// BenchmarkJobCycle measures one scheduler run's writes: the claim (with
+// its history row) and the finish (with the history's pruning), on each
+// backend.
+func BenchmarkJobCycle(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			st := openStore(b, be, be.fresh(b)).(inventory.JobStore)
+			ctx := context.Background()
+			if err := st.EnsureJob(ctx, "tick", jobT0); err != nil {
+				b.Fatal(err)
+			}
+			i := 0
+			for b.Loop() {
+				now := jobT0.Add(time.Duration(i) * time.Second)
+				if j, err := st.ClaimJob(ctx, "tick", "a", now, now.Add(15*time.Second)); err != nil || j == nil {
+					b.Fatalf("ClaimJob = %v, %v", j, err)
+				}
+				run := inventory.JobRun{Finished: now, Result: "ok", NextRunAt: now.Add(time.Second)}
+				if err := st.FinishJob(ctx, "tick", "a", run); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
