@@ -35,6 +35,8 @@ func TestMain(m *testing.M) {
 type ck struct {
 	t       *testing.T
 	dataDir string
+	// env is added to the environment of every run, after the defaults.
+	env []string
 }
 
 func newCK(t *testing.T) *ck {
@@ -49,7 +51,7 @@ type result struct {
 func (c *ck) run(args ...string) result {
 	c.t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
+	cmd.Env = append(append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY="), c.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -59,7 +59,7 @@ func serve(t *testing.T, c *ck, args ...string) *served {
 		argv = append(argv, "--metrics-listen", "127.0.0.1:0")
 	}
 	cmd := exec.Command(binary, argv...)
-	cmd.Env = append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY=")
+	cmd.Env = append(append(os.Environ(), "CERTKEEPER_DATA_DIR="+c.dataDir, "CERTKEEPER_DATABASE=", "CERTKEEPER_MASTER_KEY="), c.env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

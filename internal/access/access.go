@@ -202,6 +202,15 @@ func (l *List) Run(ctx context.Context) error {
 	}
 }
 
+// RunOnce does one round of Run's work: it reloads the file when its
+// content changed. It returns nil; a broken or unreadable file is logged
+// and the previous list stays in force. The process's scheduler calls it
+// instead of Run.
+func (l *List) RunOnce(context.Context) error {
+	l.reload()
+	return nil
+}
+
 // reload reads the file and puts its list in force if the content
 // changed since last time and parses.
 func (l *List) reload() {

@@ -45,8 +45,9 @@ type EndpointConfig struct {
 	// Names are the host names and IP addresses agents reach the manager
 	// by; the default certificate covers them and the loopback names.
 	Names []string
-	// Poll is how often the certificates are looked at; 0 means
-	// DefaultPoll.
+	// Poll is how often Run looks at the certificates; 0 means
+	// DefaultPoll, and a negative Poll never (the caller calls Refresh:
+	// the process's scheduler does).
 	Poll time.Duration
 	// Listener, when set, is an already bound listener served instead of
 	// listening on Addr.
@@ -89,7 +90,7 @@ func NewEndpoint(ctx context.Context, reg *Registry, jobs Jobs, sealer *keys.Sea
 	if cfg.Addr == "" {
 		cfg.Addr = DefaultListen
 	}
-	if cfg.Poll <= 0 {
+	if cfg.Poll == 0 {
 		cfg.Poll = DefaultPoll
 	}
 	e := &Endpoint{reg: reg, jobs: jobs, cfg: cfg, log: log, mux: http.NewServeMux(),
@@ -248,6 +249,11 @@ func (e *Endpoint) Listen() (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
+// Refresh looks at the certificates once: the custom files when they are
+// there and usable, else the default certificate, renewed when due. Call
+// it from one goroutine at a time, with a negative Poll.
+func (e *Endpoint) Refresh(ctx context.Context) error { return e.refresh(ctx) }
+
 // Run serves until ctx ends, then shuts down gracefully and returns nil;
 // it looks at the certificates every Poll meanwhile. It listens first
 // when Listen was not called.
@@ -263,13 +269,17 @@ func (e *Endpoint) Run(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(e.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	t := time.NewTicker(e.cfg.Poll)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if e.cfg.Poll > 0 {
+		t := time.NewTicker(e.cfg.Poll)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case err := <-errc:
 			return fmt.Errorf("agent: endpoint: %w", err)
-		case <-t.C:
+		case <-tick:
 			if err := e.refresh(ctx); err != nil && ctx.Err() == nil {
 				e.log.Error("agent endpoint certificates", "err", err)
 			}

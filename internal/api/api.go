@@ -31,8 +31,8 @@ import (
 	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/keys"
 	"github.com/certkeeper/certkeeper/internal/mail"
-	"github.com/certkeeper/certkeeper/internal/notify"
 	"github.com/certkeeper/certkeeper/internal/monitor"
+	"github.com/certkeeper/certkeeper/internal/notify"
 	"github.com/certkeeper/certkeeper/internal/outbound"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/settings"
@@ -76,6 +76,9 @@ type Deps struct {
 	Outbound *outbound.Service
 	// Alerts keeps alerts, their rules and their routing.
 	Alerts *alert.Service
+	// Jobs is the process's scheduler; nil leaves the job routes
+	// answering 503.
+	Jobs Jobs
 	// Access is the IP allow-list that admins edit through the API, and
 	// Proxies the trusted proxies used to tell the caller's address.
 	Access  *access.List

@@ -13,6 +13,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/mirror"
 	"github.com/certkeeper/certkeeper/internal/notify"
+	"github.com/certkeeper/certkeeper/internal/scheduler"
 )
 
 // TestTargetMirrors keeps the domain, service and wire copies of a
@@ -244,6 +245,20 @@ func wirePairs() []wirePair {
 			rules: []mirror.Rule{
 				only("client.EndpointResult", "status", "computed (EndpointResult.Status)"),
 			}},
+		{concept: "job", domain: "scheduler.Status", wire: "client.Job",
+			domainFields: mirror.Of[scheduler.Status](), wireFields: mirror.Of[client.Job](),
+			where: "client.Job in client/jobs.go and jobOut in internal/api/jobs.go",
+			rules: []mirror.Rule{{Field: "last_duration_ms", As: map[string]string{"scheduler.Status": "LastDuration"},
+				Why: "a duration travels as milliseconds"}}},
+		{concept: "job run", domain: "inventory.JobRunRecord", wire: "client.JobRun",
+			domainFields: mirror.Of[inventory.JobRunRecord](), wireFields: mirror.Of[client.JobRun](),
+			where: "client.JobRun in client/jobs.go and listJobRuns in internal/api/jobs.go",
+			rules: []mirror.Rule{
+				{Field: "instance", As: map[string]string{"inventory.JobRunRecord": "Owner"},
+					Why: "the owner of a run is the instance that ran it"},
+				{Field: "duration_ms", As: map[string]string{"inventory.JobRunRecord": "Duration"},
+					Why: "a duration travels as milliseconds"},
+			}},
 	}
 }
 
@@ -301,5 +316,15 @@ func TestAlertConversions(t *testing.T) {
 	mirror.Fill(&r)
 	if z := mirror.Zero(alertRuleOut(&r)); len(z) > 0 {
 		t.Errorf("alertRuleOut leaves client.AlertRule fields %q zero: copy them in internal/api/alerts.go", z)
+	}
+}
+
+// TestJobConversion: jobOut copies every field of the scheduler's read
+// model to the wire.
+func TestJobConversion(t *testing.T) {
+	var st scheduler.Status
+	mirror.Fill(&st)
+	if z := mirror.Zero(jobOut(st)); len(z) > 0 {
+		t.Errorf("jobOut leaves client.Job fields %q zero: copy them in internal/api/jobs.go", z)
 	}
 }

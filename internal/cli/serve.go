@@ -31,6 +31,9 @@ type serveOptions struct {
 	logFormat      string
 	crlValidity    time.Duration
 	crlRefresh     time.Duration
+	instance       string
+	schedulerPoll  time.Duration
+	jobEvery       []string
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -69,6 +72,9 @@ func (a *app) serveCommand() *cobra.Command {
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.crlValidity, "crl-validity", 0, "time from a CRL's thisUpdate to its nextUpdate (env CERTKEEPER_CRL_VALIDITY; default 24h)")
 	f.DurationVar(&o.crlRefresh, "crl-refresh", 0, "age at which a CRL is replaced (env CERTKEEPER_CRL_REFRESH; default half of the validity)")
+	f.StringVar(&o.instance, "instance-name", "", "name of this instance in the scheduler's leases, history and per-instance jobs (env CERTKEEPER_INSTANCE; default kept in DATA-DIR/instance-name)")
+	f.DurationVar(&o.schedulerPoll, "scheduler-poll", 0, "how often the scheduler looks for due jobs and renews its leases (default 5s)")
+	f.StringSliceVar(&o.jobEvery, "job-every", nil, "KIND=DURATION: run a job kind at this interval instead of its own (repeatable; e.g. session-expiry=1m; see docs/scheduler.md)")
 	return cmd
 }
 
@@ -123,6 +129,13 @@ func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
 	if err != nil {
 		return stack.Config{}, err
 	}
+	every, err := parseJobEvery(o.jobEvery)
+	if err != nil {
+		return stack.Config{}, err
+	}
+	if o.schedulerPoll < 0 {
+		return stack.Config{}, errors.New("--scheduler-poll: want a positive duration")
+	}
 	return stack.Config{
 		ExternalURL: external, Organization: a.env.Getenv("CERTKEEPER_ORGANIZATION"),
 		Revocation: revocation.Config{CRLValidity: validity, CRLRefresh: refresh},
@@ -136,7 +149,9 @@ func (a *app) serveConfig(o *serveOptions) (stack.Config, error) {
 			MetricsListen: metricsListen(o, a.env.Getenv("CERTKEEPER_METRICS_LISTEN")),
 			Hostnames:     listSetting(o.hostnames, a.env.Getenv("CERTKEEPER_HOSTNAMES")),
 			TLSCertFile:   tlsCert, TLSKeyFile: tlsKey,
-			Stdout: a.env.Stdout,
+			Stdout:   a.env.Stdout,
+			Instance: first(o.instance, a.env.Getenv("CERTKEEPER_INSTANCE")), SchedulerPoll: o.schedulerPoll,
+			JobEvery: every,
 		},
 	}, nil
 }
@@ -152,6 +167,24 @@ func metricsListen(o *serveOptions, env string) string {
 		return o.metricsListen
 	}
 	return env
+}
+
+// parseJobEvery reads --job-every's KIND=DURATION values. Whether the
+// kind exists is checked when the process builds its scheduler.
+func parseJobEvery(vals []string) (map[string]time.Duration, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]time.Duration, len(vals))
+	for _, v := range vals {
+		kind, ds, ok := strings.Cut(v, "=")
+		d, err := time.ParseDuration(ds)
+		if !ok || kind == "" || err != nil || d <= 0 {
+			return nil, fmt.Errorf("--job-every %q: want KIND=DURATION, e.g. session-expiry=1m", v)
+		}
+		out[kind] = d
+	}
+	return out, nil
 }
 
 // inventoryLogged is the inventory, which logs to log once it is open.

@@ -28,6 +28,8 @@ const (
 	KindAlert         = "alert"
 	KindAlertRule     = "alert-rule"
 	KindEndpoint      = "endpoint"
+	// KindJob names a scheduler job by its name ("job:crl-refresh").
+	KindJob = "job"
 	// KindRoute names an API operation (its operationId) a request was
 	// refused for.
 	KindRoute = "route"

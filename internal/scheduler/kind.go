@@ -20,6 +20,11 @@ const (
 type Kind struct {
 	Name string
 	Run  func(ctx context.Context) error
+	// PerInstance kinds run on every instance, for what lives in the
+	// instance itself (its files, its memory): their job is named
+	// Name@Owner and claimed by that instance whether or not it leads.
+	// The others are shared: one run per slot, by the leader.
+	PerInstance bool
 
 	Every    time.Duration
 	Jitter   time.Duration
@@ -29,11 +34,16 @@ type Kind struct {
 	AtStart bool
 	// Wake, when set, requests a run at every receive.
 	Wake <-chan struct{}
-	// Timeout bounds a run and is its lease (DefaultTimeout).
+	// Timeout bounds a run (DefaultTimeout); its lease is the
+	// scheduler's shorter LeaseTTL, renewed while it runs.
 	Timeout time.Duration
 	// Backoff is the wait after a first failure, doubled after each
 	// further one up to the schedule's interval (DefaultBackoff).
 	Backoff time.Duration
+
+	// base is Name as given, before New adds "@Owner" to a PerInstance
+	// kind's.
+	base string
 }
 
 func (k Kind) check() error {
@@ -44,6 +54,30 @@ func (k Kind) check() error {
 		return fmt.Errorf("scheduler: job kind %q: bad schedule", k.Name)
 	}
 	return nil
+}
+
+// schedule describes the schedule for people.
+func (k Kind) schedule() string {
+	var s string
+	if k.Every > 0 {
+		s = "every " + k.Every.String()
+		if k.Jitter > 0 {
+			s += " (+ up to " + k.Jitter.String() + ")"
+		}
+	} else {
+		loc := "UTC"
+		if k.Location != nil {
+			loc = k.Location.String()
+		}
+		s = fmt.Sprintf("daily at %02d:%02d %s", int(k.DailyAt.Hours()), int(k.DailyAt.Minutes())%60, loc)
+	}
+	if k.AtStart {
+		s += ", and at start"
+	}
+	if k.PerInstance {
+		s += ", on every instance"
+	}
+	return s
 }
 
 // first is the first slot of a new job: one schedule step after now.

@@ -1,8 +1,11 @@
 // Package scheduler runs certkeeper's background work as durable jobs in
 // the inventory: one job per kind, due at a slot (interval with jitter, or
-// a daily time), claimed under a lease so that one run serves each slot
-// even when several instances share a PostgreSQL inventory, retried with
-// backoff after a failure, and runnable at once by an Admin.
+// a daily time), claimed under a short lease renewed while it runs, so
+// that one run serves each slot even when several instances share a
+// PostgreSQL inventory, retried with backoff after a failure, and
+// runnable at once by an Admin. One instance leads (a lease in the
+// inventory) and runs the shared kinds; per-instance kinds run on every
+// instance. Every run is kept in a bounded history, one row per slot.
 package scheduler
 
 import (
@@ -13,28 +16,43 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/certkeeper/certkeeper/internal/inventory"
 )
 
-// ErrUnknownKind is returned for a kind the scheduler does not run.
-var ErrUnknownKind = errors.New("scheduler: unknown job kind")
+// Errors of the scheduler. ErrUnknownKind, for a job neither run here
+// nor in the inventory, is an inventory.ErrNotFound; ErrNotRunning is
+// returned by a stand-in for a scheduler this process does not run.
+var (
+	ErrUnknownKind = fmt.Errorf("scheduler: unknown job kind (%w)", inventory.ErrNotFound)
+	ErrNotRunning  = errors.New("scheduler: not running in this process (certkeeper serve runs it)")
+)
 
 // Defaults of Config.
 const (
-	DefaultPoll    = 5 * time.Second
-	DefaultTimeout = 10 * time.Minute
-	DefaultBackoff = 5 * time.Second
+	DefaultPoll     = 5 * time.Second
+	DefaultTimeout  = 10 * time.Minute
+	DefaultBackoff  = 5 * time.Second
+	DefaultLeaseTTL = 15 * time.Second
 )
 
 // Config configures a Scheduler. Zero fields take the defaults.
 type Config struct {
-	// Owner names this instance in leases; a random name when empty.
+	// Owner names this instance in leases, in the history and in its
+	// per-instance jobs; a random name when empty. It should stay the
+	// same across restarts of an instance.
 	Owner string
 	// Poll is how often due jobs are looked for (DefaultPoll).
 	Poll time.Duration
-	// Now is the clock that judges slots (time.Now).
+	// LeaseTTL is how long the leader lease and a running job's lease
+	// last unless renewed (DefaultLeaseTTL; at least two seconds, as the
+	// inventory keeps whole seconds); they are renewed every third of it
+	// (or every Poll when shorter), so an instance that dies is replaced
+	// within about LeaseTTL plus a third.
+	LeaseTTL time.Duration
+	// Now is the clock that judges slots and leases (time.Now).
 	Now func() time.Time
 }
 
@@ -47,14 +65,21 @@ type Scheduler struct {
 	log   *slog.Logger
 	wake  chan struct{}
 
+	// leaseUntil is the end of this instance's leader lease (unix nanos),
+	// 0 when it does not lead.
+	leaseUntil atomic.Int64
+
 	mu      sync.Mutex
 	running map[string]bool
 	polls   int
+	totals  map[RunTotal]uint64
 }
 
 // New returns a Scheduler of kinds over st. Kind names must be unique.
 func New(st inventory.JobStore, kinds []Kind, cfg Config, log *slog.Logger) (*Scheduler, error) {
+	cfg = cfg.withDefaults()
 	seen := map[string]bool{}
+	named := make([]Kind, 0, len(kinds))
 	for _, k := range kinds {
 		if err := k.check(); err != nil {
 			return nil, err
@@ -63,19 +88,38 @@ func New(st inventory.JobStore, kinds []Kind, cfg Config, log *slog.Logger) (*Sc
 			return nil, fmt.Errorf("scheduler: job kind %q twice", k.Name)
 		}
 		seen[k.Name] = true
+		k.base = k.Name
+		if k.PerInstance {
+			k.Name += "@" + cfg.Owner
+		}
+		named = append(named, k)
 	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{st: st, kinds: named, cfg: cfg, log: log, wake: make(chan struct{}, 1),
+		running: map[string]bool{}, totals: map[RunTotal]uint64{}}, nil
+}
+
+func (cfg Config) withDefaults() Config {
 	if cfg.Owner == "" {
 		cfg.Owner = randomOwner()
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = DefaultPoll
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = DefaultLeaseTTL
+	}
+	cfg.LeaseTTL = max(cfg.LeaseTTL, 2*time.Second)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Scheduler{st: st, kinds: kinds, cfg: cfg, log: log, wake: make(chan struct{}, 1),
-		running: map[string]bool{}}, nil
+	return cfg
 }
+
+// Owner returns the name of this instance.
+func (s *Scheduler) Owner() string { return s.cfg.Owner }
 
 func randomOwner() string {
 	b := make([]byte, 8)
@@ -93,8 +137,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	defer s.resign()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	s.lead(ctx)
+	wg.Go(func() { s.leadLoop(ctx) })
 	for _, k := range s.kinds {
 		if k.Wake != nil {
 			wg.Go(func() { s.forward(ctx, k) })
@@ -144,18 +191,59 @@ func (s *Scheduler) forward(ctx context.Context, k Kind) {
 }
 
 // RunNow asks for a run of kind at once (adding its job when Run has not
-// yet): this instance starts it immediately unless it runs already, in
-// which case it runs again after.
+// yet): the leader (for a shared kind) or the kind's instance (for a
+// per-instance one, which may be another instance's) starts it at its
+// next poll, at once when that is this instance; a running job runs again
+// after. A kind neither run here nor in the inventory is ErrUnknownKind.
 func (s *Scheduler) RunNow(ctx context.Context, kind string) error {
-	k, ok := s.kind(kind)
-	if !ok {
-		return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
-	}
 	now := s.cfg.Now()
-	if err := s.st.EnsureJob(ctx, kind, k.first(now)); err != nil {
+	if k, ok := s.kind(kind); ok {
+		if err := s.st.EnsureJob(ctx, kind, k.first(now)); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+	}
+	if err := s.st.RequestJob(ctx, kind, now); errors.Is(err, inventory.ErrNotFound) {
+		return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	} else if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	if err := s.st.RequestJob(ctx, kind, now); err != nil {
+	s.kick()
+	return nil
+}
+
+// auditTx is an inventory that writes a change and its audit event in
+// one transaction.
+type auditTx interface {
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
+}
+
+// RequestRun is RunNow on a person's behalf: the request and its audit
+// event ("job.run", by actor) are written in one transaction.
+func (s *Scheduler) RequestRun(ctx context.Context, actor, kind string) error {
+	inv, ok := s.st.(auditTx)
+	if !ok {
+		return errors.New("scheduler: the inventory keeps no audit trail")
+	}
+	now := s.cfg.Now()
+	if k, ok := s.kind(kind); ok {
+		if err := s.st.EnsureJob(ctx, kind, k.first(now)); err != nil {
+			return fmt.Errorf("scheduler: %w", err)
+		}
+	}
+	err := inv.InTx(ctx, func(tx inventory.Store) error {
+		jobs, ok := tx.(inventory.JobStore)
+		if !ok {
+			return errors.New("scheduler: the inventory keeps no jobs")
+		}
+		if err := jobs.RequestJob(ctx, kind, now); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, &inventory.AuditEvent{Time: now.UTC(), Actor: actor, Action: "job.run",
+			Object: inventory.ObjectName(inventory.KindJob, kind), Summary: "run requested"})
+	})
+	if errors.Is(err, inventory.ErrNotFound) {
+		return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	} else if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
 	s.kick()

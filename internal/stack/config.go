@@ -96,13 +96,21 @@ type ProcessConfig struct {
 	// Stdout receives the messages for the operator: the first admin's
 	// password and the addresses served. nil discards them.
 	Stdout io.Writer
-	// Loops are background tasks run beside the scheduler's jobs (CRL
-	// refresh; see Process.Scheduler) and the built-in loops (web
-	// certificate renewal, allow-list reload, session expiry, outbound
-	// policy refresh, the agent endpoint) until Run's context ends. A loop
-	// returns nil (or context.Canceled) once its context is done; any
-	// other error ends Run with it.
+	// Loops are background tasks run beside the scheduler's jobs (see
+	// Process.Scheduler and the Job* kinds) and the servers until Run's
+	// context ends. A loop returns nil (or context.Canceled) once its
+	// context is done; any other error ends Run with it.
 	Loops []func(context.Context) error
+	// Instance names this instance in the scheduler's leases, history and
+	// per-instance jobs; "" means the name kept in DATA-DIR/instance-name
+	// (made on first start from the host name and a random suffix).
+	Instance string
+	// SchedulerPoll is how often the scheduler looks for due jobs and
+	// renews its leases; 0 means scheduler.DefaultPoll.
+	SchedulerPoll time.Duration
+	// JobEvery replaces the interval of the named job kinds (without
+	// jitter), e.g. to run session-expiry every few seconds in a test.
+	JobEvery map[string]time.Duration
 }
 
 // withDefaults fills in the zero fields New and NewProcess share.

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/agent"
@@ -36,12 +35,13 @@ type Process struct {
 	// Web keeps the HTTPS certificate; Allow is the IP allow-list.
 	Web   *webtls.Manager
 	Allow *access.List
-	// Scheduler runs the durable background jobs (JobCRLRefresh); Run
+	// Scheduler runs the durable background jobs (the Job* kinds); Run
 	// runs it.
 	Scheduler *scheduler.Scheduler
 
 	cfg       Config
 	dataDir   string
+	instance  string
 	stdout    io.Writer
 	log       *slog.Logger
 	lns       *listeners
@@ -63,6 +63,9 @@ func NewProcess(ctx context.Context, cfg Config) (*Process, error) {
 	if (pc.TLSCertFile == "") != (pc.TLSKeyFile == "") {
 		return nil, errors.New("stack: a custom HTTPS certificate file needs its key file, and a key file its certificate file")
 	}
+	if err := checkJobEvery(pc.JobEvery); err != nil {
+		return nil, err
+	}
 	p := &Process{cfg: cfg, dataDir: first(pc.DataDir, "certkeeper-data"), stdout: pc.Stdout, log: cfg.Log}
 	if p.stdout == nil {
 		p.stdout = io.Discard
@@ -81,6 +84,13 @@ func NewProcess(ctx context.Context, cfg Config) (*Process, error) {
 
 // build does NewProcess's work once the listeners are bound.
 func (p *Process) build(ctx context.Context) error {
+	if err := os.MkdirAll(p.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	var err error
+	if p.instance, err = instanceName(p.cfg.Process.Instance, p.dataDir); err != nil {
+		return err
+	}
 	st, sealer, err := p.open(ctx)
 	if err != nil {
 		return err
@@ -101,7 +111,15 @@ func (p *Process) build(ctx context.Context) error {
 	if err := p.server(passwordFile); err != nil {
 		return err
 	}
-	return p.agentEndpoint(ctx)
+	agentRefresh, err := p.agentEndpoint(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.schedule(agentRefresh); err != nil {
+		return err
+	}
+	p.loops = append(p.loops, p.Scheduler.Run)
+	return nil
 }
 
 // open opens the inventory with the configured opener or the default one.
@@ -202,55 +220,29 @@ func (p *Process) server(passwordFile string) error {
 		UI:      ui.Handler(),
 		Metrics: p.metricsHandlers(), MetricsListener: p.lns.metrics,
 	}, p.Store, p.log)
-	if err := p.schedule(); err != nil {
-		return err
-	}
-	p.loops = []func(context.Context) error{
-		p.Scheduler.Run,
-		p.Web.Run,
-		p.Allow.Run,
-		p.expireSessions,
-		func(ctx context.Context) error { return p.Outbound.Refresh(ctx, 30*time.Second, p.log) },
-	}
 	return nil
 }
 
 // agentEndpoint prepares the HTTPS endpoint for deployment agents and
-// adds its loop, unless the agent listener is off.
-func (p *Process) agentEndpoint(ctx context.Context) error {
+// adds its loop, unless the agent listener is off. It returns the
+// endpoint's certificate refresh, which the scheduler runs (nil when
+// off).
+func (p *Process) agentEndpoint(ctx context.Context) (func(context.Context) error, error) {
 	if p.lns.agent == nil {
-		return nil
+		return nil, nil
 	}
 	ep, err := agent.NewEndpoint(ctx, p.Agents, p.Deploy, p.Sealer,
-		agent.EndpointConfig{Listener: p.lns.agent, Names: p.cfg.Process.Hostnames}, p.log)
+		agent.EndpointConfig{Listener: p.lns.agent, Names: p.cfg.Process.Hostnames, Poll: -1}, p.log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	bound, err := ep.Listen()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintf(p.stdout, "deployment agents connect to https://%s (enrollment and jobs, mutual TLS)\n", bound)
 	p.loops = append(p.loops, ep.Run)
-	return nil
-}
-
-// expireSessions deletes ended web sessions every ten minutes.
-func (p *Process) expireSessions(ctx context.Context) error {
-	t := time.NewTicker(10 * time.Minute)
-	defer t.Stop()
-	for {
-		if n, err := p.Users.ExpireSessions(ctx); err != nil && ctx.Err() == nil {
-			p.log.Warn("expiring web sessions", "err", err)
-		} else if n > 0 {
-			p.log.Info("web sessions expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return ep.Refresh, nil
 }
 
 // Addr returns the bound address of the listener named ListenerMain,

@@ -198,41 +198,69 @@ func TestHalfTLSPair(t *testing.T) {
 	}
 }
 
+// TestUnknownJobInterval: an interval for a job kind that does not exist
+// fails the start before anything is created.
+func TestUnknownJobInterval(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := loopbackConfig(dir, io.Discard)
+	cfg.Process.JobEvery = map[string]time.Duration{"nope": time.Second}
+	if p, err := stack.NewProcess(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		if p != nil {
+			p.Close()
+		}
+		t.Fatalf("NewProcess with an interval for an unknown job: %v, want an error naming it", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("data directory after a refused start: stat = %v, want it not to exist", err)
+	}
+}
+
 // testCRLJob: the scheduler runs the CRL refresh at start and shows its
-// run and next slot; RunNow's request is served. The monitor pass and the
-// alert evaluation are scheduled too, and run when asked.
+// run and next slot; RunNow's request is served. The former loops are
+// jobs too, the file-watching ones per instance; the monitor pass and the
+// alert evaluation run when asked.
 func testCRLJob(t *testing.T, p *stack.Process) {
 	ctx := context.Background()
-	status := func(kind string) scheduler.Status {
+	job := func(kind string) scheduler.Status {
 		sts, err := p.Scheduler.Status(ctx)
-		if err != nil || len(sts) != 3 {
-			t.Fatalf("Status = %v, %v; want the CRL refresh, monitor and alerts jobs", sts, err)
+		if err != nil {
+			t.Fatalf("Status: %v", err)
 		}
 		for _, st := range sts {
 			if st.Kind == kind {
 				return st
 			}
 		}
-		t.Fatalf("Status = %v: no %s job", sts, kind)
+		t.Fatalf("Status = %v; no job %s", sts, kind)
 		return scheduler.Status{}
 	}
-	served := func(kind string) func() bool {
+	servedKind := func(kind string) func() bool {
 		return func() bool {
-			st := status(kind)
-			return st.LastResult == "ok" && !st.LastStarted.IsZero() && st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
+			st := job(kind)
+			return st.LastResult == "ok" && !st.LastStarted.IsZero() &&
+				st.NextRun.After(st.LastStarted) && !st.Requested && !st.Running
 		}
 	}
-	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served(stack.JobCRLRefresh))
+	served := servedKind(stack.JobCRLRefresh)
+	inst := p.Scheduler.Owner()
+	for _, kind := range []string{stack.JobSessionExpiry, stack.JobWebCertificate + "@" + inst,
+		stack.JobAllowList + "@" + inst, stack.JobAgentCertificate + "@" + inst} {
+		testenv.WaitFor(t, 30*time.Second, kind+"'s run", func() bool { return job(kind).LastResult == "ok" })
+	}
+	if next := job(stack.JobOutboundPolicy + "@" + inst).NextRun; next.IsZero() {
+		t.Errorf("the outbound policy job has no next run")
+	}
+	testenv.WaitFor(t, 30*time.Second, "the CRL refresh job's run at start", served)
 	if err := p.Scheduler.RunNow(ctx, stack.JobCRLRefresh); err != nil {
 		t.Fatalf("RunNow: %v", err)
 	}
-	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served(stack.JobCRLRefresh))
+	testenv.WaitFor(t, 30*time.Second, "the requested CRL refresh", served)
 	if err := p.Scheduler.RunNow(ctx, stack.JobMonitor); err != nil {
 		t.Fatalf("RunNow(monitor): %v", err)
 	}
-	testenv.WaitFor(t, 30*time.Second, "the requested monitor pass", served(stack.JobMonitor))
+	testenv.WaitFor(t, 30*time.Second, "the requested monitor pass", servedKind(stack.JobMonitor))
 	if err := p.Scheduler.RunNow(ctx, stack.JobAlerts); err != nil {
 		t.Fatalf("RunNow(alerts): %v", err)
 	}
-	testenv.WaitFor(t, 30*time.Second, "the requested alert evaluation", served(stack.JobAlerts))
+	testenv.WaitFor(t, 30*time.Second, "the requested alert evaluation", servedKind(stack.JobAlerts))
 }

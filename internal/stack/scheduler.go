@@ -3,48 +3,199 @@ package stack
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/access"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/revocation"
 	"github.com/certkeeper/certkeeper/internal/scheduler"
+	"github.com/certkeeper/certkeeper/internal/webtls"
 )
 
-// Job kinds the process's scheduler runs.
+// Job kinds the process's scheduler runs. The shared ones run once per
+// slot, on the leader instance; the per-instance ones (their jobs are
+// named KIND@INSTANCE) on every instance, for what each keeps in its own
+// data directory and memory.
 const (
 	// JobCRLRefresh replaces due CRLs and stale OCSP responder
 	// certificates (revocation.Refresher.RunOnce): at start, every
 	// revocation.DefaultCheckInterval, and at once after a failed
-	// post-revocation refresh.
+	// post-revocation refresh. Shared.
 	JobCRLRefresh = "crl-refresh"
 	// JobMonitor checks the monitored endpoints that are due
-	// (monitor.Service.Pass): every minute, 10 seconds of jitter.
+	// (monitor.Service.Pass): every minute, 10 seconds of jitter. Shared.
 	JobMonitor = "monitor"
 	// JobAlerts evaluates the alert rules (alert.Service.Evaluate) every
 	// AlertsEvery, and after every monitoring pass that checked an
-	// endpoint.
+	// endpoint. Shared.
 	JobAlerts = "alerts"
+	// JobSessionExpiry deletes ended web sessions: at start and every ten
+	// minutes. Shared.
+	JobSessionExpiry = "session-expiry"
+	// JobWebCertificate looks at DATA-DIR/certs/web-server.pem and renews
+	// the default HTTPS certificate when due: every webtls.DefaultPoll.
+	// Per instance.
+	JobWebCertificate = "web-certificate"
+	// JobAgentCertificate does the same for the agent endpoint's
+	// certificates: every agent.DefaultPoll. Per instance, when the agent
+	// listener is on.
+	JobAgentCertificate = "agent-certificate"
+	// JobAllowList reloads DATA-DIR/allowlist.txt when it changed: every
+	// access.DefaultPoll. Per instance.
+	JobAllowList = "allow-list"
+	// JobOutboundPolicy reloads the outbound policy from the inventory
+	// into this instance's dialer: every 30 seconds. Per instance.
+	JobOutboundPolicy = "outbound-policy"
 )
 
 // AlertsEvery is the time between alert evaluations.
 const AlertsEvery = 5 * time.Minute
 
-// schedule builds the process's scheduler over the inventory's jobs.
-// Its slots follow the wall clock, as the loops' tickers did; what is
-// due inside a job is judged by the services' own clock.
-func (p *Process) schedule() error {
+// sessionExpiryEvery and outboundEvery are the schedules of
+// JobSessionExpiry and JobOutboundPolicy.
+const (
+	sessionExpiryEvery = 10 * time.Minute
+	outboundEvery      = 30 * time.Second
+	agentEvery         = 5 * time.Second
+)
+
+// schedule builds the process's scheduler over the inventory's jobs and
+// hands it to the API. Its slots follow the wall clock, as the loops'
+// tickers did; what is due inside a job is judged by the services' own
+// clock. agentRefresh is the agent endpoint's certificate refresh, nil
+// when the agent listener is off.
+func (p *Process) schedule(agentRefresh func(context.Context) error) error {
 	jobs, ok := p.Store.(inventory.JobStore)
 	if !ok {
 		return errors.New("stack: the inventory keeps no scheduler jobs")
 	}
+	pc := p.cfg.Process
+	kinds, err := p.kinds(agentRefresh, pc.JobEvery)
+	if err != nil {
+		return err
+	}
+	s, err := scheduler.New(jobs, kinds, scheduler.Config{Owner: p.instance, Poll: pc.SchedulerPoll}, p.log)
+	if err != nil {
+		return err
+	}
+	p.Scheduler = s
+	p.UseScheduler(s)
+	return nil
+}
+
+// UseScheduler makes s the scheduler the API shows and runs jobs of
+// (/api/v1/jobs). A Process calls it with its own; until then, and in a
+// Stack without a Process, the job routes answer 503.
+func (s *Stack) UseScheduler(sch *scheduler.Scheduler) { s.jobs.set(sch) }
+
+// kinds lists the process's job kinds, with every's intervals in place of
+// the built-in ones.
+func (p *Process) kinds(agentRefresh func(context.Context) error, every map[string]time.Duration) ([]scheduler.Kind, error) {
 	crl := revocation.NewRefresher(p.Revocation, nil, p.log)
-	s, err := scheduler.New(jobs, []scheduler.Kind{
+	kinds := []scheduler.Kind{
 		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
 		{Name: JobMonitor, Run: p.Monitor.Pass, Every: time.Minute, Jitter: 10 * time.Second},
 		{Name: JobAlerts, Run: p.evaluateAlerts, Every: AlertsEvery, Wake: p.alertsWake},
-	}, scheduler.Config{}, p.log)
-	p.Scheduler = s
-	return err
+		{Name: JobSessionExpiry, Run: p.expireSessions, Every: sessionExpiryEvery, AtStart: true},
+		{Name: JobWebCertificate, Run: p.Web.RunOnce, Every: webtls.DefaultPoll, PerInstance: true},
+		{Name: JobAllowList, Run: p.Allow.RunOnce, Every: access.DefaultPoll, PerInstance: true},
+		{Name: JobOutboundPolicy, Run: p.Outbound.Load, Every: outboundEvery, PerInstance: true},
+	}
+	if agentRefresh != nil {
+		kinds = append(kinds, scheduler.Kind{Name: JobAgentCertificate, Run: agentRefresh, Every: agentEvery, PerInstance: true})
+	}
+	for name, d := range every {
+		if i := kindIndex(kinds, name); i >= 0 {
+			kinds[i].Every, kinds[i].Jitter = d, 0
+		}
+	}
+	return kinds, nil
+}
+
+// jobKinds are the names ProcessConfig.JobEvery may use.
+func jobKinds() []string {
+	return []string{JobCRLRefresh, JobMonitor, JobAlerts, JobSessionExpiry, JobWebCertificate, JobAgentCertificate, JobAllowList, JobOutboundPolicy}
+}
+
+// checkJobEvery refuses an interval for an unknown kind, or one that is
+// not positive, before the process creates anything.
+func checkJobEvery(every map[string]time.Duration) error {
+	for name, d := range every {
+		if !slices.Contains(jobKinds(), name) {
+			return fmt.Errorf("stack: job interval for %q: no such job kind (known: %s)", name, strings.Join(jobKinds(), ", "))
+		}
+		if d <= 0 {
+			return fmt.Errorf("stack: job interval for %q: want a positive duration", name)
+		}
+	}
+	return nil
+}
+
+func kindIndex(kinds []scheduler.Kind, name string) int {
+	for i, k := range kinds {
+		if k.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// expireSessions deletes ended web sessions.
+func (p *Process) expireSessions(ctx context.Context) error {
+	n, err := p.Users.ExpireSessions(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		p.log.Info("web sessions expired", "count", n)
+	}
+	return nil
+}
+
+// jobsRef is the API's scheduler: the process's, once it is built, and
+// scheduler.ErrNotRunning until then (and in a Stack without a Process).
+type jobsRef struct {
+	s atomic.Pointer[scheduler.Scheduler]
+}
+
+func (r *jobsRef) set(s *scheduler.Scheduler) { r.s.Store(s) }
+
+func (r *jobsRef) get() (*scheduler.Scheduler, error) {
+	if s := r.s.Load(); s != nil {
+		return s, nil
+	}
+	return nil, scheduler.ErrNotRunning
+}
+
+// Overview implements api.Jobs.
+func (r *jobsRef) Overview(ctx context.Context) (scheduler.Overview, error) {
+	s, err := r.get()
+	if err != nil {
+		return scheduler.Overview{}, err
+	}
+	return s.Overview(ctx)
+}
+
+// RequestRun implements api.Jobs.
+func (r *jobsRef) RequestRun(ctx context.Context, actor, kind string) error {
+	s, err := r.get()
+	if err != nil {
+		return err
+	}
+	return s.RequestRun(ctx, actor, kind)
+}
+
+// Runs implements api.Jobs.
+func (r *jobsRef) Runs(ctx context.Context, kind string, limit int) ([]inventory.JobRunRecord, error) {
+	s, err := r.get()
+	if err != nil {
+		return nil, err
+	}
+	return s.Runs(ctx, kind, limit)
 }
 
 // evaluateAlerts runs one alert evaluation and logs what changed.

@@ -70,6 +70,8 @@ type Stack struct {
 	// alertsWake asks for an alert evaluation after a monitoring pass
 	// (the scheduler's JobAlerts listens).
 	alertsWake chan struct{}
+	// jobs is the API's view of the scheduler, which a Process sets.
+	jobs *jobsRef
 
 	// Outbound keeps the outbound policy and its dialer, through which
 	// deploy checks, OCSP requests, SSH deployments, e-mail and
@@ -81,7 +83,7 @@ type Stack struct {
 // catalogue.
 func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Config) (*Stack, error) {
 	cfg = cfg.withDefaults()
-	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now}
+	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now, jobs: &jobsRef{}}
 	if s.Authority == nil {
 		s.Authority = newAuthority(st, sealer, cfg)
 	}
@@ -128,7 +130,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Importer: s.Importer, Export: s.Export, Dashboard: s.Dashboard,
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Monitor: s.Monitor, Agents: s.Agents, Outbound: s.Outbound,
-		Access: cfg.Access, Proxies: cfg.Proxies,
+		Access: cfg.Access, Proxies: cfg.Proxies, Jobs: s.jobs,
 		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust, Alerts: s.Alerts,
 	})
 	return s, nil

@@ -62,6 +62,7 @@ func navigation() []navGroup {
 			{"/settings/notifications", "Sent notifications", admin, ""},
 			{"/settings/allowlist", "IP allow-list", admin, ""},
 			{"/settings/outbound", "Outbound policy", admin, ""},
+			{"/jobs", "Monitor Control", user, "jobs"},
 		}},
 	}
 }

@@ -232,16 +232,22 @@ func (m *Manager) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			m.tick(ctx)
+			_ = m.tick(ctx)
 		}
 	}
 }
 
-func (m *Manager) tick(ctx context.Context) {
+// RunOnce does one round of Run's work: it looks at the custom files and
+// renews the default certificate when due. It returns the renewal's
+// error, which is logged as well. Call it from one goroutine at a time,
+// and not beside Run (the process's scheduler calls it instead of Run).
+func (m *Manager) RunOnce(ctx context.Context) error { return m.tick(ctx) }
+
+func (m *Manager) tick(ctx context.Context) error {
 	m.watchCustom()
 	if now := m.cfg.Now(); m.def == nil || !now.Before(m.renewAt(m.def.Leaf)) {
 		if now.Before(m.retryAt) {
-			return
+			return nil
 		}
 		reason := "due for renewal"
 		if m.def == nil {
@@ -250,9 +256,11 @@ func (m *Manager) tick(ctx context.Context) {
 		if err := m.issueDefault(ctx, reason); err != nil {
 			m.log.Error("default web certificate not renewed; will retry", "err", err, "retry_in", retryDelay)
 			m.retryAt = now.Add(retryDelay)
+			return err
 		}
 	}
 	m.serve()
+	return nil
 }
 
 // serve puts the custom certificate, or else the default one, in use,
