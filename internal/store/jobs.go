@@ -14,10 +14,6 @@ import (
 
 var _ inventory.JobStore = (*db)(nil)
 
-// jobTxAttempts is how often a job transaction is tried when PostgreSQL
-// aborts it with a serialization failure or a deadlock.
-const jobTxAttempts = 5
-
 // EnsureJob implements inventory.JobStore.
 func (s *db) EnsureJob(ctx context.Context, kind string, firstRun time.Time) error {
 	return s.jobTx(ctx, "ensure job", func(tx *sql.Tx) error {
@@ -203,15 +199,10 @@ func (s *db) scanJob(row interface{ Scan(...any) error }) (*inventory.Job, error
 	return &j, err
 }
 
-// jobTx runs fn in a write transaction, again when PostgreSQL aborted it
-// with a serialization failure (40001) or a deadlock (40P01).
+// jobTx runs fn in a write transaction (retried as every one is, see
+// withTx) and names op in its errors.
 func (s *db) jobTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
-	var err error
-	for range jobTxAttempts {
-		if err = s.withTx(ctx, fn); !isRetryable(err) {
-			break
-		}
-	}
+	err := s.withTx(ctx, fn)
 	if err != nil && !errors.Is(err, inventory.ErrNotFound) && !errors.Is(err, inventory.ErrConflict) {
 		return wrap(op, err)
 	}

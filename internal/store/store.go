@@ -149,14 +149,33 @@ func (s *db) stamp(v time.Time) time.Time {
 	return v.UTC().Truncate(time.Second)
 }
 
+// txAttempts is how often a transaction is tried when PostgreSQL aborts
+// it with a serialization failure or a deadlock.
+const txAttempts = 5
+
 // withTx runs fn in a write transaction and commits it, or rolls it back
-// when fn fails. In a store bound to a transaction (InTx) fn runs in that
-// transaction, under a savepoint, so that a failed fn still leaves
-// nothing of itself and the transaction stays usable.
+// when fn fails. When PostgreSQL aborts the transaction with a
+// serialization failure (40001) or a deadlock (40P01), as it may when
+// several instances share the inventory, the whole transaction is tried
+// again, up to txAttempts times: fn must change nothing outside it. In a
+// store bound to a transaction (InTx) fn runs in that transaction, under
+// a savepoint, so that a failed fn still leaves nothing of itself and the
+// transaction stays usable; the outermost transaction is the one retried.
 func (s *db) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.tx != nil {
 		return s.savepoint(ctx, fn)
 	}
+	var err error
+	for range txAttempts {
+		if err = s.oneTx(ctx, fn); !isRetryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return err
+}
+
+// oneTx is one try of withTx.
+func (s *db) oneTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap("begin", err)
