@@ -356,10 +356,11 @@ func (w *watch) delivered() map[string][]message {
 	w.t.Helper()
 	hook, hookErrs := w.hook.messages()
 	chat, chatErrs := w.chat.messages()
-	if errs := append(hookErrs, chatErrs...); len(errs) > 0 {
-		w.t.Fatalf("receivers refused messages: %q", errs)
+	mail, stray := mailMessages(w.smtp, watchAdmin)
+	if errs := append(hookErrs, chatErrs...); len(errs) > 0 || len(stray) > 0 {
+		w.t.Fatalf("receivers refused messages: %q; e-mails not to the admin alone: %q", errs, stray)
 	}
-	return map[string][]message{"webhook": hook, "slack": chat, "e-mail": mailMessages(w.smtp)}
+	return map[string][]message{"webhook": hook, "slack": chat, "e-mail": mail}
 }
 
 // assertQuiet proves that nothing more is sent while nothing changes: it

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -152,15 +153,20 @@ func startSlackReceiver(t *testing.T) *receiver {
 	})
 }
 
-// mailMessages are the alert e-mails the SMTP server received.
-func mailMessages(s *testenv.SMTPServer) []message {
+// mailMessages are the alert e-mails the SMTP server received, and the
+// messages sent to anyone but to.
+func mailMessages(s *testenv.SMTPServer, to string) ([]message, []string) {
 	var out []message
+	var stray []string
 	for _, m := range s.Messages() {
 		subject := m.Subject()
+		if len(m.To) != 1 || m.To[0] != to {
+			stray = append(stray, fmt.Sprintf("%q to %v", subject, m.To))
+		}
 		out = append(out, message{Kind: kindOf(subject), Alert: alertOf(strings.ReplaceAll(string(m.Data), "\r\n", "\n")),
 			Subject: subject})
 	}
-	return out
+	return out, stray
 }
 
 // sServer is a real `openssl s_server` on a fixed loopback address,
