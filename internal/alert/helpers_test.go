@@ -163,14 +163,13 @@ func (e *endpoints) judge(s *site, now time.Time) *inventory.EndpointResult {
 	// Trust is judged within the leaf's validity: expiry has rules of
 	// its own.
 	at := leaf.NotBefore.Add(time.Second)
+	// As internal/deploy/check does: the chain verifies with the served
+	// intermediates only, and the known intermediate that issued the
+	// leaf must be among them.
 	_, err := leaf.Verify(x509.VerifyOptions{Roots: e.pki.roots, Intermediates: served, CurrentTime: at})
-	all := served.Clone()
-	all.AddCert(e.pki.inter)
-	_, allErr := leaf.Verify(x509.VerifyOptions{Roots: e.pki.roots, Intermediates: all, CurrentTime: at})
-	c.ChainVerifies = allErr == nil
-	// Whether intermediates are missing is known only of a chain that
-	// verifies once the known intermediates are added.
-	c.IntermediatesServed = err == nil || !c.ChainVerifies
+	c.ChainVerifies = err == nil
+	c.IntermediatesServed = leaf.CheckSignatureFrom(e.pki.inter) != nil || slices.ContainsFunc(s.served[1:],
+		func(x *x509.Certificate) bool { return x.Equal(e.pki.inter) })
 	c.NameMatches = leaf.VerifyHostname(firstNonEmpty(s.ep.ServerName, "localhost")) == nil
 	if s.revoked {
 		c.Revocation = "revoked"

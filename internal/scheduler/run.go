@@ -103,6 +103,7 @@ func (s *Scheduler) execute(ctx context.Context, k Kind, job *inventory.Job) {
 		run.NextRunAt = finished.Add(k.backoff(run.Attempts))
 		s.log.Error("job failed", "kind", k.Name, "attempt", run.Attempts, "retry_at", run.NextRunAt, "err", err)
 	}
+	run.NextRunAt = afterSlot(job.RunSlot, run.NextRunAt)
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
 	defer fcancel()
 	if err := s.st.FinishJob(fctx, k.Name, s.cfg.Owner, run); err != nil {
@@ -139,4 +140,16 @@ func (s *Scheduler) keepLease(ctx context.Context, cancel context.CancelFunc, jo
 		}
 	}()
 	return lost
+}
+
+// afterSlot returns next, or the start of the second after slot when next
+// falls within slot's second. The inventory keeps times, slots included,
+// to the second, and a slot that finished never runs again: a job whose
+// next slot were stored in the second it just ran (an interval under a
+// second, a quick retry) would stay due and never be claimed.
+func afterSlot(slot, next time.Time) time.Time {
+	if floor := slot.Truncate(time.Second).Add(time.Second); next.Before(floor) {
+		return floor
+	}
+	return next
 }

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -35,6 +36,40 @@ func TestSlotRunsOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSubSecondInterval: a kind due more often than once a second (the
+// inventory keeps slots to the second) runs in every later second rather
+// than stopping after its first run in a slot's second.
+func TestSubSecondInterval(t *testing.T) {
+	eachBackend(t, func(t *testing.T, loc string) {
+		clk := newClock()
+		c := &counter{}
+		st, _ := openJobs(t, loc)
+		a, _ := start(t, st, clk, Kind{Name: "fast", Run: c.Run, Every: 300 * time.Millisecond})
+		for i := 1; i <= 3; i++ {
+			clk.Advance(time.Second)
+			testenv.WaitFor(t, 10*time.Second, fmt.Sprintf("run %d, a second after the last", i), func() bool { return c.Count() >= i })
+			testenv.WaitFor(t, 10*time.Second, "the run's end", func() bool { return !status(t, a).Running })
+			if next := status(t, a).NextRun; !next.After(clk.Now()) {
+				t.Fatalf("after run %d at %s: next run %s, want a later second", i, clk.Now(), next)
+			}
+		}
+	})
+}
+
+func TestAfterSlot(t *testing.T) {
+	slot := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	for _, tc := range []struct{ next, want time.Time }{
+		{slot.Add(300 * time.Millisecond), slot.Add(time.Second)},
+		{slot.Add(-time.Minute), slot.Add(time.Second)},
+		{slot.Add(time.Second), slot.Add(time.Second)},
+		{slot.Add(time.Hour), slot.Add(time.Hour)},
+	} {
+		if got := afterSlot(slot.Add(200*time.Millisecond), tc.next); !got.Equal(tc.want) {
+			t.Errorf("afterSlot(%s, %s) = %s, want %s", slot, tc.next, got, tc.want)
+		}
+	}
 }
 
 // TestSurvivesRestart: a job due while no scheduler runs is run by the
