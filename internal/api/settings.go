@@ -44,7 +44,6 @@ func settingsOut(s *settings.Settings) client.Settings {
 		DigestTime: s.Digest.TimeOfDay, DigestAlways: s.Digest.Always, DigestChannels: nonNil(s.Digest.Channels)}
 }
 
-
 func emailOut(e *inventory.Email) client.Email {
 	to := e.To
 	if to == nil {

@@ -173,7 +173,7 @@ func (s *Service) stuck(ctx context.Context, d *Digest) error {
 	var lines []Line
 	for _, st := range all {
 		a := st.Acquisition
-		lines = append(lines, Line{Text: fmt.Sprintf("acquisition %d: %s for %d days", a.ID, st.Reason, st.Days),
+		lines = append(lines, Line{Text: fmt.Sprintf("acquisition %d: %s", a.ID, st.Reason),
 			Link: d.link("/acquisitions/" + strconv.FormatInt(a.ID, 10))})
 	}
 	d.add(&d.Needs, "Processes that have not moved", "/acquisitions", lines)
