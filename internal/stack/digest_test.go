@@ -6,11 +6,13 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certkeeper/certkeeper/internal/deploy"
 	"github.com/certkeeper/certkeeper/internal/inventory"
 	"github.com/certkeeper/certkeeper/internal/settings"
 	"github.com/certkeeper/certkeeper/internal/stack"
@@ -113,4 +115,55 @@ func overdueDefinition(t *testing.T, s *stack.Stack) string {
 		t.Fatal(err)
 	}
 	return "web"
+}
+
+// TestDeploymentEndpointAlertMailsTheTargetAdmin: an alert about the
+// endpoint of a confirmed deployment (its certificate expires within the
+// leaf-expiry rule's 30 days) is e-mailed to the target's admin through
+// a real SMTP server, as well as to the instance's admin.
+func TestDeploymentEndpointAlertMailsTheTargetAdmin(t *testing.T) {
+	ctx := context.Background()
+	srv := testenv.NewSMTPServer(t, testenv.SMTPOptions{})
+	s := stacktest.New(t, stacktest.OpenSQLite(t), stack.Config{MailTimeout: 10 * time.Second})
+	ptr := func(v string) *string { return &v }
+	if _, err := s.Settings.Update(ctx, "user:ada", settings.Update{AdminEmail: ptr("pki@example.test"),
+		SMTPHost: ptr(srv.Addr), Security: ptr(settings.SecurityNone)}); err != nil {
+		t.Fatal(err)
+	}
+	cert, port := serveCert(t, "svc.example.test")
+	res, err := s.Store.PutCertificates(ctx, []*inventory.Certificate{inventory.NewCertificate(cert, "test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := s.Deploy.CreateTarget(ctx, "test", deploy.TargetInput{Name: "svc", Preset: "nginx", Method: inventory.MethodManual,
+		AdminEmail: "svc-admin@example.test", Check: inventory.CheckSpec{Host: "127.0.0.1", Port: port, SNI: "svc.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := s.Deploy.Start(ctx, "test", res[0].ID, tv.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Deploy.Continue(ctx, "test", d.ID, "installed by hand"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Monitor.RunNow(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Alerts.Evaluate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, m := range srv.Messages() {
+		if strings.Contains(m.Subject(), "svc.example.test") || strings.Contains(m.Subject(), "127.0.0.1") {
+			to = append(to, m.To...)
+		}
+	}
+	if !slices.Contains(to, "svc-admin@example.test") || !slices.Contains(to, "pki@example.test") {
+		var subjects []string
+		for _, m := range srv.Messages() {
+			subjects = append(subjects, m.Subject()+" -> "+strings.Join(m.To, ","))
+		}
+		t.Fatalf("the endpoint's alert went to %v; want the target's admin and the instance's; all: %q", to, subjects)
+	}
 }
