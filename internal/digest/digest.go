@@ -98,6 +98,10 @@ type Result struct {
 	Reason string
 	// Recipients counts the e-mail addresses and channels it was for.
 	Recipients int
+	// Err is why a delivery failed (Sent is then false). What got
+	// through, and what did not, is recorded by the notifier; the digest
+	// counts as made all the same, so that it is not sent twice.
+	Err error
 }
 
 // Send makes the digest of everything since the last one and sends it
@@ -109,7 +113,10 @@ func (s *Service) Send(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return res, s.st.PutSetting(ctx, stateSetting, stateValue(res.Digest.At))
+	if err := s.st.PutSetting(ctx, stateSetting, stateValue(res.Digest.At)); err != nil {
+		return nil, err
+	}
+	return res, res.Err
 }
 
 // send makes and sends the digest without recording it.
@@ -130,7 +137,8 @@ func (s *Service) send(ctx context.Context) (*Result, error) {
 		res.Reason = "nothing needs action and nothing changed"
 	default:
 		if err := s.notify.Notify(ctx, d.Notice(opts)); err != nil {
-			return nil, fmt.Errorf("digest: %w", err)
+			res.Reason, res.Err = "delivery failed: see Sent e-mails and Sent notifications", fmt.Errorf("digest: %w", err)
+			break
 		}
 		res.Sent = true
 	}

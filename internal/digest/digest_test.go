@@ -16,11 +16,15 @@ import (
 )
 
 // notices records what the digest sends.
-type notices struct{ sent []inventory.Notice }
+type notices struct {
+	sent []inventory.Notice
+	// fail, when set, is what every delivery returns.
+	fail error
+}
 
 func (n *notices) Notify(_ context.Context, x inventory.Notice) error {
 	n.sent = append(n.sent, x)
-	return nil
+	return n.fail
 }
 
 type fixture struct {

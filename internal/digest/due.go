@@ -46,7 +46,9 @@ func (s *Service) due(ctx context.Context, opts Options, now time.Time) (bool, e
 
 // RunDue sends today's digest when it is due (see Due) and records the
 // day, quiet or not: the scheduler's "digest" job calls it. It returns
-// nil, nil when the digest is not due.
+// nil, nil when the digest is not due, and Result.Err when a delivery
+// failed (the day is recorded all the same: a retry does not send it
+// twice).
 func (s *Service) RunDue(ctx context.Context) (*Result, error) {
 	due, err := s.Due(ctx)
 	if err != nil || !due {
@@ -65,12 +67,13 @@ func (s *Service) RunDue(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("digest: %w", err)
 	}
-	return res, nil
+	return res, res.Err
 }
 
 // SendNow sends the digest at once on actor's request, as the scheduled
 // one would be (not when there is nothing to say, unless the options say
-// always), and audits the request with its outcome. It does not count as
+// always), and audits the request with its outcome. A failed delivery is
+// a Result with Sent false and Err set, not an error. It does not count as
 // the day's scheduled digest, but the next one starts from it.
 func (s *Service) SendNow(ctx context.Context, actor string) (*Result, error) {
 	res, err := s.send(ctx)

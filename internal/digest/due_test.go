@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,22 @@ func TestDigestSendNowIsAuditedAndPreviewChangesNothing(t *testing.T) {
 	res, err = f.service.RunDue(ctx)
 	if err != nil || res == nil || res.Sent || res.Digest.ChangeCount() != 0 {
 		t.Fatalf("scheduled digest after a requested one = %+v, %v; want made, quiet", res, err)
+	}
+}
+
+// TestDigestDueFailedDeliveryIsNotRepeated: a delivery that fails is the
+// job's error, but the day's digest counts as made: the job's retry does
+// not send it again.
+func TestDigestDueFailedDeliveryIsNotRepeated(t *testing.T) {
+	f := newFixture(t)
+	f.sent.fail = errors.New("notify: channel ops: HTTP 500")
+	f.alerts = []digest.Alert{{ID: 1, Severity: inventory.SeverityCritical, Subject: "x:443", Summary: "expired"}}
+	res, err := f.service.RunDue(context.Background())
+	if !errors.Is(err, f.sent.fail) || res == nil || res.Sent || !strings.Contains(res.Reason, "delivery failed") {
+		t.Fatalf("RunDue with a failing delivery = %+v, %v; want the failure", res, err)
+	}
+	f.clock.Advance(15 * time.Minute)
+	if res := f.runDue(t); res != nil || len(f.sent.sent) != 1 {
+		t.Fatalf("the retry sent again: %+v, %d deliveries", res, len(f.sent.sent))
 	}
 }
