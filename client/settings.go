@@ -28,6 +28,13 @@ type Settings struct {
 	MonitorRetentionDays int `json:"monitor_retention_days"`
 	// MonitorConcurrency bounds the endpoints checked at once.
 	MonitorConcurrency int `json:"monitor_concurrency"`
+	// DigestTime is when the daily digest is due, "HH:MM" UTC.
+	DigestTime string `json:"digest_time"`
+	// DigestAlways sends the digest even when nothing needs action.
+	DigestAlways bool `json:"digest_always"`
+	// DigestChannels are the notification channels that also receive
+	// the digest (the admin e-mail always does when set).
+	DigestChannels []string `json:"digest_channels"`
 }
 
 // SettingsUpdate changes settings: a nil field keeps the stored value,
@@ -46,6 +53,11 @@ type SettingsUpdate struct {
 	MonitorTime          *string `json:"monitor_time,omitempty"`
 	MonitorRetentionDays *int    `json:"monitor_retention_days,omitempty"`
 	MonitorConcurrency   *int    `json:"monitor_concurrency,omitempty"`
+	// DigestTime "" restores the default (07:00); DigestChannels replaces
+	// the list (an empty list: none).
+	DigestTime     *string   `json:"digest_time,omitempty"`
+	DigestAlways   *bool     `json:"digest_always,omitempty"`
+	DigestChannels *[]string `json:"digest_channels,omitempty"`
 }
 
 // TestEmail asks for the test e-mail.

@@ -27,6 +27,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/digest"
 	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/keys"
@@ -76,6 +77,8 @@ type Deps struct {
 	Outbound *outbound.Service
 	// Alerts keeps alerts, their rules and their routing.
 	Alerts *alert.Service
+	// Digest makes the daily digest and sends it on request.
+	Digest *digest.Service
 	// Jobs is the process's scheduler; nil leaves the job routes
 	// answering 503.
 	Jobs Jobs

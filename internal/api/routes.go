@@ -105,7 +105,7 @@ func (a *API) table() []route {
 	for _, group := range [][]route{a.certificateRoutes(), a.keyRoutes(), a.definitionRoutes(), a.documentRoutes(),
 		a.acquisitionRoutes(), a.catalogueRoutes(), a.userRoutes(), a.auditRoutes(),
 		a.caRoutes(), a.dashboardRoutes(), a.settingsRoutes(), a.deploymentRoutes(), a.agentRoutes(), a.trustRoutes(),
-		a.outboundRoutes(), a.policyRoutes(), a.channelRoutes(), a.alertRoutes(), a.monitorRoutes(), a.jobRoutes()} {
+		a.outboundRoutes(), a.policyRoutes(), a.channelRoutes(), a.alertRoutes(), a.digestRoutes(), a.monitorRoutes(), a.jobRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs

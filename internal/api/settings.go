@@ -40,7 +40,8 @@ func settingsOut(s *settings.Settings) client.Settings {
 	return client.Settings{AdminEmail: s.AdminEmail, ExternalURL: s.ExternalURL, SMTPHost: s.SMTP.Host,
 		SMTPSecurity: s.SMTP.Security, SMTPUsername: s.SMTP.Username, SMTPFrom: s.SMTP.From,
 		SMTPPasswordSet: s.SMTP.PasswordSet, MonitorTime: s.Monitoring.TimeOfDay,
-		MonitorRetentionDays: s.Monitoring.RetentionDays, MonitorConcurrency: s.Monitoring.Concurrency}
+		MonitorRetentionDays: s.Monitoring.RetentionDays, MonitorConcurrency: s.Monitoring.Concurrency,
+		DigestTime: s.Digest.TimeOfDay, DigestAlways: s.Digest.Always, DigestChannels: nonNil(s.Digest.Channels)}
 }
 
 func emailOut(e *inventory.Email) client.Email {
@@ -68,7 +69,8 @@ func (a *API) updateSettings(w http.ResponseWriter, r *http.Request) error {
 	s, err := a.Settings.Update(r.Context(), actor(r), settings.Update{AdminEmail: in.AdminEmail,
 		ExternalURL: in.ExternalURL, SMTPHost: in.SMTPHost, Security: in.SMTPSecurity, Username: in.SMTPUsername,
 		From: in.SMTPFrom, Password: in.SMTPPassword, MonitorTime: in.MonitorTime,
-		MonitorRetentionDays: in.MonitorRetentionDays, MonitorConcurrency: in.MonitorConcurrency})
+		MonitorRetentionDays: in.MonitorRetentionDays, MonitorConcurrency: in.MonitorConcurrency,
+		DigestTime: in.DigestTime, DigestAlways: in.DigestAlways, DigestChannels: in.DigestChannels})
 	if err != nil {
 		return err
 	}

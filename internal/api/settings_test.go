@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -95,8 +96,9 @@ func testSettings(t *testing.T, e *settingsEnv) {
 	}
 	want := client.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com", SMTPHost: e.smtp.Addr,
 		SMTPSecurity: "starttls", SMTPUsername: "mailer", SMTPFrom: "certkeeper@example.com", SMTPPasswordSet: true,
-		MonitorTime: "06:00", MonitorRetentionDays: 90, MonitorConcurrency: 50}
-	if *got != want {
+		MonitorTime: "06:00", MonitorRetentionDays: 90, MonitorConcurrency: 50,
+		DigestTime: "07:00", DigestChannels: []string{}}
+	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("UpdateSettings = %+v, want %+v", got, want)
 	}
 	// Absent fields are kept; an empty password removes it.
@@ -149,7 +151,7 @@ func testSettingsValidation(t *testing.T, e *settingsEnv) {
 		}
 	}
 	after, err := e.admin.GetSettings(ctx)
-	if err != nil || *after != *before {
+	if err != nil || !reflect.DeepEqual(after, before) {
 		t.Errorf("after refused updates: %+v, %v; want %+v", after, err, before)
 	}
 	if e.rec.contains(smtpPassword) {

@@ -77,7 +77,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.catalogueCommands()...) // issuer, product, vendor-account
 	root.AddCommand(a.targetCommand(), a.presetCommand(), a.deployCommand(), a.deploymentCommand(),
 		a.packageCommand(), a.installCommand(), a.checkCommand())
-	root.AddCommand(a.outboundCommand(), a.notifyCommand(), a.jobsCommand())
+	root.AddCommand(a.outboundCommand(), a.notifyCommand(), a.jobsCommand(), a.digestCommand())
 	root.AddCommand(a.monitorCommand())
 	return root
 }

@@ -82,3 +82,9 @@ func stuckReason(st inventory.AcquisitionState, days int) string {
 	}
 	return fmt.Sprintf("unchanged for %d days", days)
 }
+
+// Stuck returns the open processes that have not moved for
+// StuckAfter or more at the service's time, as the figures list them.
+func (s *Service) Stuck(ctx context.Context) ([]Stuck, error) {
+	return s.stuck(ctx, s.now())
+}

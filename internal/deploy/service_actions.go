@@ -188,6 +188,7 @@ func (s *Service) recordCheck(ctx context.Context, actor string, p *deployProces
 	if err := s.updateAudited(ctx, actor, action, deploymentObject(d.ID), summary, d, steps...); err != nil {
 		return nil, err
 	}
+	s.mailFailedCheck(ctx, p, res)
 	return s.deploymentView(ctx, d, true)
 }
 

@@ -126,5 +126,6 @@ func (s *Service) AgentResult(ctx context.Context, agentID, deploymentID int64, 
 	if err := s.updateAudited(ctx, actor, "deployment.install", deploymentObject(deploymentID), summary, p.d, steps...); err != nil {
 		return nil, err
 	}
+	s.mailFailedCheck(ctx, p, o.Check)
 	return p.d, nil
 }

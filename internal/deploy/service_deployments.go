@@ -252,6 +252,7 @@ func (s *Service) Install(ctx context.Context, actor string, id int64) (*Deploym
 	if err := s.updateAudited(rctx, actor, "deployment.install", deploymentObject(id), summary, p.d, steps...); err != nil {
 		return nil, err
 	}
+	s.mailFailedCheck(rctx, p, out.Check)
 	s.o.Log.Info("deployment installed", "deployment", id, "target", p.t.Name, "state", p.d.State)
 	return s.deploymentView(rctx, p.d, true)
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// Always sends a digest even when nothing needs action and nothing
 	// changed.
 	Always bool
+	// Hour and Minute (UTC) are when the day's scheduled digest is due;
+	// zero means midnight.
+	Hour, Minute int
 }
 
 // Sources are what a digest is made of. Each is read once per digest.
@@ -60,6 +63,9 @@ type Store interface {
 	GetSetting(ctx context.Context, name string) ([]byte, error)
 	PutSetting(ctx context.Context, name string, value []byte) error
 	ListAudit(ctx context.Context, since time.Time, p inventory.Page) ([]inventory.AuditEvent, string, error)
+	// InTx writes a digest's state and its audit event in one
+	// transaction.
+	InTx(ctx context.Context, fn func(tx inventory.Store) error) error
 }
 
 // Notifier sends a notice.
@@ -90,6 +96,12 @@ type Result struct {
 	// to; Reason says which.
 	Sent   bool
 	Reason string
+	// Recipients counts the e-mail addresses and channels it was for.
+	Recipients int
+	// Err is why a delivery failed (Sent is then false). What got
+	// through, and what did not, is recorded by the notifier; the digest
+	// counts as made all the same, so that it is not sent twice.
+	Err error
 }
 
 // Send makes the digest of everything since the last one and sends it
@@ -97,6 +109,18 @@ type Result struct {
 // Options.Always is off) or nobody to send it to. Either way the next
 // digest starts from now: a quiet day is not repeated the day after.
 func (s *Service) Send(ctx context.Context) (*Result, error) {
+	res, err := s.send(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.st.PutSetting(ctx, stateSetting, stateValue(res.Digest.At)); err != nil {
+		return nil, err
+	}
+	return res, res.Err
+}
+
+// send makes and sends the digest without recording it.
+func (s *Service) send(ctx context.Context) (*Result, error) {
 	opts, err := s.src.Options(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("digest: %w", err)
@@ -105,7 +129,7 @@ func (s *Service) Send(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Digest: d}
+	res := &Result{Digest: d, Recipients: len(opts.Emails) + len(opts.Channels)}
 	switch {
 	case len(opts.Emails) == 0 && len(opts.Channels) == 0:
 		res.Reason = "no recipient: set the admin e-mail"
@@ -113,12 +137,15 @@ func (s *Service) Send(ctx context.Context) (*Result, error) {
 		res.Reason = "nothing needs action and nothing changed"
 	default:
 		if err := s.notify.Notify(ctx, d.Notice(opts)); err != nil {
-			return nil, fmt.Errorf("digest: %w", err)
+			res.Reason, res.Err = "delivery failed: see Sent e-mails and Sent notifications", fmt.Errorf("digest: %w", err)
+			break
 		}
 		res.Sent = true
 	}
-	return res, s.st.PutSetting(ctx, stateSetting, []byte(d.At.UTC().Format(time.RFC3339Nano)))
+	return res, nil
 }
+
+func stateValue(at time.Time) []byte { return []byte(at.UTC().Format(time.RFC3339Nano)) }
 
 // Make gathers the digest of what happened since the last one, without
 // sending it or moving its start.

@@ -16,11 +16,15 @@ import (
 )
 
 // notices records what the digest sends.
-type notices struct{ sent []inventory.Notice }
+type notices struct {
+	sent []inventory.Notice
+	// fail, when set, is what every delivery returns.
+	fail error
+}
 
 func (n *notices) Notify(_ context.Context, x inventory.Notice) error {
 	n.sent = append(n.sent, x)
-	return nil
+	return n.fail
 }
 
 type fixture struct {
@@ -94,7 +98,7 @@ func TestDigestListsWhatNeedsActionAndWhatChanged(t *testing.T) {
 		{ID: 4, Address: "ok.example.test:443", Last: &inventory.EndpointResult{Check: inventory.CheckResult{Passed: true}}},
 		{ID: 5, Address: "new.example.test:443"},
 	}
-	f.stuck = []dashboard.Stuck{{Acquisition: inventory.Acquisition{ID: 12}, Days: 20, Reason: "waiting for approval"}}
+	f.stuck = []dashboard.Stuck{{Acquisition: inventory.Acquisition{ID: 12}, Days: 20, Reason: "ordered 20 days ago, no certificate received"}}
 	res, err := f.service.Send(context.Background())
 	if err != nil || !res.Sent {
 		t.Fatalf("sent=%v reason=%q err=%v", res != nil && res.Sent, res.Reason, err)
@@ -116,7 +120,7 @@ func TestDigestListsWhatNeedsActionAndWhatChanged(t *testing.T) {
 		"Acknowledged alerts still open (1)",
 		"db.example.test:5432: connection refused",
 		"https://ck.example.test/endpoints/3",
-		"acquisition 12: waiting for approval for 20 days",
+		"acquisition 12: ordered 20 days ago, no certificate received",
 		"certificate.import by user:ana: web.example.test",
 	} {
 		if !strings.Contains(text, s) {

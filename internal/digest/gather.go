@@ -173,7 +173,7 @@ func (s *Service) stuck(ctx context.Context, d *Digest) error {
 	var lines []Line
 	for _, st := range all {
 		a := st.Acquisition
-		lines = append(lines, Line{Text: fmt.Sprintf("acquisition %d: %s for %d days", a.ID, st.Reason, st.Days),
+		lines = append(lines, Line{Text: fmt.Sprintf("acquisition %d: %s", a.ID, st.Reason),
 			Link: d.link("/acquisitions/" + strconv.FormatInt(a.ID, 10))})
 	}
 	d.add(&d.Needs, "Processes that have not moved", "/acquisitions", lines)
@@ -191,7 +191,7 @@ func (s *Service) changes(ctx context.Context, d *Digest) error {
 			return fmt.Errorf("reading the audit trail: %w", err)
 		}
 		for _, e := range events {
-			if !e.Time.After(d.Since) || e.Time.After(d.At) || strings.HasPrefix(e.Object, inventory.KindRoute+":") {
+			if !e.Time.After(d.Since) || e.Time.After(d.At) || strings.HasPrefix(e.Object, inventory.KindRoute+":") || strings.HasPrefix(e.Object, objectKind+":") {
 				continue
 			}
 			lines = append(lines, Line{Text: fmt.Sprintf("%s %s by %s: %s", e.Time.UTC().Format("2006-01-02 15:04"),

@@ -24,6 +24,8 @@ func (d *Digest) Subject() string {
 		return "certkeeper digest " + day(d.At) + ": all quiet"
 	case n == 0:
 		return fmt.Sprintf("certkeeper digest %s: nothing needs action, %s", day(d.At), plural(c, "change"))
+	case n == 1:
+		return fmt.Sprintf("certkeeper digest %s: 1 thing needs action, %s", day(d.At), plural(c, "change"))
 	default:
 		return fmt.Sprintf("certkeeper digest %s: %s need action, %s", day(d.At), plural(n, "thing"), plural(c, "change"))
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,27 @@ type Settings struct {
 	ExternalURL string
 	SMTP        SMTP
 	Monitoring  Monitoring
+	Digest      Digest
+}
+
+// DefaultDigestTime is when the daily digest is due when none is set.
+const DefaultDigestTime = "07:00"
+
+// Digest says when and to whom the daily digest goes. The admin e-mail
+// always receives it when set; Channels are notification channel names.
+type Digest struct {
+	// TimeOfDay is "HH:MM" UTC, after which the day's digest is due.
+	TimeOfDay string
+	// Always sends a digest even when nothing needs action.
+	Always bool
+	// Channels also receive it; nil means none.
+	Channels []string
+}
+
+// DailyAt returns the hour and minute of TimeOfDay (the default for a
+// value that does not parse).
+func (d Digest) DailyAt() (hour, minute int) {
+	return dailyAt(d.TimeOfDay, DefaultDigestTime)
 }
 
 // Monitoring defaults.
@@ -62,9 +84,13 @@ type Monitoring struct {
 // DailyAt returns the hour and minute of TimeOfDay (the default for a
 // value that does not parse).
 func (m Monitoring) DailyAt() (hour, minute int) {
-	t, err := time.Parse("15:04", m.TimeOfDay)
+	return dailyAt(m.TimeOfDay, DefaultMonitorTime)
+}
+
+func dailyAt(v, def string) (hour, minute int) {
+	t, err := time.Parse("15:04", v)
 	if err != nil {
-		t, _ = time.Parse("15:04", DefaultMonitorTime)
+		t, _ = time.Parse("15:04", def)
 	}
 	return t.Hour(), t.Minute()
 }
@@ -106,6 +132,12 @@ type Update struct {
 	MonitorTime          *string
 	MonitorRetentionDays *int
 	MonitorConcurrency   *int
+	// DigestTime is "HH:MM" UTC ("" restores the default, 07:00);
+	// DigestAlways sends the digest on quiet days too; DigestChannels
+	// replaces the digest's channel names (an empty list: none).
+	DigestTime     *string
+	DigestAlways   *bool
+	DigestChannels *[]string
 }
 
 // Service reads and changes settings. It is safe for concurrent use.
@@ -131,16 +163,19 @@ const documentName = "settings"
 // document is the stored JSON form. SealedPassword is the SMTP password
 // sealed under the master key, bound to passwordContext.
 type document struct {
-	AdminEmail     string `json:"admin_email,omitempty"`
-	ExternalURL    string `json:"external_url,omitempty"`
-	SMTPHost       string `json:"smtp_host,omitempty"`
-	SMTPSecurity   string `json:"smtp_security,omitempty"`
-	SMTPUsername   string `json:"smtp_username,omitempty"`
-	SMTPFrom       string `json:"smtp_from,omitempty"`
-	SealedPassword []byte `json:"smtp_password_sealed,omitempty"`
-	MonitorTime    string `json:"monitor_time,omitempty"`
-	MonitorKeep    int    `json:"monitor_retention_days,omitempty"`
-	MonitorWorkers int    `json:"monitor_concurrency,omitempty"`
+	AdminEmail     string   `json:"admin_email,omitempty"`
+	ExternalURL    string   `json:"external_url,omitempty"`
+	SMTPHost       string   `json:"smtp_host,omitempty"`
+	SMTPSecurity   string   `json:"smtp_security,omitempty"`
+	SMTPUsername   string   `json:"smtp_username,omitempty"`
+	SMTPFrom       string   `json:"smtp_from,omitempty"`
+	SealedPassword []byte   `json:"smtp_password_sealed,omitempty"`
+	MonitorTime    string   `json:"monitor_time,omitempty"`
+	MonitorKeep    int      `json:"monitor_retention_days,omitempty"`
+	MonitorWorkers int      `json:"monitor_concurrency,omitempty"`
+	DigestTime     string   `json:"digest_time,omitempty"`
+	DigestAlways   bool     `json:"digest_always,omitempty"`
+	DigestChannels []string `json:"digest_channels,omitempty"`
 }
 
 // passwordContext binds the sealed password to its place, so that a
@@ -179,7 +214,9 @@ func (d *document) view() *Settings {
 	return &Settings{AdminEmail: d.AdminEmail, ExternalURL: d.ExternalURL, SMTP: SMTP{Host: d.SMTPHost,
 		Security: d.SMTPSecurity, Username: d.SMTPUsername, From: d.SMTPFrom, PasswordSet: len(d.SealedPassword) > 0},
 		Monitoring: Monitoring{TimeOfDay: orString(d.MonitorTime, DefaultMonitorTime),
-			RetentionDays: orInt(d.MonitorKeep, DefaultMonitorRetentionDays), Concurrency: orInt(d.MonitorWorkers, DefaultMonitorConcurrency)}}
+			RetentionDays: orInt(d.MonitorKeep, DefaultMonitorRetentionDays), Concurrency: orInt(d.MonitorWorkers, DefaultMonitorConcurrency)},
+		Digest: Digest{TimeOfDay: orString(d.DigestTime, DefaultDigestTime), Always: d.DigestAlways,
+			Channels: slices.Clone(d.DigestChannels)}}
 }
 
 func orString(v, def string) string {
@@ -266,6 +303,16 @@ func (s *Service) apply(d *document, u Update) ([]string, error) {
 	}
 	setInt("monitor_retention_days", &d.MonitorKeep, u.MonitorRetentionDays)
 	setInt("monitor_concurrency", &d.MonitorWorkers, u.MonitorConcurrency)
+	set("digest_time", &d.DigestTime, u.DigestTime)
+	if v := u.DigestAlways; v != nil && *v != d.DigestAlways {
+		d.DigestAlways, changed = *v, append(changed, "digest_always")
+	}
+	if v := u.DigestChannels; v != nil {
+		names := channelNames(*v)
+		if !slices.Equal(names, d.DigestChannels) {
+			d.DigestChannels, changed = names, append(changed, "digest_channels")
+		}
+	}
 	switch {
 	case u.Password == nil:
 	case *u.Password == "":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -51,8 +52,9 @@ func TestDefaults(t *testing.T) {
 	ctx := context.Background()
 	got, err := svc.Get(ctx)
 	want := &settings.Settings{SMTP: settings.SMTP{Security: settings.SecurityStartTLS},
-		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50}}
-	if err != nil || *got != *want {
+		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50},
+		Digest:     settings.Digest{TimeOfDay: "07:00"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("Get on a new store = %+v, %v; want %+v", got, err, want)
 	}
 	if pw, err := svc.SMTPPassword(ctx); pw != "" || err != nil {
@@ -70,11 +72,12 @@ func TestUpdate(t *testing.T) {
 	want := settings.Settings{AdminEmail: "pki@example.com", ExternalURL: "https://ck.example.com/base",
 		SMTP: settings.SMTP{Host: "smtp.example.com:587", Security: "tls", Username: "mailer",
 			From: "certkeeper@example.com", PasswordSet: true},
-		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50}}
-	if *got != want {
+		Monitoring: settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 50},
+		Digest:     settings.Digest{TimeOfDay: "07:00"}}
+	if !reflect.DeepEqual(*got, want) {
 		t.Errorf("Update = %+v, want %+v", got, want)
 	}
-	if got, _ := svc.Get(ctx); *got != want {
+	if got, _ := svc.Get(ctx); !reflect.DeepEqual(*got, want) {
 		t.Errorf("Get = %+v, want %+v", got, want)
 	}
 	if pw, err := svc.SMTPPassword(ctx); pw != secret || err != nil {
@@ -161,7 +164,7 @@ func TestValidation(t *testing.T) {
 			}
 			after, _ := svc.Get(ctx)
 			pw, _ := svc.SMTPPassword(ctx)
-			if *after != *before || pw != secret {
+			if !reflect.DeepEqual(after, before) || pw != secret {
 				t.Errorf("after a refused update: %+v, password kept %t; want %+v unchanged", after, pw == secret, before)
 			}
 		})
@@ -258,5 +261,43 @@ func TestMonitoring(t *testing.T) {
 	want = settings.Monitoring{TimeOfDay: "06:00", RetentionDays: 90, Concurrency: 5}
 	if err != nil || got.Monitoring != want {
 		t.Errorf("Update to defaults = %+v, %v; want %+v", got.Monitoring, err, want)
+	}
+}
+
+// TestDigest: the digest's time, quiet-day switch and channels are kept,
+// validated with one-line errors that change nothing, and restored to
+// their defaults.
+func TestDigest(t *testing.T) {
+	svc, st := newService(t)
+	ctx := context.Background()
+	yes := true
+	chans := []string{" ops ", "pager.duty", "ops", ""}
+	got, err := svc.Update(ctx, "admin", settings.Update{DigestTime: ptr("18:45"), DigestAlways: &yes, DigestChannels: &chans})
+	want := settings.Digest{TimeOfDay: "18:45", Always: true, Channels: []string{"ops", "pager.duty"}}
+	if err != nil || !reflect.DeepEqual(got.Digest, want) {
+		t.Fatalf("Update = %+v, %v; want %+v", got.Digest, err, want)
+	}
+	if h, m := got.Digest.DailyAt(); h != 18 || m != 45 {
+		t.Errorf("DailyAt = %d:%d, want 18:45", h, m)
+	}
+	events, _, _ := st.ListAudit(ctx, time.Time{}, inventory.Page{Limit: 10})
+	if len(events) == 0 || !strings.Contains(events[len(events)-1].Summary, "digest_time, digest_always, digest_channels") {
+		t.Errorf("audit = %+v; want the digest fields named", events)
+	}
+	bad := []string{"ops", "no spaces allowed"}
+	for _, u := range []settings.Update{{DigestTime: ptr("7:00")}, {DigestTime: ptr("24:00")}, {DigestChannels: &bad}} {
+		var fe *inventory.FieldError
+		_, err := svc.Update(ctx, "admin", u)
+		if !errors.As(err, &fe) || !strings.HasPrefix(fe.Field, "digest_") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Update(%+v) = %v, want a one-line digest field error", u, err)
+		}
+	}
+	if now, _ := svc.Get(ctx); !reflect.DeepEqual(now.Digest, want) {
+		t.Errorf("refused updates changed the digest settings: %+v", now.Digest)
+	}
+	no, none := false, []string{}
+	got, err = svc.Update(ctx, "admin", settings.Update{DigestTime: ptr(""), DigestAlways: &no, DigestChannels: &none})
+	if want := (settings.Digest{TimeOfDay: "07:00"}); err != nil || !reflect.DeepEqual(got.Digest, want) {
+		t.Errorf("Update to defaults = %+v, %v; want %+v", got.Digest, err, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,6 +48,7 @@ func (u *Update) check() error {
 		{"smtp_username", u.Username, checkUsername},
 		{"smtp_from", u.From, CheckAddress},
 		{"monitor_time", u.MonitorTime, checkTimeOfDay},
+		{"digest_time", u.DigestTime, checkTimeOfDay},
 	}
 	for _, c := range checks {
 		if c.v == nil {
@@ -60,7 +63,45 @@ func (u *Update) check() error {
 	if p := u.Password; p != nil && (len(*p) > maxPassword || strings.ContainsFunc(*p, unicode.IsControl)) {
 		return invalid("smtp_password", "the SMTP password must be at most %d bytes without control characters", maxPassword)
 	}
-	return u.checkMonitoring()
+	if err := u.checkMonitoring(); err != nil {
+		return err
+	}
+	return u.checkDigestChannels()
+}
+
+// maxDigestChannels bounds the channels a digest goes to.
+const maxDigestChannels = 20
+
+// channelName is a notification channel's name, as internal/notify
+// allows it.
+var channelName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func (u *Update) checkDigestChannels() error {
+	if u.DigestChannels == nil {
+		return nil
+	}
+	names := channelNames(*u.DigestChannels)
+	if len(names) > maxDigestChannels {
+		return invalid("digest_channels", "at most %d digest channels", maxDigestChannels)
+	}
+	for _, n := range names {
+		if !channelName.MatchString(n) {
+			return invalid("digest_channels", "%q is not a channel name (letters, digits, '.', '_' and '-', at most 64)", n)
+		}
+	}
+	return nil
+}
+
+// channelNames trims names, drops empty ones and duplicates, and keeps
+// the order given; none gives nil.
+func channelNames(in []string) []string {
+	var out []string
+	for _, n := range in {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Monitoring limits.
@@ -84,7 +125,11 @@ func (u *Update) checkMonitoring() error {
 // checkTimeOfDay accepts "HH:MM" on a 24-hour clock.
 func checkTimeOfDay(field, v string) error {
 	if _, err := time.Parse("15:04", v); err != nil || len(v) != 5 {
-		return invalid(field, "the monitoring time must be HH:MM (UTC, 24-hour clock), such as 06:00")
+		what := "monitoring"
+		if field == "digest_time" {
+			what = "digest"
+		}
+		return invalid(field, "the %s time must be HH:MM (UTC, 24-hour clock), such as 06:00", what)
 	}
 	return nil
 }

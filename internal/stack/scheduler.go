@@ -33,6 +33,9 @@ const (
 	// AlertsEvery, and after every monitoring pass that checked an
 	// endpoint. Shared.
 	JobAlerts = "alerts"
+	// JobDigest sends the day's digest once its time of day has passed
+	// (digest.Service.RunDue): every DigestEvery. Shared.
+	JobDigest = "digest"
 	// JobSessionExpiry deletes ended web sessions: at start and every ten
 	// minutes. Shared.
 	JobSessionExpiry = "session-expiry"
@@ -54,6 +57,10 @@ const (
 
 // AlertsEvery is the time between alert evaluations.
 const AlertsEvery = 5 * time.Minute
+
+// DigestEvery is the time between looks at whether the digest is due:
+// the digest goes out at most this long after its time of day.
+const DigestEvery = 15 * time.Minute
 
 // sessionExpiryEvery and outboundEvery are the schedules of
 // JobSessionExpiry and JobOutboundPolicy.
@@ -100,6 +107,7 @@ func (p *Process) kinds(agentRefresh func(context.Context) error, every map[stri
 		{Name: JobCRLRefresh, Run: crl.RunOnce, Every: revocation.DefaultCheckInterval, AtStart: true, Wake: crl.Wake()},
 		{Name: JobMonitor, Run: p.Monitor.Pass, Every: time.Minute, Jitter: 10 * time.Second},
 		{Name: JobAlerts, Run: p.evaluateAlerts, Every: AlertsEvery, Wake: p.alertsWake},
+		{Name: JobDigest, Run: p.sendDigest, Every: DigestEvery, AtStart: true},
 		{Name: JobSessionExpiry, Run: p.expireSessions, Every: sessionExpiryEvery, AtStart: true},
 		{Name: JobWebCertificate, Run: p.Web.RunOnce, Every: webtls.DefaultPoll, PerInstance: true},
 		{Name: JobAllowList, Run: p.Allow.RunOnce, Every: access.DefaultPoll, PerInstance: true},
@@ -118,7 +126,7 @@ func (p *Process) kinds(agentRefresh func(context.Context) error, every map[stri
 
 // jobKinds are the names ProcessConfig.JobEvery may use.
 func jobKinds() []string {
-	return []string{JobCRLRefresh, JobMonitor, JobAlerts, JobSessionExpiry, JobWebCertificate, JobAgentCertificate, JobAllowList, JobOutboundPolicy}
+	return []string{JobCRLRefresh, JobMonitor, JobAlerts, JobDigest, JobSessionExpiry, JobWebCertificate, JobAgentCertificate, JobAllowList, JobOutboundPolicy}
 }
 
 // checkJobEvery refuses an interval for an unknown kind, or one that is

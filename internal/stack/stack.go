@@ -24,6 +24,7 @@ import (
 	"github.com/certkeeper/certkeeper/internal/dashboard"
 	"github.com/certkeeper/certkeeper/internal/definitions"
 	"github.com/certkeeper/certkeeper/internal/deploy"
+	"github.com/certkeeper/certkeeper/internal/digest"
 	"github.com/certkeeper/certkeeper/internal/export"
 	"github.com/certkeeper/certkeeper/internal/importer"
 	"github.com/certkeeper/certkeeper/internal/inventory"
@@ -65,6 +66,9 @@ type Stack struct {
 	// Alerts evaluates the alert rules (job "alerts") and keeps alerts,
 	// sending its notices through Notify.
 	Alerts *alert.Service
+	// Digest makes the daily digest (job "digest") and sends it through
+	// Notify.
+	Digest *digest.Service
 	API    *api.API
 	now    func() time.Time
 	// alertsWake asks for an alert evaluation after a monitoring pass
@@ -124,6 +128,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 	s.Dashboard = dashboard.New(st, s.Definitions, s.Acquisitions, cfg.Now)
 	s.Certificates = certificates.New(st)
 	s.Alerts = newAlerts(st, s.Settings, s.Notify, cfg)
+	s.Digest = s.newDigest(cfg.ExternalURL)
 	s.API = api.New(api.Deps{
 		Authority: s.Authority, Users: s.Users, Definitions: s.Definitions,
 		Certificates: s.Certificates, Keys: keys.NewService(st), Audit: audit.New(st),
@@ -131,7 +136,7 @@ func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Confi
 		Catalogue: s.Catalogue, Acquisitions: s.Acquisitions, Revocation: s.Revocation,
 		Settings: s.Settings, Mail: s.Mail, Notify: s.Notify, Deploy: s.Deploy, Monitor: s.Monitor, Agents: s.Agents, Outbound: s.Outbound,
 		Access: cfg.Access, Proxies: cfg.Proxies, Jobs: s.jobs,
-		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust, Alerts: s.Alerts,
+		Now: cfg.Now, Log: cfg.Log, Trust: s.Trust, Alerts: s.Alerts, Digest: s.Digest,
 	})
 	return s, nil
 }

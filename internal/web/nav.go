@@ -51,6 +51,7 @@ func navigation() []navGroup {
 			{"/endpoints", "Endpoints", user, "endpoints"},
 			{"/alerts", "Alerts", user, "alerts"},
 			{"/alert-rules", "Alert rules", admin, "alert-rules"},
+			{"/digest", "Daily digest", admin, "digest"},
 		}},
 		{ID: "administration", Name: "Administration", Links: []navLink{
 			{"/trust-store", "Trust store", user, "trust"},

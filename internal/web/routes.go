@@ -31,7 +31,7 @@ func (ui *UI) table() []route {
 		ui.acquisitionRoutes(), ui.certificateRoutes(), ui.keyRoutes(), ui.targetRoutes(), ui.deploymentRoutes(), ui.agentRoutes(),
 		ui.catalogueRoutes(), ui.caRoutes(),
 		ui.auditRoutes(), ui.settingsRoutes(), ui.trustRoutes(), ui.outboundRoutes(), ui.approvalRoutes(), ui.channelRoutes(),
-		ui.alertRoutes(), ui.endpointRoutes(), ui.jobRoutes()} {
+		ui.alertRoutes(), ui.digestRoutes(), ui.endpointRoutes(), ui.jobRoutes()} {
 		rs = append(rs, group...)
 	}
 	return rs

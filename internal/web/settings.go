@@ -41,6 +41,10 @@ type admSettingsForm struct {
 	// MonitorTime, MonitorRetentionDays and MonitorConcurrency are the
 	// monitoring settings as typed.
 	MonitorTime, MonitorRetentionDays, MonitorConcurrency string
+	// DigestTime, DigestAlways and DigestChannels (comma-separated) are
+	// the daily digest's settings as typed.
+	DigestTime, DigestChannels string
+	DigestAlways               bool
 }
 
 // admTestResult is the outcome of a test e-mail.
@@ -63,7 +67,19 @@ func settingsForm(s *client.Settings) admSettingsForm {
 	return admSettingsForm{AdminEmail: s.AdminEmail, ExternalURL: s.ExternalURL, SMTPHost: s.SMTPHost,
 		SMTPSecurity: sec, SMTPUsername: s.SMTPUsername, SMTPFrom: s.SMTPFrom, PasswordSet: s.SMTPPasswordSet,
 		MonitorTime: s.MonitorTime, MonitorRetentionDays: strconv.Itoa(s.MonitorRetentionDays),
-		MonitorConcurrency: strconv.Itoa(s.MonitorConcurrency)}
+		MonitorConcurrency: strconv.Itoa(s.MonitorConcurrency),
+		DigestTime:         s.DigestTime, DigestAlways: s.DigestAlways, DigestChannels: strings.Join(s.DigestChannels, ", ")}
+}
+
+// digestUpdate reads the digest fields of f into u.
+func digestUpdate(f *admSettingsForm, u *client.SettingsUpdate) {
+	names := []string{}
+	for n := range strings.SplitSeq(f.DigestChannels, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	u.DigestTime, u.DigestAlways, u.DigestChannels = &f.DigestTime, &f.DigestAlways, &names
 }
 
 // monitorUpdate reads the monitoring fields of f into u; a number that
@@ -116,9 +132,14 @@ func (ui *UI) updateSettings(w http.ResponseWriter, r *http.Request) error {
 		MonitorTime:          strings.TrimSpace(r.PostFormValue("monitor_time")),
 		MonitorRetentionDays: strings.TrimSpace(r.PostFormValue("monitor_retention_days")),
 		MonitorConcurrency:   strings.TrimSpace(r.PostFormValue("monitor_concurrency")),
+
+		DigestTime:     strings.TrimSpace(r.PostFormValue("digest_time")),
+		DigestAlways:   r.PostFormValue("digest_always") != "",
+		DigestChannels: strings.TrimSpace(r.PostFormValue("digest_channels")),
 	}
 	u := client.SettingsUpdate{AdminEmail: &f.AdminEmail, ExternalURL: &f.ExternalURL, SMTPHost: &f.SMTPHost,
 		SMTPSecurity: &f.SMTPSecurity, SMTPUsername: &f.SMTPUsername, SMTPFrom: &f.SMTPFrom}
+	digestUpdate(&f, &u)
 	if fields := monitorUpdate(&f, &u); len(fields) > 0 {
 		ui.renderSettings(w, r, admSettingsData{Form: f}, http.StatusUnprocessableEntity, "The settings were not saved.", fields)
 		return nil
