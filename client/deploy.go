@@ -29,6 +29,10 @@ type CheckSpec struct {
 	// ClientCertificateID is presented to servers that demand mutual
 	// TLS (the inventory must hold its key).
 	ClientCertificateID int64 `json:"client_certificate_id,omitempty"`
+	// StartTLS is the plain-text protocol upgraded before the handshake
+	// (smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql); "" starts
+	// TLS at once and "auto" picks the protocol by port.
+	StartTLS string `json:"starttls,omitempty"`
 }
 
 // Target is a server certificates are deployed to. Secrets are never

@@ -534,6 +534,11 @@ func TestBrowser(t *testing.T) {
 		return
 	}
 
+	ok = t.Run("Monitoring", func(t *testing.T) { testMonitorPages(t, c, b, s, sh) })
+	if !ok {
+		return
+	}
+
 	ok = t.Run("Revoke", func(t *testing.T) {
 		b.open(t, fmt.Sprintf("/certificates/%d", certID))
 		before := len(b.dialogMessages())

@@ -244,7 +244,7 @@ func writeInstallPlan(w io.Writer, pkg *archive.Package) {
 	tw.Flush()
 	fmt.Fprintf(w, "test command:   %s\nreload command: %s\n", orDash(p.TestCommand), orDash(p.ReloadCommand))
 	if c := pkg.Job.Check; c.Host != "" {
-		fmt.Fprintf(w, "check:          %s, expecting SHA-256 %s\n", checkText(client.CheckSpec{Host: c.Host, Port: c.Port, SNI: c.SNI}),
+		fmt.Fprintf(w, "check:          %s, expecting SHA-256 %s\n", checkText(client.CheckSpec(c)),
 			colonHex(pkg.Job.ExpectedSHA256))
 	} else {
 		fmt.Fprintln(w, "check:          none")
@@ -286,7 +286,8 @@ func writeOutcome(w io.Writer, out *engine.Outcome) {
 // does not show the expected one.
 func (a *app) writeInstallReport(ctx context.Context, spec inventory.CheckSpec, expected string, o *installOptions) error {
 	addr := check.Address(spec)
-	r, err := sitereport.MakeServing(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout}, expected,
+	r, err := sitereport.MakeServing(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.timeout,
+		StartTLS: probe.StartTLS(spec.StartTLS)}, expected,
 		reportSettle, 200*time.Millisecond, a.env.Now)
 	if r == nil {
 		return err

@@ -71,6 +71,8 @@ func targetTextFlags() []targetTextFlag {
 			func(in *client.TargetInput, v string) { in.ReloadCommand = &v }},
 		{"sni", "server name the check sends (default: the check host)",
 			func(in *client.TargetInput, v string) { in.Check.SNI = v }},
+		{"check-starttls", "protocol the check upgrades to TLS first: smtp, imap, pop3, ftp, ldap, xmpp, postgres, mysql, auto (by port) or none",
+			func(in *client.TargetInput, v string) { in.Check.StartTLS = v }},
 		{"admin-email", "e-mail address that receives install requests",
 			func(in *client.TargetInput, v string) { in.AdminEmail = v }},
 		{"notes", "free-text notes", func(in *client.TargetInput, v string) { in.Notes = v }},
@@ -393,7 +395,8 @@ func targetWhere(t *client.Target) string {
 	return orDash(t.Directory)
 }
 
-// checkText is the check address, with the SNI when it differs.
+// checkText is the check address, with the SNI when it differs and the
+// STARTTLS protocol when there is one.
 func checkText(s client.CheckSpec) string {
 	if s.Host == "" {
 		return "-"
@@ -401,6 +404,9 @@ func checkText(s client.CheckSpec) string {
 	addr := check.Address(inventory.CheckSpec(s))
 	if s.SNI != "" && s.SNI != s.Host {
 		addr += " (SNI " + s.SNI + ")"
+	}
+	if s.StartTLS != "" {
+		addr += " STARTTLS " + s.StartTLS
 	}
 	return addr
 }

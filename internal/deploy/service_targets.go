@@ -10,6 +10,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/probe"
 )
 
 // TargetInput creates or changes a target. For the commands and
@@ -175,6 +176,9 @@ func (s *Service) applyInput(ctx context.Context, t *inventory.Target, in *Targe
 	t.Name, t.Preset, t.Method = strings.TrimSpace(in.Name), strings.TrimSpace(in.Preset), in.Method
 	t.Directory, t.Owner = strings.TrimSpace(in.Directory), strings.TrimSpace(in.Owner)
 	t.ReloadTimeout, t.AgentID, t.Check = in.ReloadTimeout, in.AgentID, in.Check
+	if st, err := probe.ParseStartTLS(t.Check.StartTLS); err == nil {
+		t.Check.StartTLS = string(st) // "NONE", " SMTP" -> "", "smtp"; checkSpec refuses the rest
+	}
 	t.AdminEmail, t.Notes = strings.TrimSpace(in.AdminEmail), in.Notes
 	t.SSH = nil
 	if in.SSH != nil && *in.SSH != (inventory.SSHAccess{}) {

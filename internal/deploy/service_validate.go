@@ -15,6 +15,7 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
 	"github.com/certkeeper/certkeeper/internal/inventory"
+	"github.com/certkeeper/certkeeper/internal/probe"
 	"github.com/certkeeper/certkeeper/internal/settings"
 )
 
@@ -185,7 +186,7 @@ func (s *Service) checkAgent(ctx context.Context, t *inventory.Target) error {
 // certificate has a key in the inventory.
 func (s *Service) checkSpec(ctx context.Context, c inventory.CheckSpec) error {
 	if c.Host == "" {
-		if c.Port != 0 || c.SNI != "" || c.ClientCertificateID != 0 {
+		if c.Port != 0 || c.SNI != "" || c.StartTLS != "" || c.ClientCertificateID != 0 {
 			return inventory.Invalid("check.host", "give the host to check, or leave the whole check empty")
 		}
 		return nil
@@ -200,6 +201,9 @@ func (s *Service) checkSpec(ctx context.Context, c inventory.CheckSpec) error {
 		if err := checkHostField("check.sni", c.SNI, false); err != nil {
 			return err
 		}
+	}
+	if _, err := probe.ParseStartTLS(c.StartTLS); err != nil {
+		return inventory.Invalid("check.starttls", "%s", err.Error())
 	}
 	if c.ClientCertificateID == 0 {
 		return nil

@@ -52,6 +52,10 @@ type CheckSpec struct {
 	// ClientCertificateID is a certificate of the inventory, with its
 	// key, presented to servers that demand mutual TLS; 0 means none.
 	ClientCertificateID int64 `json:"client_certificate_id,omitempty"`
+	// StartTLS is the plain-text protocol upgraded before the handshake
+	// (a probe.StartTLS value: smtp, imap, ldap, ...); "" starts TLS at
+	// once and "auto" picks the protocol by port.
+	StartTLS string `json:"starttls,omitempty"`
 }
 
 // SSHAccess is how an SSH target is reached. The password or private key

@@ -72,6 +72,7 @@ func Target() Concept {
 			{Field: "check.host", As: flags("check"), Why: "--check HOST[:PORT] sets check.host and check.port"},
 			{Field: "check.port", As: flags("check"), Why: "--check HOST[:PORT] sets check.host and check.port"},
 			{Field: "check.sni", As: flags("sni"), Why: "the flag is the shorter --sni"},
+			{Field: "check.starttls", As: flags("check-starttls"), Why: "--starttls alone would read as the connection of the command itself"},
 			{Field: "check.client_certificate_id", As: flags("client-cert"), Why: "--client-cert takes a certificate ID or SHA-256"},
 			{Field: "rollback_on_failure", As: flags("no-rollback"), Why: "rolling back is the default, so the flag turns it off"},
 			{Field: "rollback_shown", In: []string{TargetForm}, Why: "tells the handler the checkbox was on the form: " +

@@ -14,7 +14,8 @@ const syncActor = "system:monitor"
 
 // Sync makes the deployment endpoints follow the confirmed deployments:
 // one per confirmed deployment whose target has a server name for check
-// (its host, port, SNI and client certificate), added due at once,
+// (its host, port, SNI, client certificate and STARTTLS protocol), added
+// due at once,
 // updated when the target's check spec changed, removed when the
 // deployment is no longer confirmed. Every change is audited.
 func (s *Service) Sync(ctx context.Context) error {
@@ -65,7 +66,8 @@ func (s *Service) deploymentEndpoints(ctx context.Context) (map[int64]*inventory
 			}
 			if t.Check.Host != "" {
 				out[d.ID] = &inventory.Endpoint{Address: check.Address(t.Check), ServerName: t.Check.SNI,
-					ClientCertificateID: t.Check.ClientCertificateID, Source: inventory.EndpointDeployment, SourceID: d.ID}
+					StartTLS: t.Check.StartTLS, ClientCertificateID: t.Check.ClientCertificateID,
+					Source: inventory.EndpointDeployment, SourceID: d.ID}
 			}
 		}
 		if page.Next == "" {
@@ -88,7 +90,8 @@ func (s *Service) target(ctx context.Context, cache map[int64]*inventory.Target,
 }
 
 func sameSpec(e, w *inventory.Endpoint) bool {
-	return e.Address == w.Address && e.ServerName == w.ServerName && e.ClientCertificateID == w.ClientCertificateID
+	return e.Address == w.Address && e.ServerName == w.ServerName && e.StartTLS == w.StartTLS &&
+		e.ClientCertificateID == w.ClientCertificateID
 }
 
 func sortedKeys(m map[int64]*inventory.Endpoint) []int64 {
@@ -112,7 +115,7 @@ func (s *Service) syncAdd(ctx context.Context, e *inventory.Endpoint) error {
 }
 
 func (s *Service) syncUpdate(ctx context.Context, e, w *inventory.Endpoint) error {
-	e.Address, e.ServerName, e.ClientCertificateID = w.Address, w.ServerName, w.ClientCertificateID
+	e.Address, e.ServerName, e.StartTLS, e.ClientCertificateID = w.Address, w.ServerName, w.StartTLS, w.ClientCertificateID
 	e.NextCheckAt = s.c.Now().UTC()
 	return s.store.InTx(ctx, func(tx inventory.Store) error {
 		if err := tx.UpdateEndpoint(ctx, e); err != nil {

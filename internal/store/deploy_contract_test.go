@@ -103,7 +103,7 @@ func testTargetRoundTrip(t *testing.T, e *env) {
 	want := sampleTarget("web1")
 	want.Method, want.AgentID, want.CreatedAt = inventory.MethodSSH, agent.ID, created
 	want.SSH = &inventory.SSHAccess{Host: "web1.example.test", Port: 2222, User: "deploy", HostKey: "ssh-ed25519 AAAAC3Nz"}
-	want.Check = inventory.CheckSpec{Host: "10.0.0.7", Port: 443, SNI: "shop.example.test", ClientCertificateID: 42}
+	want.Check = inventory.CheckSpec{Host: "10.0.0.7", Port: 443, SNI: "shop.example.test", ClientCertificateID: 42, StartTLS: "imap"}
 	want.SealedSecrets = []byte{0, 1, 2, 0xff, 'x'}
 	want.ReloadTimeout = 1500 * time.Millisecond
 	putTarget(t, e.s, want)

@@ -167,6 +167,7 @@ func targetTextFields() []targetTextField {
 		{"ssh_host_key", func(in *client.TargetInput) *string { return &in.SSH.HostKey }},
 		{"check_host", func(in *client.TargetInput) *string { return &in.Check.Host }},
 		{"check_sni", func(in *client.TargetInput) *string { return &in.Check.SNI }},
+		{"check_starttls", func(in *client.TargetInput) *string { return &in.Check.StartTLS }},
 		{"admin_email", func(in *client.TargetInput) *string { return &in.AdminEmail }},
 	}
 }

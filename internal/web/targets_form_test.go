@@ -17,12 +17,12 @@ func TestTargetFormInput(t *testing.T) {
 	base := url.Values{"name": {" web "}, "preset": {"nginx"}, "directory": {"/etc/tls"}, "owner": {"www"},
 		"ssh_host": {"h"}, "ssh_port": {"2222"}, "ssh_user": {"u"}, "ssh_host_key": {"ssh-ed25519 AAAA"},
 		"ssh_password": {"pw"}, "agent_id": {"7"}, "check_host": {"example.org"}, "check_port": {"8443"},
-		"check_sni": {"www.example.org"}, "check_client_certificate_id": {"3"}, "admin_email": {"a@example.org"},
+		"check_sni": {"www.example.org"}, "check_starttls": {"smtp"}, "check_client_certificate_id": {"3"}, "admin_email": {"a@example.org"},
 		"reload_timeout_seconds": {"90"}, "rollback_shown": {"1"}, "rollback_on_failure": {"1"},
 		"test_command": {" true "}, "notes": {" n "}, "clear_keystore_password": {"1"}}
 	common := client.TargetInput{Name: "web", Preset: "nginx", Directory: "/etc/tls", Owner: "www",
 		ReloadTimeoutSeconds: 90, Check: client.CheckSpec{Host: "example.org", Port: 8443, SNI: "www.example.org",
-			ClientCertificateID: 3}, AdminEmail: "a@example.org", RollbackOnFailure: &yes, TestCommand: str("true"),
+			ClientCertificateID: 3, StartTLS: "smtp"}, AdminEmail: "a@example.org", RollbackOnFailure: &yes, TestCommand: str("true"),
 		KeystorePassword: str(""), Notes: " n "}
 	tests := []struct {
 		method string

@@ -43,7 +43,8 @@ type Options struct {
 	// the commands an operator runs for themself and the agent do.
 	Outbound *outbound.Dialer
 	// StartTLS is the plain-text protocol upgraded before the handshake
-	// (probe.StartTLSAuto picks it by port); "" starts TLS at once.
+	// (probe.StartTLSAuto picks it by port); "" means the spec's
+	// StartTLS, which "" in turn means TLS at once.
 	StartTLS probe.StartTLS
 	// AnyLeaf accepts whatever leaf is served when want names none: the
 	// result's Match is set and no "not the expected certificate"
@@ -52,8 +53,9 @@ type Options struct {
 	AnyLeaf bool
 }
 
-// Run connects to spec.Host on spec.Port (0 means 443), sending spec.SNI
-// (or the host; no SNI for an IP literal), and judges what the server
+// Run connects to spec.Host on spec.Port (0 means 443), upgrades the
+// connection with spec.StartTLS (unless o.StartTLS names a protocol),
+// sends spec.SNI (or the host; no SNI for an IP literal), and judges what the server
 // presents against want with Evaluate. It never returns nil: when the
 // server cannot be observed, Passed is false and Error says why in one
 // line.
@@ -76,7 +78,8 @@ func observe(ctx context.Context, spec inventory.CheckSpec, want engine.Want, o 
 		return Unobserved(addr, "", "no host to check", want, checkClock(o.Now)()), nil
 	}
 	res, err := probe.TLS(ctx, addr, probe.Options{ServerName: spec.SNI, Timeout: o.Timeout,
-		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext, StartTLS: o.StartTLS})
+		ClientCertificate: o.ClientCertificate, Now: o.Now, DialContext: o.Outbound.DialContext,
+		StartTLS: startTLS(spec, o)})
 	now := checkClock(o.Now)()
 	if err != nil {
 		return Unobserved(addr, checkServerName(spec), engine.OneLine(err.Error()), want, now), nil
@@ -97,6 +100,14 @@ func Address(spec inventory.CheckSpec) string {
 		port = 443
 	}
 	return net.JoinHostPort(spec.Host, strconv.Itoa(port))
+}
+
+// startTLS is the protocol a check of spec upgrades: o's, else the spec's.
+func startTLS(spec inventory.CheckSpec, o Options) probe.StartTLS {
+	if o.StartTLS != probe.StartTLSNone {
+		return o.StartTLS
+	}
+	return probe.StartTLS(spec.StartTLS)
 }
 
 // checkServerName is the name a check is made for: the SNI, else the host.
