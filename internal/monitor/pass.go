@@ -83,6 +83,9 @@ func (s *Service) after(ctx context.Context) {
 // returns them with their results in the order given. The results are
 // recorded as the checks finish, many to a transaction (see recorder).
 func (s *Service) checkAll(ctx context.Context, todo []inventory.Endpoint, m settings.Monitoring, progress Progress) ([]inventory.Endpoint, error) {
+	if len(todo) == 0 {
+		return todo, nil
+	}
 	rn := s.newRun(ctx)
 	errs := make([]error, len(todo))
 	t := &tally{total: len(todo), progress: progress}
