@@ -85,6 +85,13 @@ func (r *EndpointResult) Status() string {
 	return "ok"
 }
 
+// EndpointRecord is a result to record with the endpoint's next check
+// time.
+type EndpointRecord struct {
+	Result *EndpointResult
+	Next   time.Time
+}
+
 // EndpointReader is what other domains (alerts, metrics, the digest) read
 // of monitoring.
 type EndpointReader interface {
@@ -115,6 +122,11 @@ type EndpointStore interface {
 	// latest result, sets Failures (one more when r.Check.Error is set,
 	// else 0) and the next check time, in one transaction.
 	RecordEndpointResult(ctx context.Context, r *EndpointResult, next time.Time) error
+	// RecordEndpointResults records each of recs as RecordEndpointResult
+	// does, all in one transaction, and returns how many it recorded. A
+	// result whose endpoint is gone is skipped, its ID left 0; any other
+	// failure records none.
+	RecordEndpointResults(ctx context.Context, recs []EndpointRecord) (int, error)
 	// EndpointHistory returns a page of an endpoint's results, newest
 	// first, and the cursor of the next page ("" at the end).
 	EndpointHistory(ctx context.Context, endpointID int64, p Page) ([]EndpointResult, string, error)

@@ -349,3 +349,55 @@ func TestRunCancelled(t *testing.T) {
 		t.Errorf("endpoint after a cut-short run = %+v, %v; want no result", got, err)
 	}
 }
+
+// TestRunRemovedWhileChecked: an endpoint removed while its check is
+// under way (a server that accepts, then hangs up once the endpoint is
+// gone) gets no result and fails nothing; the endpoint checked beside it
+// is recorded.
+func TestRunRemovedWhileChecked(t *testing.T) {
+	f := newFixture(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	gone := f.add(t, monitor.AddRequest{Address: ln.Addr().String()})
+	f.leaf(t, "kept", "kept.example.test", 10)
+	addr, _ := f.sServer(t, "kept", true)
+	kept := f.add(t, monitor.AddRequest{Address: addr, ServerName: "kept.example.test"})
+	type outcome struct {
+		got []inventory.Endpoint
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		got, err := f.svc.RunNow(context.Background(), []int64{gone.ID, kept.ID}, nil)
+		done <- outcome{got, err}
+	}()
+	select {
+	case c := <-accepted:
+		if err := f.svc.Remove(context.Background(), "user:ada", gone.ID); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the check never connected")
+	}
+	res := <-done
+	if res.err != nil || len(res.got) != 2 {
+		t.Fatalf("RunNow = %d endpoints, %v; want 2, no error", len(res.got), res.err)
+	}
+	if res.got[0].Last != nil || res.got[1].Last == nil || res.got[1].Last.ID == 0 {
+		t.Errorf("results: removed endpoint %+v, kept endpoint %+v; want none for the removed one, a recorded one for the other",
+			res.got[0].Last, res.got[1].Last)
+	}
+	if h, _, err := f.st.EndpointHistory(context.Background(), kept.ID, inventory.Page{}); err != nil || len(h) != 1 {
+		t.Errorf("history of the kept endpoint: %d results, %v; want 1", len(h), err)
+	}
+}

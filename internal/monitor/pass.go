@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -81,14 +80,18 @@ func (s *Service) after(ctx context.Context) {
 }
 
 // checkAll checks the endpoints, at most m.Concurrency at once, and
-// returns them with their results in the order given.
+// returns them with their results in the order given. The results are
+// recorded as the checks finish, many to a transaction (see recorder).
 func (s *Service) checkAll(ctx context.Context, todo []inventory.Endpoint, m settings.Monitoring, progress Progress) ([]inventory.Endpoint, error) {
-	workers := max(m.Concurrency, 1)
-	sem := make(chan struct{}, workers)
+	if len(todo) == 0 {
+		return todo, nil
+	}
+	rn := s.newRun(ctx)
 	errs := make([]error, len(todo))
+	t := &tally{total: len(todo), progress: progress}
+	rec := s.startRecorder(ctx, todo, errs, t)
+	sem := make(chan struct{}, max(m.Concurrency, 1))
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	done := 0
 	for i := range todo {
 		if ctx.Err() != nil {
 			errs[i] = ctx.Err()
@@ -97,50 +100,38 @@ func (s *Service) checkAll(ctx context.Context, todo []inventory.Endpoint, m set
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			errs[i] = s.checkOne(ctx, &todo[i], m)
-			mu.Lock()
-			done++
-			if progress != nil {
-				progress(done, len(todo))
+			r, err := s.checkOne(ctx, rn, &todo[i])
+			if err != nil {
+				errs[i] = err
+				t.add()
+				return
 			}
-			mu.Unlock()
+			rec.add(i, inventory.EndpointRecord{Result: r, Next: s.nextCheck(todo[i].Interval, s.c.Now(), m)})
 		})
 	}
 	wg.Wait()
+	rec.finish()
 	return todo, errors.Join(errs...)
 }
 
-// checkOne checks e, records the result and sets it as e.Last. A check
-// that cannot be prepared (the expected certificate is gone) is recorded
-// as a failed result saying why. A check cut short because ctx ended
-// (the pass ran out of time) records nothing: the endpoint stays due.
-func (s *Service) checkOne(ctx context.Context, e *inventory.Endpoint, m settings.Monitoring) error {
-	r := s.observe(ctx, e)
+// checkOne checks e and returns the result to record. A check that
+// cannot be prepared (the expected certificate is gone) gives a failed
+// result saying why. A check cut short because ctx ended (the pass ran
+// out of time) gives ctx's error: nothing is recorded, the endpoint
+// stays due.
+func (s *Service) checkOne(ctx context.Context, rn *run, e *inventory.Endpoint) (*inventory.EndpointResult, error) {
+	r := s.observe(ctx, rn, e)
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	r.EndpointID = e.ID
-	next := s.nextCheck(e.Interval, s.c.Now(), m)
-	if err := s.store.RecordEndpointResult(context.WithoutCancel(ctx), r, next); err != nil {
-		if errors.Is(err, inventory.ErrNotFound) {
-			return nil // removed while checked
-		}
-		s.c.Log.Warn("monitor: recording a result failed", "endpoint", e.ID, "error", err)
-		return fmt.Errorf("monitor: endpoint %d: %w", e.ID, err)
-	}
-	e.Last, e.NextCheckAt = r, next
-	if r.Check.Error != "" {
-		e.Failures++
-	} else {
-		e.Failures = 0
-	}
-	return nil
+	return r, nil
 }
 
 // observe makes one check of e.
-func (s *Service) observe(ctx context.Context, e *inventory.Endpoint) *inventory.EndpointResult {
+func (s *Service) observe(ctx context.Context, rn *run, e *inventory.Endpoint) *inventory.EndpointResult {
 	spec := specOf(e)
-	o, want, err := s.prepare(ctx, e)
+	o, want, err := s.prepare(ctx, rn, e)
 	if err != nil {
 		return &inventory.EndpointResult{Check: *check.Unobserved(e.Address, e.ServerName, engine.OneLine(err.Error()),
 			want, s.c.Now())}
@@ -150,14 +141,14 @@ func (s *Service) observe(ctx context.Context, e *inventory.Endpoint) *inventory
 }
 
 // prepare builds the check options and expectation of e.
-func (s *Service) prepare(ctx context.Context, e *inventory.Endpoint) (check.Options, engine.Want, error) {
+func (s *Service) prepare(ctx context.Context, rn *run, e *inventory.Endpoint) (check.Options, engine.Want, error) {
 	o := check.Options{Timeout: s.c.CheckTimeout, Now: s.c.Now, Outbound: s.c.Outbound,
 		StartTLS: probe.StartTLS(e.StartTLS), AnyLeaf: e.Source == inventory.EndpointManual}
 	certID, err := s.expectedCertificate(ctx, e)
 	if err != nil {
 		return o, engine.Want{}, err
 	}
-	want, err := s.want(ctx, certID)
+	want, err := rn.want(ctx, s, certID)
 	if err != nil {
 		return o, want, err
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 
 	"github.com/certkeeper/certkeeper/internal/bundle"
 	"github.com/certkeeper/certkeeper/internal/deploy/engine"
@@ -37,18 +38,67 @@ func (s *Service) expectedCertificate(ctx context.Context, e *inventory.Endpoint
 	return 0, nil
 }
 
-// want is what a check of e expects: the expected certificate with its
-// intermediates (none for a standalone endpoint), verifying to a root
-// of the trust store.
-func (s *Service) want(ctx context.Context, certID int64) (engine.Want, error) {
+// run is what the checks of one pass (or RunNow) share, read once at
+// its start rather than per endpoint: the roots a served chain must
+// verify to, and the expectation of each certificate checked for. A
+// root marked or removed during a pass applies from the next.
+type run struct {
+	// roots is the pool of trusted roots; rootsErr, when set, says why
+	// the trust store could not be read, and fails every check.
+	roots    *x509.CertPool
+	rootsErr error
+
+	mu    sync.Mutex
+	wants map[int64]wantOf // by expected certificate ID
+}
+
+type wantOf struct {
+	w   engine.Want
+	err error
+}
+
+// newRun reads what the checks of a run share.
+func (s *Service) newRun(ctx context.Context) *run {
+	rn := &run{wants: map[int64]wantOf{}}
 	j := engine.Job{}
 	if s.c.Trust != nil {
 		a, err := s.c.Trust.Anchors(ctx)
 		if err != nil {
-			return engine.Want{}, fmt.Errorf("trust store: %w", err)
+			rn.rootsErr = fmt.Errorf("trust store: %w", err)
+			return rn
 		}
 		j.Roots, j.NoSystemRoots = chainPEM(a.Certificates()), !a.SystemRoots
 	}
+	w, err := j.Want()
+	rn.roots, rn.rootsErr = w.Roots, err
+	return rn
+}
+
+// want is what a check of an endpoint expecting certificate certID (0
+// for none) expects: that certificate with its intermediates, verifying
+// to the run's roots. It is built once per certificate and run.
+func (rn *run) want(ctx context.Context, s *Service, certID int64) (engine.Want, error) {
+	if rn.rootsErr != nil {
+		return engine.Want{}, rn.rootsErr
+	}
+	rn.mu.Lock()
+	got, ok := rn.wants[certID]
+	rn.mu.Unlock()
+	if ok {
+		return got.w, got.err
+	}
+	w, err := s.certificateWant(ctx, certID)
+	w.Roots = rn.roots
+	rn.mu.Lock()
+	rn.wants[certID] = wantOf{w: w, err: err}
+	rn.mu.Unlock()
+	return w, err
+}
+
+// certificateWant is the expectation of certificate certID (none for 0)
+// and its intermediates, without roots.
+func (s *Service) certificateWant(ctx context.Context, certID int64) (engine.Want, error) {
+	j := engine.Job{NoSystemRoots: true}
 	if certID == 0 {
 		return j.Want()
 	}

@@ -28,6 +28,7 @@ var directConnectionFiles = map[string]string{
 	"internal/testenv/sshd.go":         "test helper",
 	"internal/testenv/postfix.go":      "test helper",
 	"internal/testenv/starttls.go":     "test helper",
+	"internal/testenv/tlsfarm.go":      "test helper: the bare handshake loop over the loopback TLS farm the test started",
 	"internal/testenv/tlsfarm_test.go": "test and benchmark: handshakes with the loopback TLS farm the test started",
 	"internal/stack/watch_test.go":     "end-to-end test: scrapes the metrics listener of the process it started on loopback",
 }

@@ -201,38 +201,118 @@ func (s *db) zeroNullT(v time.Time) any {
 	return s.t(v)
 }
 
-// RecordEndpointResult implements inventory.EndpointStore.
-func (s *db) RecordEndpointResult(ctx context.Context, r *inventory.EndpointResult, next time.Time) error {
+// Statements of recording a result, prepared once (see prepareHot).
+const (
+	endpointExists    = `SELECT 1 FROM endpoints WHERE id = ?`
+	insertEndpointRes = `INSERT INTO endpoint_results (endpoint_id, time, check_result, chain_sha256, leaf_not_after,
+		leaf_lifetime_s, chain_not_after, chain_days_left, not_yet_valid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	setEndpointResult = `UPDATE endpoints SET last_result_id = ?, next_check_at = ?,
+		failures = CASE WHEN ? THEN failures + 1 ELSE 0 END WHERE id = ?`
+)
+
+// resultWriter records endpoint results in one transaction with the
+// prepared statements.
+type resultWriter struct {
+	s                      *db
+	exists, insert, update *sql.Stmt
+}
+
+func (s *db) resultWriter(ctx context.Context, tx *sql.Tx) (*resultWriter, error) {
+	w := &resultWriter{s: s}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{{&w.exists, endpointExists}, {&w.insert, insertEndpointRes}, {&w.update, setEndpointResult}} {
+		st, err := s.stmt(ctx, tx, p.query)
+		if err != nil {
+			return nil, err
+		}
+		*p.dst = st
+	}
+	return w, nil
+}
+
+// write stores r as its endpoint's latest result and returns its ID and
+// stored time, leaving r as it is; an unknown endpoint gives
+// sql.ErrNoRows.
+func (w *resultWriter) write(ctx context.Context, r *inventory.EndpointResult, next time.Time) (int64, time.Time, error) {
 	check, err := json.Marshal(r.Check)
 	if err != nil {
-		return wrap("encode check result", err)
+		return 0, time.Time{}, fmt.Errorf("encode check result: %w", err)
 	}
-	at := s.stamp(r.Check.Time)
+	s, at := w.s, w.s.stamp(r.Check.Time)
+	var one int
+	if err := w.exists.QueryRowContext(ctx, r.EndpointID).Scan(&one); err != nil {
+		return 0, at, err
+	}
+	var id int64
+	err = w.insert.QueryRowContext(ctx, r.EndpointID, s.t(at), string(check), joinList(r.ChainSHA256), s.zeroNullT(r.LeafNotAfter),
+		int64(r.LeafLifetime/time.Second), s.zeroNullT(r.ChainNotAfter), r.ChainDaysLeft, r.NotYetValid).Scan(&id)
+	if err != nil {
+		return 0, at, err
+	}
+	res, err := w.update.ExecContext(ctx, id, s.t(next), r.Check.Error != "", r.EndpointID)
+	return id, at, affectedOne(res, err)
+}
+
+// RecordEndpointResult implements inventory.EndpointStore.
+func (s *db) RecordEndpointResult(ctx context.Context, r *inventory.EndpointResult, next time.Time) error {
+	if err := s.prepareHot(ctx); err != nil {
+		return err
+	}
 	op := fmt.Sprintf("record result of endpoint %d", r.EndpointID)
 	var id int64
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		var one int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM endpoints WHERE id = ?`), r.EndpointID).Scan(&one); err != nil {
-			return wrap(op, err)
-		}
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO endpoint_results (endpoint_id, time, check_result,
-			chain_sha256, leaf_not_after, leaf_lifetime_s, chain_not_after, chain_days_left, not_yet_valid)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-			r.EndpointID, s.t(at), string(check), joinList(r.ChainSHA256), s.zeroNullT(r.LeafNotAfter),
-			int64(r.LeafLifetime/time.Second), s.zeroNullT(r.ChainNotAfter), r.ChainDaysLeft, r.NotYetValid).Scan(&id)
+	var at time.Time
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		w, err := s.resultWriter(ctx, tx)
 		if err != nil {
-			return wrap(op, err)
+			return err
 		}
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE endpoints SET last_result_id = ?, next_check_at = ?,
-			failures = CASE WHEN ? THEN failures + 1 ELSE 0 END WHERE id = ?`),
-			id, s.t(next), r.Check.Error != "", r.EndpointID)
-		return wrapIf(op, affectedOne(res, err))
+		id, at, err = w.write(ctx, r, next)
+		return wrapIf(op, err)
 	})
 	if err != nil {
 		return err
 	}
 	r.ID, r.Check.Time = id, at
 	return nil
+}
+
+// RecordEndpointResults implements inventory.EndpointStore.
+func (s *db) RecordEndpointResults(ctx context.Context, recs []inventory.EndpointRecord) (int, error) {
+	if err := s.prepareHot(ctx); err != nil {
+		return 0, err
+	}
+	ids, ats := make([]int64, len(recs)), make([]time.Time, len(recs))
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		w, err := s.resultWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for i, rec := range recs {
+			ids[i], ats[i], err = w.write(ctx, rec.Result, rec.Next)
+			if errors.Is(err, sql.ErrNoRows) {
+				ids[i] = 0 // the endpoint is gone: nothing was written for it
+				continue
+			}
+			if err != nil {
+				return wrap(fmt.Sprintf("record result of endpoint %d", rec.Result.EndpointID), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i, rec := range recs {
+		if ids[i] != 0 {
+			rec.Result.ID, rec.Result.Check.Time = ids[i], ats[i]
+			n++
+		}
+	}
+	return n, nil
 }
 
 // EndpointHistory implements inventory.EndpointStore.

@@ -19,6 +19,7 @@ var endpointContractCases = []struct {
 	{"EndpointDuplicate", testEndpointDuplicate},
 	{"EndpointResults", testEndpointResults},
 	{"EndpointDueAndPrune", testEndpointDueAndPrune},
+	{"EndpointResultsBatch", testEndpointResultsBatch},
 }
 
 // TestEndpointStoreContract runs the inventory.EndpointStore contract
@@ -182,5 +183,64 @@ func testEndpointDueAndPrune(t *testing.T, e *env) {
 	}
 	if due, _ := e.s.DueEndpoints(ctx, t0, 10); len(due) != 1 || due[0].ID != early.ID {
 		t.Errorf("DueEndpoints after recording: %+v, want only %d", due, early.ID)
+	}
+}
+
+// testEndpointResultsBatch: RecordEndpointResults records like
+// RecordEndpointResult, in order (two results of one endpoint count two
+// failures), skips the result of an endpoint that is gone, and belongs
+// to the transaction it runs in.
+func testEndpointResultsBatch(t *testing.T, e *env) {
+	ctx := context.Background()
+	a := putEndpoint(t, e.s, &inventory.Endpoint{Address: "a:443", Source: inventory.EndpointManual, CreatedAt: t0})
+	b := putEndpoint(t, e.s, &inventory.Endpoint{Address: "b:443", Source: inventory.EndpointManual, CreatedAt: t0})
+	gone := putEndpoint(t, e.s, &inventory.Endpoint{Address: "c:443", Source: inventory.EndpointManual, CreatedAt: t0})
+	if err := e.s.DeleteEndpoint(ctx, gone.ID); err != nil {
+		t.Fatal(err)
+	}
+	recs := []inventory.EndpointRecord{
+		{Result: result(a.ID, t0, "refused"), Next: t0.Add(time.Hour)},
+		{Result: result(gone.ID, t0, ""), Next: t0.Add(time.Hour)},
+		{Result: result(b.ID, t0.Add(time.Minute), ""), Next: t0.Add(3 * time.Hour)},
+		{Result: result(a.ID, t0.Add(2*time.Minute), "timeout"), Next: t0.Add(2 * time.Hour)},
+	}
+	n, err := e.s.RecordEndpointResults(ctx, recs)
+	if err != nil || n != 3 {
+		t.Fatalf("RecordEndpointResults: %d recorded, error %v; want 3", n, err)
+	}
+	if recs[1].Result.ID != 0 {
+		t.Errorf("the result of a removed endpoint has ID %d, want 0", recs[1].Result.ID)
+	}
+	for _, c := range []struct {
+		ep       *inventory.Endpoint
+		last     *inventory.EndpointResult
+		failures int
+		next     time.Time
+		history  int
+	}{{a, recs[3].Result, 2, t0.Add(2 * time.Hour), 2}, {b, recs[2].Result, 0, t0.Add(3 * time.Hour), 1}} {
+		got, err := e.s.GetEndpoint(ctx, c.ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c.last, got.Last); diff != "" || c.last.ID == 0 {
+			t.Errorf("endpoint %d: Last (-recorded +got):\n%s", c.ep.ID, diff)
+		}
+		if got.Failures != c.failures || !got.NextCheckAt.Equal(c.next) {
+			t.Errorf("endpoint %d: failures %d, next check %v; want %d, %v", c.ep.ID, got.Failures, got.NextCheckAt, c.failures, c.next)
+		}
+		if h, _, _ := e.s.EndpointHistory(ctx, c.ep.ID, inventory.Page{}); len(h) != c.history {
+			t.Errorf("endpoint %d keeps %d results, want %d", c.ep.ID, len(h), c.history)
+		}
+	}
+	rollback := errors.New("roll back")
+	err = e.s.InTx(ctx, func(tx inventory.Store) error {
+		if n, err := tx.RecordEndpointResults(ctx, []inventory.EndpointRecord{{Result: result(b.ID, t0.Add(time.Hour), "refused"), Next: t0}}); err != nil || n != 1 {
+			t.Errorf("RecordEndpointResults in a transaction: %d, %v; want 1", n, err)
+		}
+		return rollback
+	})
+	if got, _ := e.s.GetEndpoint(ctx, b.ID); !errors.Is(err, rollback) || got.Last.ID != recs[2].Result.ID || got.Failures != 0 {
+		t.Errorf("after a rolled-back transaction: error %v, endpoint %d's last result %d, failures %d; want its earlier result %d, 0 failures",
+			err, b.ID, got.Last.ID, got.Failures, recs[2].Result.ID)
 	}
 }

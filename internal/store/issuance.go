@@ -169,7 +169,8 @@ type stmtCache struct {
 
 // hotQueries are the statements stmt serves.
 var hotQueries = []string{reserveSerial, useSerial, insertAudit, insertKey,
-	insertCertificate, certificateBySHA, insertCertLabel, backfillIssuer}
+	insertCertificate, certificateBySHA, insertCertLabel, backfillIssuer,
+	endpointExists, insertEndpointRes, setEndpointResult}
 
 // prepareHot prepares the hot-path statements once. It must run outside a
 // transaction: the SQLite writer pool has a single connection, which a

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -28,7 +30,9 @@ const maxFarm = 256 * 250
 // 127.1.0.0/16 (Linux routes all of 127.0.0.0/8 to loopback) with a port
 // the system picks, all serving one certificate: a fleet of endpoints for
 // monitoring benchmarks. Each connection gets a full handshake and is then
-// closed by the server.
+// closed by the server. The certificate is a self-signed CA certificate
+// for TLSFarmServerName, so that an inventory can mark it as a trusted
+// root and checks of the farm pass.
 type TLSFarm struct {
 	// Certificate is the self-signed leaf every listener serves, for
 	// TLSFarmServerName; Roots holds it.
@@ -91,7 +95,8 @@ func farmCertificate(t testing.TB) (tls.Certificate, *x509.Certificate) {
 	now := time.Now()
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: TLSFarmServerName},
 		DNSNames: []string{TLSFarmServerName}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(30 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +140,46 @@ func (f *TLSFarm) Addrs() []string {
 		out[i] = ln.Addr().String()
 	}
 	return out
+}
+
+// ClientConfig returns a client configuration that verifies the farm's
+// certificate for TLSFarmServerName, with no session cache: every
+// handshake is a full one, as a monitoring check's is.
+func (f *TLSFarm) ClientConfig() *tls.Config {
+	return &tls.Config{RootCAs: f.Roots, ServerName: TLSFarmServerName}
+}
+
+// Handshake makes one full, verified TLS handshake with addr using cfg
+// and closes the connection.
+func Handshake(ctx context.Context, addr string, cfg *tls.Config) error {
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: cfg}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
+
+// BareHandshakes makes n full, verified handshakes round the farm's
+// listeners in start order, workers at a time, doing nothing else per
+// endpoint: the floor under any check of the farm. It returns how long
+// they took and how many failed.
+func (f *TLSFarm) BareHandshakes(ctx context.Context, n, workers int) (time.Duration, int) {
+	addrs, cfg := f.Addrs(), f.ClientConfig()
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(n); i = next.Add(1) - 1 {
+				if Handshake(ctx, addrs[i%int64(len(addrs))], cfg) != nil {
+					failed.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), int(failed.Load())
 }
 
 // Close closes every listener and waits for the connections in progress

@@ -2,7 +2,6 @@ package testenv_test
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -11,23 +10,6 @@ import (
 
 	"github.com/certkeeper/certkeeper/internal/testenv"
 )
-
-// handshake makes one full TLS handshake with addr, verifying the farm's
-// certificate, and closes the connection.
-func handshake(ctx context.Context, addr string, cfg *tls.Config) error {
-	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: 10 * time.Second}, Config: cfg}
-	conn, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return err
-	}
-	return conn.Close()
-}
-
-func farmClient(f *testenv.TLSFarm) *tls.Config {
-	// No session cache: every handshake is a full one, as a monitoring
-	// check's is.
-	return &tls.Config{RootCAs: f.Roots, ServerName: testenv.TLSFarmServerName}
-}
 
 // TestTLSFarm: 10,000 listeners start on distinct loopback addresses
 // (the file descriptor limit allows it) and every 25th one, spread over
@@ -52,7 +34,7 @@ func TestTLSFarm(t *testing.T) {
 	var failed atomic.Int64
 	var firstErr sync.Once
 	runConcurrently(len(addrs)/every, 50, func(i int) {
-		if err := handshake(context.Background(), addrs[i*every], farmClient(f)); err != nil {
+		if err := testenv.Handshake(context.Background(), addrs[i*every], f.ClientConfig()); err != nil {
 			failed.Add(1)
 			firstErr.Do(func() { t.Errorf("handshake with %s: %v", addrs[i*every], err) })
 		}
@@ -88,20 +70,11 @@ func runConcurrently(n, workers int, fn func(i int)) {
 // else done per endpoint. Client and server share the machine's CPUs.
 func BenchmarkBareHandshakeFarm(b *testing.B) {
 	f := testenv.StartTLSFarm(b, 10000)
-	addrs := f.Addrs()
-	cfg := farmClient(f)
-	var failed atomic.Int64
 	b.ResetTimer()
-	start := time.Now()
-	runConcurrently(b.N, 50, func(i int) {
-		if err := handshake(context.Background(), addrs[i%len(addrs)], cfg); err != nil {
-			failed.Add(1)
-		}
-	})
-	elapsed := time.Since(start)
+	elapsed, failed := f.BareHandshakes(context.Background(), b.N, 50)
 	b.StopTimer()
-	if n := failed.Load(); n != 0 {
-		b.Fatalf("%d of %d handshakes failed", n, b.N)
+	if failed != 0 {
+		b.Fatalf("%d of %d handshakes failed", failed, b.N)
 	}
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "handshakes/s")
 }
