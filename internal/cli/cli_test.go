@@ -136,7 +136,8 @@ func jsonLen(key string, n int) func(t *testing.T, out []byte) {
 func TestReadOnlyCommandsOnEmptyDataDir(t *testing.T) {
 	for _, args := range [][]string{
 		{"list"}, {"list", "--json"}, {"timeline"}, {"export", "1", "--to", "pem", "--out", "x.pem"},
-		{"key", "list"}, {"audit"}, {"rekey"},
+		{"key", "list"}, {"audit"}, {"rekey"}, {"monitor", "list"}, {"alert", "list"}, {"notify", "list"},
+		{"jobs", "list"}, {"digest"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "data")

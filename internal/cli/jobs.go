@@ -13,8 +13,9 @@ import (
 )
 
 // jobsCommand shows the scheduler's background jobs, their history, and
-// runs one at once (docs/scheduler.md). The jobs live in a running
-// "certkeeper serve": use --server.
+// runs one at once (docs/scheduler.md). The jobs live in the inventory:
+// without --server the command reads them there, and a run-now request
+// is served by the running "certkeeper serve" that leads.
 func (a *app) jobsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs",

@@ -96,7 +96,7 @@ func (p *Process) schedule(agentRefresh func(context.Context) error) error {
 
 // UseScheduler makes s the scheduler the API shows and runs jobs of
 // (/api/v1/jobs). A Process calls it with its own; until then, and in a
-// Stack without a Process, the job routes answer 503.
+// Stack without a Process, the job routes show the inventory's jobs.
 func (s *Stack) UseScheduler(sch *scheduler.Scheduler) { s.jobs.set(sch) }
 
 // kinds lists the process's job kinds, with every's intervals in place of
@@ -164,17 +164,38 @@ func (p *Process) expireSessions(ctx context.Context) error {
 	return nil
 }
 
-// jobsRef is the API's scheduler: the process's, once it is built, and
-// scheduler.ErrNotRunning until then (and in a Stack without a Process).
+// jobsRef is the API's scheduler: the process's, once it is built. Until
+// then, and in a Stack without a Process (the local command line), it is
+// a view of the jobs kept in the inventory: a scheduler of no kinds of
+// its own, which never runs, lists every job the running instances keep
+// there and records run-now requests for them to serve.
+// scheduler.ErrNotRunning answers when the inventory keeps no jobs.
 type jobsRef struct {
-	s atomic.Pointer[scheduler.Scheduler]
+	s    atomic.Pointer[scheduler.Scheduler]
+	view *scheduler.Scheduler
 }
+
+// newJobsRef returns the reference with the inventory's view of st.
+func newJobsRef(st inventory.Store, cfg Config) *jobsRef {
+	r := &jobsRef{}
+	if js, ok := st.(inventory.JobStore); ok {
+		r.view, _ = scheduler.New(js, nil, scheduler.Config{Owner: LocalInstance, Now: cfg.Now}, cfg.Log)
+	}
+	return r
+}
+
+// LocalInstance names the local command line in the job overview it
+// shows: it runs no job itself.
+const LocalInstance = "local"
 
 func (r *jobsRef) set(s *scheduler.Scheduler) { r.s.Store(s) }
 
 func (r *jobsRef) get() (*scheduler.Scheduler, error) {
 	if s := r.s.Load(); s != nil {
 		return s, nil
+	}
+	if r.view != nil {
+		return r.view, nil
 	}
 	return nil, scheduler.ErrNotRunning
 }

@@ -87,7 +87,7 @@ type Stack struct {
 // catalogue.
 func New(ctx context.Context, st inventory.Store, sealer *keys.Sealer, cfg Config) (*Stack, error) {
 	cfg = cfg.withDefaults()
-	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now, jobs: &jobsRef{}}
+	s := &Stack{Store: st, Sealer: sealer, Authority: cfg.Authority, now: cfg.Now, jobs: newJobsRef(st, cfg)}
 	if s.Authority == nil {
 		s.Authority = newAuthority(st, sealer, cfg)
 	}
