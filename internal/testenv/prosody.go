@@ -16,8 +16,8 @@ const ProsodyDomain = "localhost"
 // with one VirtualHost, ProsodyDomain, and a single listener: c2s on
 // 127.0.0.1:PORT offering <starttls/> in its stream features with a
 // certificate the test made (encryption optional). Server-to-server,
-// HTTP, components and direct TLS listen nowhere; data and pid file live
-// in the test's directory. It runs as the prosody account, so it needs
+// HTTP, components and direct TLS listen nowhere; its data lives in the
+// test's directory, and mod_posix (daemonizing, pid file) is off. It runs as the prosody account, so it needs
 // root. It returns once the port accepts connections and stops Prosody
 // when the test ends. It skips, or fails in strict mode, without prosody
 // (Debian's prosody) or as another user.
@@ -59,13 +59,12 @@ func prosodyConfig(s *STARTTLSServer, tls bool) string {
 	if !tls {
 		enabled, disabled = `"saslauth"`, `, "tls"`
 	}
-	return fmt.Sprintf(`pidfile = %[1]q
-data_path = %[2]q
-certificates = %[3]q
+	return fmt.Sprintf(`data_path = %[1]q
+certificates = %[2]q
 daemonize = false
 log = { { levels = { min = "info" }, to = "console" } }
-modules_enabled = { %[4]s }
-modules_disabled = { "s2s", "http", "admin_shell", "posix"%[9]s }
+modules_enabled = { %[3]s }
+modules_disabled = { "s2s", "http", "admin_shell", "posix"%[4]s }
 interfaces = { "127.0.0.1" }
 c2s_ports = { %[5]s }
 c2s_direct_tls_ports = { }
@@ -78,5 +77,5 @@ component_ports = { }
 c2s_require_encryption = false
 VirtualHost %[6]q
   ssl = { certificate = %[7]q, key = %[8]q }
-`, s.path("prosody.pid"), s.path("data"), s.Dir, enabled, port, ProsodyDomain, s.path("cert.pem"), s.path("key.pem"), disabled)
+`, s.path("data"), s.Dir, enabled, disabled, port, ProsodyDomain, s.path("cert.pem"), s.path("key.pem"))
 }
