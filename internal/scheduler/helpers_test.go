@@ -83,11 +83,11 @@ func (e testError) Error() string { return string(e) }
 
 const errFailed = testError("injected failure")
 
-// start builds a scheduler and runs it until the test ends or the
-// returned stop is called; stop waits for Run to return.
+// start builds a scheduler and runs it, once started, until the test
+// ends or the returned stop is called; stop waits for Run to return.
 func start(t *testing.T, st inventory.JobStore, clk *testenv.Clock, kinds ...Kind) (*Scheduler, func()) {
 	t.Helper()
-	s, err := New(st, kinds, Config{Poll: 5 * time.Millisecond, Now: clk.Now},
+	s, err := New(st, kinds, Config{Poll: 20 * time.Millisecond, Now: clk.Now},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -105,7 +105,15 @@ func start(t *testing.T, st inventory.JobStore, clk *testenv.Clock, kinds ...Kin
 		})
 	}
 	t.Cleanup(stop)
+	waitStarted(t, s)
 	return s, stop
+}
+
+// waitStarted waits until s has added its jobs and looked for due ones
+// once, so that a clock moved afterwards finds its first slots in place.
+func waitStarted(t *testing.T, s *Scheduler) {
+	t.Helper()
+	testenv.WaitFor(t, 30*time.Second, "the scheduler's start", func() bool { return s.pollCount() >= 1 })
 }
 
 // polls returns how often s looked for due jobs.
@@ -121,7 +129,7 @@ func settle(t *testing.T, ss ...*Scheduler) {
 	t.Helper()
 	for _, s := range ss {
 		target := s.pollCount() + 3
-		testenv.WaitFor(t, 10*time.Second, "polls", func() bool { return s.pollCount() >= target })
+		testenv.WaitFor(t, 30*time.Second, "polls", func() bool { return s.pollCount() >= target })
 	}
 }
 

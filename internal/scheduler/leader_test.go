@@ -27,16 +27,22 @@ func TestLeaderRunsShared(t *testing.T) {
 		l1, l2 := &counter{}, &counter{}
 		a := startOwned(t, st1, clk, "a", kindsOf(l1)...)
 		b := startOwned(t, st2, clk, "b", kindsOf(l2)...)
-		testenv.WaitFor(t, 10*time.Second, "a leader", func() bool { return a.Leader() || b.Leader() })
+		testenv.WaitFor(t, 30*time.Second, "a leader", func() bool { return a.Leader() || b.Leader() })
 		if a.Leader() == b.Leader() {
 			t.Fatalf("Leader(): a %v, b %v; want exactly one", a.Leader(), b.Leader())
 		}
+		// Both must have added their jobs before the clock moves, or a
+		// late one's first slot would be an hour after the move.
+		testenv.WaitFor(t, 30*time.Second, "both instances' jobs", func() bool {
+			js, err := st1.ListJobs(context.Background())
+			return err == nil && len(js) == 3
+		})
 		clk.Advance(time.Hour)
-		testenv.WaitFor(t, 10*time.Second, "every run", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "every run", func() bool {
 			return shared.Count() == 1 && l1.Count() == 1 && l2.Count() == 1
 		})
 		// The advance ended the lease: whoever leads now ran the slot.
-		testenv.WaitFor(t, 10*time.Second, "the counters", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the counters", func() bool {
 			return len(a.RunTotals())+len(b.RunTotals()) == 3
 		})
 		leader, follower := a, b
@@ -47,7 +53,7 @@ func TestLeaderRunsShared(t *testing.T) {
 		if got := leader.RunTotals(); !equalTotals(got, want) {
 			t.Errorf("leader's RunTotals = %v, want %v", got, want)
 		}
-		testenv.WaitFor(t, 10*time.Second, "the follower's counter", func() bool { return len(follower.RunTotals()) == 1 })
+		testenv.WaitFor(t, 30*time.Second, "the follower's counter", func() bool { return len(follower.RunTotals()) == 1 })
 		if got := follower.RunTotals(); !equalTotals(got, want[:1]) {
 			t.Errorf("follower's RunTotals = %v, want %v", got, want[:1])
 		}
@@ -106,12 +112,12 @@ func TestLostLease(t *testing.T) {
 		<-started
 		clk.Advance(3 * time.Second)
 		var job *inventory.Job
-		testenv.WaitFor(t, 10*time.Second, "the takeover", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the takeover", func() bool {
 			job, err = st.ClaimJob(ctx, "slow", "b", clk.Now(), clk.Now().Add(time.Minute))
 			return err == nil && job != nil
 		})
 		<-cancelled
-		testenv.WaitFor(t, 10*time.Second, "the lost run's count", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the lost run's count", func() bool {
 			tot := s.RunTotals()
 			return len(tot) == 1 && tot[0] == RunTotal{Job: "slow", Result: ResultLost, Count: 1}
 		})
@@ -130,7 +136,7 @@ func TestLostLease(t *testing.T) {
 // startOwned is start with an instance name.
 func startOwned(t *testing.T, st inventory.JobStore, clk *testenv.Clock, owner string, kinds ...Kind) *Scheduler {
 	t.Helper()
-	s, err := New(st, kinds, Config{Owner: owner, Poll: 5 * time.Millisecond, Now: clk.Now},
+	s, err := New(st, kinds, Config{Owner: owner, Poll: 20 * time.Millisecond, Now: clk.Now},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -139,5 +145,6 @@ func startOwned(t *testing.T, st inventory.JobStore, clk *testenv.Clock, owner s
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	waitStarted(t, s)
 	return s
 }

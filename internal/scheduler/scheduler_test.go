@@ -28,8 +28,8 @@ func TestSlotRunsOnce(t *testing.T) {
 		}
 		for i := 1; i <= 3; i++ {
 			clk.Advance(time.Hour)
-			testenv.WaitFor(t, 10*time.Second, "a run", func() bool { return c.Count() >= i })
-			testenv.WaitFor(t, 10*time.Second, "the run's end", func() bool { return !status(t, a).Running })
+			testenv.WaitFor(t, 30*time.Second, "a run", func() bool { return c.Count() >= i })
+			testenv.WaitFor(t, 30*time.Second, "the run's end", func() bool { return !status(t, a).Running })
 			settle(t, a, b)
 			if n := c.Count(); n != i {
 				t.Fatalf("after slot %d: %d runs, want %d", i, n, i)
@@ -46,23 +46,17 @@ func TestSubSecondInterval(t *testing.T) {
 		clk := newClock()
 		c := &counter{}
 		st, _ := openJobs(t, loc)
-		a, _ := start(t, st, clk, Kind{Name: "fast", Run: c.Run, Every: 300 * time.Millisecond})
+		start(t, st, clk, Kind{Name: "fast", Run: c.Run, Every: 300 * time.Millisecond})
 		// The first slot may run before the clock first moves (its
-		// 300 ms fall within the stored second): each round waits for
-		// the run that started at the round's time.
+		// 300 ms fall within the stored second). What must not happen is
+		// a next slot in the second that just ran: that slot is spent,
+		// and the job would never run again. Every second the clock
+		// moves brings another run.
 		for i := 1; i <= 3; i++ {
+			before := c.Count()
 			clk.Advance(time.Second)
-			now := clk.Now()
-			testenv.WaitFor(t, 10*time.Second, fmt.Sprintf("round %d's run, a second after the last", i), func() bool {
-				st := status(t, a)
-				return !st.LastStarted.Before(now) && !st.Running && !st.LastFinished.Before(st.LastStarted)
-			})
-			if next := status(t, a).NextRun; !next.After(now) {
-				t.Fatalf("after the run at %s: next run %s, want a later second", now, next)
-			}
-		}
-		if n := c.Count(); n < 3 {
-			t.Errorf("%d runs, want at least 3", n)
+			testenv.WaitFor(t, 30*time.Second, fmt.Sprintf("a run in round %d, a second after the last", i),
+				func() bool { return c.Count() > before })
 		}
 	})
 }
@@ -99,8 +93,8 @@ func TestSurvivesRestart(t *testing.T) {
 		clk.Advance(2 * time.Hour)
 		st2, _ := openJobs(t, loc)
 		s2, _ := start(t, st2, clk, kind)
-		testenv.WaitFor(t, 10*time.Second, "the due run", func() bool { return c.Count() == 1 })
-		testenv.WaitFor(t, 10*time.Second, "its result", func() bool { return status(t, s2).LastResult == ResultOK })
+		testenv.WaitFor(t, 30*time.Second, "the due run", func() bool { return c.Count() == 1 })
+		testenv.WaitFor(t, 30*time.Second, "its result", func() bool { return status(t, s2).LastResult == ResultOK })
 	})
 }
 
@@ -126,7 +120,7 @@ func TestLeaseTakeover(t *testing.T) {
 			t.Fatalf("%d runs under another instance's lease, want 0", n)
 		}
 		clk.Advance(time.Minute)
-		testenv.WaitFor(t, 10*time.Second, "the run after the lease", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 30*time.Second, "the run after the lease", func() bool { return status(t, s).LastResult == ResultOK })
 		err := st.FinishJob(ctx, "tick", "dead", inventory.JobRun{Finished: t0, NextRunAt: t0, Result: ResultOK})
 		if !errors.Is(err, inventory.ErrConflict) {
 			t.Fatalf("FinishJob by the lost lease's owner: %v, want ErrConflict", err)
@@ -146,7 +140,7 @@ func TestRetryBackoff(t *testing.T) {
 		st, _ := openJobs(t, loc)
 		s, _ := start(t, st, clk, Kind{Name: "flaky", Run: c.Run, Every: time.Hour, Backoff: time.Minute, AtStart: true})
 		t0 := clk.Now()
-		testenv.WaitFor(t, 10*time.Second, "the first attempt", func() bool { return status(t, s).Attempts == 1 })
+		testenv.WaitFor(t, 30*time.Second, "the first attempt", func() bool { return status(t, s).Attempts == 1 })
 		got := status(t, s)
 		if got.LastResult != ResultFailed || got.LastError != string(errFailed) || !got.NextRun.Equal(t0.Add(time.Minute)) {
 			t.Fatalf("after the first failure: %+v, want failed, retry at %s", got, t0.Add(time.Minute))
@@ -157,12 +151,12 @@ func TestRetryBackoff(t *testing.T) {
 			t.Fatalf("%d runs before the backoff ended, want 1", n)
 		}
 		clk.Advance(30 * time.Second)
-		testenv.WaitFor(t, 10*time.Second, "the second attempt", func() bool { return status(t, s).Attempts == 2 })
+		testenv.WaitFor(t, 30*time.Second, "the second attempt", func() bool { return status(t, s).Attempts == 2 })
 		if got := status(t, s).NextRun; !got.Equal(t0.Add(3 * time.Minute)) {
 			t.Fatalf("second retry at %s, want %s", got, t0.Add(3*time.Minute))
 		}
 		clk.Advance(2 * time.Minute)
-		testenv.WaitFor(t, 10*time.Second, "the success", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 30*time.Second, "the success", func() bool { return status(t, s).LastResult == ResultOK })
 		got = status(t, s)
 		if got.Attempts != 0 || !got.NextRun.Equal(t0.Add(3*time.Minute+time.Hour)) || c.Count() != 3 {
 			t.Fatalf("after the success: %+v after %d runs, want the next run an hour on", got, c.Count())
@@ -183,7 +177,7 @@ func TestRunNow(t *testing.T) {
 		if err := s.RunNow(context.Background(), "tick"); err != nil {
 			t.Fatalf("RunNow: %v", err)
 		}
-		testenv.WaitFor(t, 10*time.Second, "the run", func() bool { return status(t, s).LastResult == ResultOK })
+		testenv.WaitFor(t, 30*time.Second, "the run", func() bool { return status(t, s).LastResult == ResultOK })
 		got := status(t, s)
 		if c.Count() != 1 || !got.LastStarted.Equal(now) || !got.LastFinished.Equal(now) ||
 			!got.NextRun.Equal(now.Add(time.Hour)) || got.Requested || got.Running {
@@ -203,7 +197,7 @@ func TestWake(t *testing.T) {
 	st, _ := openJobs(t, backends()[0].fresh(t))
 	start(t, st, clk, Kind{Name: "tick", Run: c.Run, Every: time.Hour, Wake: wake})
 	wake <- struct{}{}
-	testenv.WaitFor(t, 10*time.Second, "the woken run", func() bool { return c.Count() == 1 })
+	testenv.WaitFor(t, 30*time.Second, "the woken run", func() bool { return c.Count() == 1 })
 }
 
 // TestNew refuses unnamed, run-less and duplicate kinds.
