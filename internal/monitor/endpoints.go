@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -111,13 +112,23 @@ func (s *Service) endpointOf(ctx context.Context, r AddRequest) (*inventory.Endp
 func checkAddress(a string) (string, error) {
 	a = strings.TrimSpace(a)
 	host, port, err := net.SplitHostPort(a)
-	if err != nil || host == "" || strings.ContainsAny(host, " \t/@") {
+	if err != nil || !validHost(host) {
 		return "", invalid("address", "%q is not HOST:PORT (for example www.example.com:443)", a)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return "", invalid("address", "port %q is not a number from 1 to 65535", port)
 	}
 	return net.JoinHostPort(strings.ToLower(host), port), nil
+}
+
+// validHost accepts an IP literal (an IPv6 zone included) or a DNS
+// name: no spaces, control characters or other text a dial would read
+// differently from what is stored.
+func validHost(h string) bool {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return true
+	}
+	return h != "" && validName(h)
 }
 
 // validName accepts a DNS name (letters, digits, hyphens, dots; a

@@ -12,7 +12,7 @@ import (
 // parses again to itself; it never panics.
 func FuzzCheckAddress(f *testing.F) {
 	for _, s := range []string{"www.example.com:443", "[::1]:8443", "127.0.0.1:25", "no-port", ":443", "a:0",
-		"a:65536", "a b:1", "[fe80::1%eth0]:443", "x:-1", "\x00:1"} {
+		"a:65536", "a b:1", "[fe80::1%eth0]:443", "x:-1", "\x00:1", "\f:1", "a\u00a0b:1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
