@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math/big"
@@ -190,9 +191,9 @@ func TestHandler(t *testing.T) {
 		{"certkeeper_endpoint_last_check_timestamp_seconds", ep(first), unix(checked)},
 		{"certkeeper_endpoint_last_check_timestamp_seconds", ep(second), unix(checked.Add(time.Minute))},
 		{"certkeeper_certificate_not_after_seconds", map[string]string{"definition": "shop",
-			"common_name": "shop.example.test", "serial": leaf.SerialNumber.Text(16)}, unix(leaf.NotAfter)},
+			"common_name": "shop.example.test", "serial": hex.EncodeToString(leaf.SerialNumber.Bytes())}, unix(leaf.NotAfter)},
 		{"certkeeper_certificate_not_before_seconds", map[string]string{"definition": "shop",
-			"common_name": "shop.example.test", "serial": leaf.SerialNumber.Text(16)}, unix(leaf.NotBefore)},
+			"common_name": "shop.example.test", "serial": hex.EncodeToString(leaf.SerialNumber.Bytes())}, unix(leaf.NotBefore)},
 		{"certkeeper_alerts_firing", map[string]string{"rule": "expiry"}, 2},
 		{"certkeeper_alerts_firing", map[string]string{"rule": "check-failed"}, 0},
 		{"certkeeper_job_runs_total", map[string]string{"job": "monitor", "result": "ok"}, 5},
