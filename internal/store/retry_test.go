@@ -57,8 +57,8 @@ func TestDeadlockIsRetried(t *testing.T) {
 			t.Fatal("the transactions did not finish")
 		}
 	}
-	if n := tries.Load(); n != 3 {
-		t.Errorf("%d tries, want 3 (one deadlock victim tried again)", n)
+	if n := tries.Load(); n < 3 {
+		t.Errorf("%d tries, want at least 3 (the deadlock's victim tried again)", n)
 	}
 	a, _ := st.GetSetting(ctx, "deadlock.a")
 	b, _ := st.GetSetting(ctx, "deadlock.b")
